@@ -1,0 +1,272 @@
+"""Run a recipe over traces into a run folder that keeps every row.
+
+```
+RUN/recipe.yaml               the recipe as resolved, every default filled in
+RUN/manifest.json             inputs' fingerprints, versions, seed, rows in/out and seconds per stage,
+                              outputs' hashes (written last: a run without it is incomplete)
+RUN/traces.parquet            every input row, every stage's columns, dropped_by / drop_reason
+RUN/selected.parquet          the surviving rows plus `messages`, ready for SFT
+RUN/stages/NN-name.parquet    each stage's output columns, reused while its inputs and config hold
+```
+
+A stage's cache key chains the input fingerprint with the config and code version of every stage
+up to it, so changing stage 4 reruns stages 4.. and reuses 1..3. Same recipe, same input: the
+same bytes in traces.parquet and selected.parquet (stable row order, seeded stages, no clocks).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import xxhash
+
+from curate import __version__, schema, store
+from curate import stages as registry
+from curate.errors import BadInput
+from curate.recipe import Recipe, StageSpec
+from curate.stages.export import Export, ExportConfig
+
+DROPPED_BY = "dropped_by"
+KEY_META = "distillery.stage_key"
+RECIPE_META = "distillery.recipe"
+RUN_FILES = ("recipe.yaml", "manifest.json", "traces.parquet", "selected.parquet")
+
+
+@dataclass
+class StageResult:
+    label: str
+    rows_in: int
+    rows_out: int
+    seconds: float
+    cached: bool
+    drops: dict[str, int]
+    stats: dict
+
+
+@dataclass
+class RunResult:
+    out: Path
+    rows_in: int
+    rows_selected: int
+    stages: list[StageResult]
+    manifest: dict
+
+
+# ------------------------------------------------------------------------------------ the folder
+
+def _owner(out: Path) -> str | None:
+    """The recipe name a run folder belongs to (None: not a run folder, or an empty one)."""
+    recipe = out / "recipe.yaml"
+    if recipe.is_file():
+        try:
+            import yaml
+
+            return str((yaml.safe_load(recipe.read_text()) or {}).get("name"))
+        except Exception:
+            return "?"
+    for f in sorted((out / "stages").glob("*.parquet")):
+        meta = pq.read_schema(f).metadata or {}
+        return meta.get(RECIPE_META.encode(), b"?").decode()
+    return None
+
+
+def prepare_folder(out: Path, recipe: Recipe, overwrite: bool) -> None:
+    """Refuse to mix two recipes' runs in one folder; clear it first with `overwrite`."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise BadInput(f"{out}: exists and is not a folder")
+    owner = _owner(out)
+    entries = [p for p in out.iterdir() if not p.name.startswith(".")]
+    if owner is None and entries:
+        raise BadInput(f"{out}: folder is not empty and is not a distillery run; choose another --out")
+    if owner is not None and owner != recipe.name:
+        if not overwrite:
+            raise BadInput(f"{out}: holds a run of recipe {owner!r}, not {recipe.name!r}; "
+                           f"use another --out, or --overwrite to replace it")
+        for name in RUN_FILES:
+            (out / name).unlink(missing_ok=True)
+        shutil.rmtree(out / "stages", ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------------- caching
+
+def _key(parent: str, spec: StageSpec, seed: int) -> str:
+    cls = registry.get(spec.name)
+    payload = json.dumps({"parent": parent, "stage": spec.name, "version": cls.version,
+                          "distillery": __version__, "seed": seed,
+                          "config": spec.config.model_dump(mode="json")}, sort_keys=True)
+    return xxhash.xxh3_128_hexdigest(payload.encode())
+
+
+def _cached(path: Path, key: str) -> pl.DataFrame | None:
+    if not path.is_file():
+        return None
+    try:
+        meta = pq.read_schema(path).metadata or {}
+        if meta.get(KEY_META.encode(), b"").decode() != key:
+            return None
+        return pl.from_arrow(pq.read_table(path))
+    except (pa.ArrowException, OSError):
+        return None  # a damaged cache is recomputed, never trusted
+
+
+# --------------------------------------------------------------------------------------- running
+
+def _check_output(out: pl.DataFrame, alive: pl.DataFrame, spec: StageSpec, ctx) -> pl.DataFrame:
+    if "trace_id" not in out.columns:
+        raise ctx.error("returned no trace_id column")
+    if out["trace_id"].n_unique() != out.height:
+        raise ctx.error("returned a trace_id twice")
+    reserved = set(schema.BY_NAME) - {"trace_id"} | {DROPPED_BY}
+    clash = reserved.intersection(out.columns)
+    if clash:
+        raise ctx.error(f"may not overwrite column(s) {', '.join(sorted(clash))}")
+    stray = out.join(alive.select("trace_id"), on="trace_id", how="anti")
+    if stray.height:
+        raise ctx.error(f"returned {stray.height} trace_id(s) it was not given")
+    if registry.DROP in out.columns:
+        out = out.with_columns(pl.col(registry.DROP).cast(pl.String))
+    return out
+
+
+def _merge(full: pl.DataFrame, out: pl.DataFrame, label: str) -> pl.DataFrame:
+    """Join a stage's columns onto every row. A column an earlier stage also wrote (two dedup
+    stages both write dup_of) takes the later stage's value on the rows that stage saw."""
+    new_cols = [c for c in out.columns if c not in ("trace_id", registry.DROP)]
+    joined = full.join(out.rename({c: f"{c}__new" for c in out.columns if c != "trace_id"}),
+                       on="trace_id", how="left", maintain_order="left")
+    seen = pl.col("trace_id").is_in(out["trace_id"].implode())
+    exprs = []
+    for c in new_cols:
+        if c in full.columns:
+            exprs.append(pl.when(seen).then(pl.col(f"{c}__new")).otherwise(pl.col(c)).alias(c))
+        else:
+            exprs.append(pl.col(f"{c}__new").alias(c))
+    if registry.DROP in out.columns:
+        newly = pl.col(DROPPED_BY).is_null() & pl.col(f"{registry.DROP}__new").is_not_null()
+        exprs += [pl.when(newly).then(pl.lit(label)).otherwise(pl.col(DROPPED_BY)).alias(DROPPED_BY),
+                  pl.when(newly).then(pl.col(f"{registry.DROP}__new")).otherwise(pl.col(registry.DROP))
+                  .alias(registry.DROP)]
+    joined = joined.with_columns(exprs)
+    return joined.drop([c for c in joined.columns if c.endswith("__new")])
+
+
+def _progress(console, i: int, n: int, res: StageResult) -> None:
+    if console is None:
+        return
+    tag = "[dim]cached[/dim]" if res.cached else f"{res.seconds:.1f}s"
+    dropped = res.rows_in - res.rows_out
+    console.print(f"[{i}/{n}] [bold]{res.label:<20}[/bold] {res.rows_in:>9,} → {res.rows_out:>9,} "
+                  f"([red]-{dropped:,}[/red])  {tag}")
+
+
+def run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool = False,
+        console=None) -> RunResult:
+    input_path, out = Path(input_path), Path(out)
+    # Everything that can be wrong with the input is found before anything is written.
+    files = store.parquet_files(input_path)
+    table = store.load_traces(input_path)
+    if table.num_rows == 0:
+        raise BadInput(f"{input_path}: holds no rows")
+    prepare_folder(out, recipe, overwrite)
+    inputs = store.fingerprint(files)
+    parent = xxhash.xxh3_128_hexdigest(json.dumps(
+        {"schema": schema.SCHEMA_VERSION, "inputs": [v["xxh3_64"] for v in inputs.values()]}).encode())
+
+    full = pl.from_arrow(table).with_columns(pl.lit(None, pl.String).alias(DROPPED_BY),
+                                             pl.lit(None, pl.String).alias(registry.DROP))
+    specs = list(recipe.stages)
+    if not specs or specs[-1].name != "export":
+        specs.append(StageSpec("export", ExportConfig(), line=0, index=len(specs) + 1))
+    stage_dir = out / "stages"
+    results: list[StageResult] = []
+    messages = None
+    for spec in specs:
+        alive = full.filter(pl.col(DROPPED_BY).is_null()).drop(DROPPED_BY, registry.DROP)
+        ctx = registry.StageContext(seed=recipe.seed, label=spec.label, recipe=recipe.source,
+                                    line=spec.line or None, input_path=input_path, run_dir=out)
+        key = parent = _key(parent, spec, recipe.seed)
+        t0 = time.perf_counter()
+        path = stage_dir / f"{spec.label}.parquet"
+        stage_out = _cached(path, key)
+        cached = stage_out is not None
+        if stage_out is None:
+            stage_out = _check_output(spec.build().run(alive, ctx), alive, spec, ctx)
+            stage_out = stage_out.sort("trace_id")  # stable bytes whatever order the stage used
+            store.write_parquet(stage_out.to_arrow(), path,
+                                metadata={KEY_META: key, RECIPE_META: recipe.name,
+                                          "distillery.stats": json.dumps(ctx.stats, sort_keys=True)})
+        else:
+            ctx.stats = json.loads((pq.read_schema(path).metadata or {}).get(b"distillery.stats", b"{}"))
+        if spec.name == "export":
+            messages = stage_out
+            drops: dict[str, int] = {}
+        else:
+            full = _merge(full, stage_out, spec.label)
+            drops = _drop_counts(full, spec.label)
+        res = StageResult(spec.label, alive.height, alive.height - sum(drops.values()),
+                          round(time.perf_counter() - t0, 3), cached, drops, ctx.stats)
+        results.append(res)
+        _progress(console, len(results), len(specs), res)
+
+    # Stage files of an older, longer version of this recipe would mislead: remove them.
+    labels = {f"{s.label}.parquet" for s in specs}
+    for stale in stage_dir.glob("*.parquet"):
+        if stale.name not in labels:
+            stale.unlink()
+
+    traces_tbl = full.to_arrow()
+    selected = (full.filter(pl.col(DROPPED_BY).is_null()).drop(DROPPED_BY, registry.DROP)
+                .join(messages, on="trace_id", how="left", maintain_order="left"))
+    selected_tbl = selected.select(["messages", *[c for c in selected.columns if c != "messages"]]).to_arrow()
+    store.write_text(recipe.resolved_yaml(), out / "recipe.yaml")
+    store.write_parquet(traces_tbl, out / "traces.parquet")
+    store.write_parquet(selected_tbl, out / "selected.parquet")
+    manifest = _manifest(recipe, inputs, table.num_rows, selected.height, results, out)
+    store.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", out / "manifest.json")
+    return RunResult(out, table.num_rows, selected.height, results, manifest)
+
+
+def _drop_counts(full: pl.DataFrame, label: str) -> dict[str, int]:
+    counts = (full.filter(pl.col(DROPPED_BY) == label).group_by(registry.DROP).len()
+              .sort(["len", registry.DROP], descending=[True, False]))
+    return dict(zip(counts[registry.DROP].to_list(), counts["len"].to_list()))
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "distillery": __version__}
+    for dist in ("polars", "duckdb", "pyarrow", "datasketch", "sympy", "numpy", "pydantic"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _manifest(recipe: Recipe, inputs: dict, rows_in: int, rows_out: int,
+              results: list[StageResult], out: Path) -> dict:
+    return {
+        "recipe": recipe.name,
+        "recipe_source": recipe.source,
+        "seed": recipe.seed,
+        "inputs": inputs,
+        "versions": _versions(),
+        "rows_in": rows_in,
+        "rows_selected": rows_out,
+        "stages": [{"stage": r.label, "rows_in": r.rows_in, "rows_out": r.rows_out,
+                    "dropped": r.rows_in - r.rows_out, "drops_by_reason": r.drops,
+                    "seconds": r.seconds, "cached": r.cached, "stats": r.stats} for r in results],
+        "outputs": {name: {"rows": pq.read_metadata(out / name).num_rows,
+                           "xxh3_64": store.file_hash(out / name)}
+                    for name in ("traces.parquet", "selected.parquet")},
+    }

@@ -1,0 +1,76 @@
+"""exact_dedup: drop problems whose normalised text repeats an earlier problem's.
+
+Rows are grouped by the normalised `on` text (see `curate.text.normalize_for_dedup`). In a group
+holding more than one problem, one problem survives — chosen by `keep` — with *all* its samples,
+and the rows of the others are dropped: several teacher samples of one problem are not
+duplicates of each other. `max_per_problem` then keeps at most that many samples of each problem
+(s1-style one trace per question is `max_per_problem: 1`), ranked by the same `keep` policy.
+
+Columns: `dup_cluster` (hash of the normalised text, for groups of more than one problem),
+`dup_of` (trace_id of the row the group keeps first), `dup_sim` (1.0 in such groups).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import polars as pl
+import xxhash
+from pydantic import Field
+
+from curate.stages import DROP, Stage, StageConfig, StageContext, register
+from curate.text import normalize_for_dedup
+
+Keep = Literal["first", "last", "longest", "shortest"]
+
+
+class ExactDedupConfig(StageConfig):
+    on: str = Field("problem", description="text column compared")
+    keep: Keep = Field("first", description="which row survives: input order, or by thinking length")
+    max_per_problem: int | None = Field(None, gt=0, description="keep at most this many samples per problem")
+
+
+def rank_expr(keep: Keep) -> list[pl.Expr]:
+    """Sort keys: the row to keep sorts first. `_pos` (input order) breaks every tie."""
+    length = pl.col("thinking").str.len_chars().cast(pl.Int64)
+    return {"first": [pl.col("_pos")], "last": [-pl.col("_pos").cast(pl.Int64)],
+            "longest": [-length, pl.col("_pos")], "shortest": [length, pl.col("_pos")]}[keep]
+
+
+@register
+class ExactDedup(Stage):
+    name = "exact_dedup"
+    Config = ExactDedupConfig
+
+    def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
+        cfg = self.config
+        if cfg.on not in frame.columns:
+            raise ctx.error(f"no column {cfg.on!r} to deduplicate on")
+        keys = [xxhash.xxh3_64_hexdigest(normalize_for_dedup(t).encode())
+                for t in frame[cfg.on].cast(pl.String).fill_null("").to_list()]
+        df = (frame.select("trace_id", "problem_id", "thinking")
+              .with_columns(pl.Series("_key", keys), pl.int_range(pl.len()).alias("_pos"))
+              .sort(rank_expr(cfg.keep)))
+        # Within each group (already ranked), the first row's problem survives.
+        df = df.with_columns(
+            pl.col("trace_id").first().over("_key").alias("_top"),
+            pl.col("problem_id").first().over("_key").alias("_top_pid"),
+            pl.col("problem_id").n_unique().over("_key").alias("_problems"),
+            pl.int_range(pl.len()).over("problem_id").alias("_sample_rank"),
+        )
+        in_group = pl.col("_problems") > 1
+        other_problem = pl.col("problem_id") != pl.col("_top_pid")
+        reason = pl.when(other_problem).then(pl.concat_str(pl.lit("exact duplicate of problem "),
+                                                           pl.col("_top_pid")))
+        if cfg.max_per_problem is not None:
+            reason = reason.when(pl.col("_sample_rank") >= cfg.max_per_problem).then(
+                pl.lit(f"more than {cfg.max_per_problem} sample(s) of the problem"))
+        out = df.select(
+            "trace_id",
+            pl.when(in_group).then(pl.col("_key")).alias("dup_cluster"),
+            pl.when(in_group).then(pl.col("_top")).alias("dup_of"),
+            pl.when(in_group).then(pl.lit(1.0)).alias("dup_sim"),
+            reason.otherwise(None).cast(pl.String).alias(DROP),
+        )
+        ctx.stats["clusters"] = int(df.filter(in_group)["_key"].n_unique())
+        return out

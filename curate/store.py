@@ -1,0 +1,269 @@
+"""Reading and writing tables: Parquet shards (zstd, atomic), JSONL/JSON/CSV, fingerprints.
+
+Writes go to a temporary name in the target folder and are renamed into place, so a killed
+process never leaves a half-written Parquet file under a real name. Reads of user files turn
+every way a file can be wrong into one `BadInput` line naming the file (and the line, for JSONL).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import xxhash
+
+from curate.errors import BadInput
+
+PARQUET_MAGIC = b"PAR1"
+ROW_GROUP_SIZE = 16_384
+TABLE_SUFFIXES = (".parquet", ".jsonl", ".ndjson", ".json", ".csv")
+
+
+# ----------------------------------------------------------------------------------------- writing
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; on success rename it onto `path`, else remove it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_parquet(table: pa.Table, path: Path, metadata: dict[str, str] | None = None) -> Path:
+    """Write one Parquet file atomically, zstd-compressed, byte-identical for identical tables."""
+    if metadata:
+        merged = dict(table.schema.metadata or {})
+        merged.update({k.encode(): v.encode() for k, v in metadata.items()})
+        table = table.replace_schema_metadata(merged)
+    with atomic_path(Path(path)) as tmp:
+        pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP_SIZE)
+    return Path(path)
+
+
+def write_text(text: str, path: Path) -> Path:
+    with atomic_path(Path(path)) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_shards(table: pa.Table, folder: Path, prefix: str, rows_per_shard: int = 100_000) -> list[Path]:
+    """Write `table` as `folder/PREFIX-00000.parquet`, … and remove older shards of the same prefix.
+
+    Shards of other prefixes stay: one trace folder can hold several sources side by side
+    (`s1k-*.parquet`, `limo-*.parquet`), and rewriting one never touches the others.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    n = max(1, -(-table.num_rows // rows_per_shard))
+    for i in range(n):
+        part = table.slice(i * rows_per_shard, rows_per_shard)
+        written.append(write_parquet(part, folder / f"{prefix}-{i:05d}.parquet"))
+    keep = {p.name for p in written}
+    for old in folder.glob(f"{prefix}-[0-9][0-9][0-9][0-9][0-9].parquet"):
+        if old.name not in keep:
+            old.unlink()
+    return written
+
+
+# ----------------------------------------------------------------------------------------- reading
+
+def parquet_files(path: Path) -> list[Path]:
+    """The Parquet files a trace path stands for: the file itself, or a folder's top-level
+    `*.parquet` files in name order (sub-folders such as `attempts/` are companions, not traces)."""
+    path = Path(path)
+    if not path.exists():
+        raise BadInput(f"{path}: no such file or folder")
+    if path.is_dir():
+        files = sorted(p for p in path.glob("*.parquet") if not p.name.startswith("."))
+        if not files:
+            raise BadInput(f"{path}: folder holds no .parquet files")
+        return files
+    return [path]
+
+
+def read_parquet(path: Path) -> pa.Table:
+    path = Path(path)
+    _check_file(path)
+    with open(path, "rb") as f:
+        head = f.read(4)
+        f.seek(-4, os.SEEK_END)
+        tail = f.read(4)
+    if head != PARQUET_MAGIC or tail != PARQUET_MAGIC:
+        raise BadInput(f"{path}: not a Parquet file (no PAR1 magic bytes)")
+    try:
+        return pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise BadInput(f"{path}: unreadable Parquet file: {_first_line(exc)}") from exc
+
+
+def read_parquet_files(files: list[Path]) -> pa.Table:
+    tables = [read_parquet(f) for f in files]
+    if len(tables) == 1:
+        return tables[0]
+    try:
+        return pa.concat_tables(tables, promote_options="permissive")
+    except pa.ArrowException as exc:
+        raise BadInput(f"{files[0].parent}: shards have incompatible columns: {_first_line(exc)}") from exc
+
+
+def read_table(path: Path, fmt: str | None = None) -> pa.Table:
+    """Read a Parquet, JSONL, JSON or CSV file (or a folder of Parquet files) into Arrow."""
+    path = Path(path)
+    if not path.exists():
+        raise BadInput(f"{path}: no such file or folder")
+    if path.is_dir():
+        return read_parquet_files(parquet_files(path))
+    fmt = fmt or _format_of(path)
+    if fmt == "parquet":
+        return read_parquet(path)
+    _check_file(path)
+    if fmt == "jsonl":
+        return read_jsonl(path)
+    if fmt == "json":
+        return read_json(path)
+    if fmt == "csv":
+        return read_csv(path)
+    raise BadInput(f"{path}: unknown file format {fmt!r} (expected parquet, jsonl, json or csv)")
+
+
+def _format_of(path: Path) -> str:
+    name = path.name.lower()
+    for suffix, fmt in ((".parquet", "parquet"), (".jsonl", "jsonl"), (".ndjson", "jsonl"),
+                        (".json", "json"), (".csv", "csv")):
+        if name.endswith(suffix) or name.endswith(suffix + ".gz"):
+            return fmt
+    raise BadInput(f"{path}: cannot tell the format from the name (use .parquet, .jsonl, .json or .csv)")
+
+
+def _check_file(path: Path) -> None:
+    if not path.is_file():
+        raise BadInput(f"{path}: not a file")
+    if path.stat().st_size == 0:
+        raise BadInput(f"{path}: file is empty")
+
+
+def _open_text(path: Path):
+    if path.name.endswith(".gz"):
+        import gzip
+
+        return gzip.open(path, "rt", encoding="utf-8")
+    return open(path, encoding="utf-8")
+
+
+def read_jsonl(path: Path) -> pa.Table:
+    rows = []
+    with _open_text(path) as f:
+        try:
+            for lineno, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise BadInput(f"{path}: line {lineno}: not valid JSON ({exc.msg})") from exc
+                if not isinstance(obj, dict):
+                    raise BadInput(f"{path}: line {lineno}: expected a JSON object, found {type(obj).__name__}")
+                rows.append(obj)
+        except UnicodeDecodeError as exc:
+            raise BadInput(f"{path}: not UTF-8 text ({exc.reason})") from exc
+    if not rows:
+        raise BadInput(f"{path}: holds no JSON objects")
+    return _from_rows(rows, path)
+
+
+def read_json(path: Path) -> pa.Table:
+    try:
+        with _open_text(path) as f:
+            data = json.load(f)
+    except json.JSONDecodeError:
+        # Many ".json" files in the wild are JSON Lines.
+        return read_jsonl(path)
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{path}: not UTF-8 text ({exc.reason})") from exc
+    if isinstance(data, dict):
+        # {"data": [...]} / {"rows": [...]} or a single column-oriented object.
+        lists = [v for v in data.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
+        if len(lists) == 1:
+            data = lists[0]
+        elif all(isinstance(v, list) for v in data.values()):
+            return pa.table(data)
+        else:
+            data = [data]
+    if not isinstance(data, list) or not data:
+        raise BadInput(f"{path}: expected a JSON array of objects")
+    bad = next((i for i, r in enumerate(data) if not isinstance(r, dict)), None)
+    if bad is not None:
+        raise BadInput(f"{path}: item {bad} is not a JSON object")
+    return _from_rows(data, path)
+
+
+def _from_rows(rows: list[dict], path: Path) -> pa.Table:
+    try:
+        return pa.Table.from_pylist(rows)
+    except (pa.ArrowException, TypeError, ValueError) as exc:
+        # Arrow infers one type per field; rows that disagree (a number here, text there) land here.
+        raise BadInput(f"{path}: rows disagree on a field's type: {_first_line(exc)}") from exc
+
+
+def read_csv(path: Path) -> pa.Table:
+    import pyarrow.csv as pcsv
+
+    try:
+        return pcsv.read_csv(path)
+    except pa.ArrowException as exc:
+        raise BadInput(f"{path}: unreadable CSV: {_first_line(exc)}") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+# ------------------------------------------------------------------------------------ fingerprints
+
+def file_hash(path: Path, chunk: int = 1 << 22) -> str:
+    h = xxhash.xxh3_64()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def fingerprint(files: list[Path]) -> dict[str, dict]:
+    """Name, size and content hash of each file: what a manifest records about its inputs."""
+    return {str(p): {"bytes": p.stat().st_size, "xxh3_64": file_hash(p)} for p in files}
+
+
+# ---------------------------------------------------------------------------------------- traces
+
+def load_traces(path: Path, check_ids: bool = True) -> pa.Table:
+    """Read a trace file or folder and check every shard against the schema (errors name the shard)."""
+    from curate import schema
+
+    tables = [schema.conform(read_parquet(f), str(f), check_ids=check_ids) for f in parquet_files(path)]
+    table = tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="permissive")
+    if len(tables) > 1:
+        schema.check(table, str(path), check_ids=False)  # ids unique across shards too
+    return table
+
+
+def save_traces(table: pa.Table, folder: Path, prefix: str, rows_per_shard: int = 100_000) -> list[Path]:
+    """Validate, then write trace shards (see `write_shards`)."""
+    from curate import schema
+
+    return write_shards(schema.conform(table, f"{folder}/{prefix}"), folder, prefix, rows_per_shard)

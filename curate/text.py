@@ -1,0 +1,68 @@
+"""Text helpers shared by ingest, generation and stages: splitting reasoning from the answer."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Delimiters:
+    """How a model family marks its reasoning. R1 and Qwen3 use <think>…</think>; s1.1 marks
+    sections with `<|im_start|>think` / `<|im_start|>answer`; OpenThoughts wraps both halves."""
+
+    open: str = "<think>"
+    close: str = "</think>"
+
+
+R1 = Delimiters()
+OPENTHOUGHTS = Delimiters("<|begin_of_thought|>", "<|end_of_thought|>")
+S1 = Delimiters("<|im_start|>think", "<|im_start|>answer")
+
+_SOLUTION = re.compile(r"^\s*<\|begin_of_solution\|>(.*?)(?:<\|end_of_solution\|>\s*)?$", re.S)
+
+
+@dataclass(frozen=True)
+class Split:
+    thinking: str
+    response: str
+    closed: bool  # False when the reasoning was opened but never closed (a truncated trace)
+
+
+def split_thinking(text: str, delims: Delimiters = R1) -> Split:
+    """Split a completion into (thinking, response).
+
+    - `<think>A</think>B` → (A, B); the opening tag may be missing (templates that put it in the
+      prompt): `A</think>B` → (A, B);
+    - `<think>A` with no closing tag → (A, "", closed=False): the model ran out of tokens;
+    - no delimiters at all → ("", text): a model that did not reason.
+    """
+    text = text or ""
+    start = text.find(delims.open)
+    end = text.find(delims.close, start + len(delims.open) if start >= 0 else 0)
+    if end >= 0:
+        begin = start + len(delims.open) if 0 <= start < end else 0
+        return Split(text[begin:end].strip(), text[end + len(delims.close):].strip(), True)
+    if start >= 0:
+        return Split(text[start + len(delims.open):].strip(), text[:start].strip(), False)
+    return Split("", text.strip(), True)
+
+
+def strip_solution_tags(text: str) -> str:
+    """`<|begin_of_solution|> X <|end_of_solution|>` → X (OpenThoughts' response wrapper)."""
+    m = _SOLUTION.match(text or "")
+    return m.group(1).strip() if m else (text or "").strip()
+
+
+_PROSE_PUNCT = re.compile(r"(?<!\d)[.,](?!\d)|[;:!?\"'`$“”‘’«»]")
+_WS = re.compile(r"\s+")
+
+
+def normalize_for_dedup(text: str) -> str:
+    """The text exact dedup compares: NFKC, lowercase, prose punctuation and `$` removed,
+    whitespace collapsed. Digits and math operators stay: in math, `x^2` and `x_2`, or 3.5 and 35,
+    are different problems (a period or comma between digits is kept)."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", text or "").lower()
+    return _WS.sub(" ", _PROSE_PUNCT.sub(" ", text)).strip()

@@ -1,0 +1,1 @@
+"""Student training (SFT, KD) and evaluation: arrives with the train issue."""
