@@ -6,6 +6,7 @@ PY     := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 EXTRAS ?= all,dev
 STAMP  := $(VENV)/.installed
+DISTILLERY := $(VENV)/bin/distillery
 
 .PHONY: setup demo test test-fast bench lint clean
 
@@ -18,8 +19,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
+# The embedded default: synthetic traces -> the demo recipe -> a run folder.
+DEMO_N ?= 20000
+DEMO   ?= demo
 demo: setup
-	$(PY) -m curate.demo
+	$(DISTILLERY) synth --n $(DEMO_N) --seed 0 --out $(DEMO)/traces
+	$(DISTILLERY) curate demo --input $(DEMO)/traces --out $(DEMO)/runs/demo
+	@echo "run folder: $(DEMO)/runs/demo  (traces.parquet: every row and why it was dropped; selected.parquet: the training set)"
 
 test: setup
 	$(PY) -m pytest -q

@@ -161,6 +161,13 @@ def _merge(full: pl.DataFrame, out: pl.DataFrame, label: str) -> pl.DataFrame:
     return joined.drop([c for c in joined.columns if c.endswith("__new")])
 
 
+def _status(console, text: str):
+    """A live spinner while a stage runs (stages with their own progress bars show those)."""
+    import contextlib
+
+    return console.status(text) if console is not None else contextlib.nullcontext()
+
+
 def _progress(console, i: int, n: int, res: StageResult) -> None:
     if console is None:
         return
@@ -201,7 +208,8 @@ def run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool = False,
         stage_out = _cached(path, key)
         cached = stage_out is not None
         if stage_out is None:
-            stage_out = _check_output(spec.build().run(alive, ctx), alive, spec, ctx)
+            with _status(console, f"{spec.label}: {alive.height:,} rows"):
+                stage_out = _check_output(spec.build().run(alive, ctx), alive, spec, ctx)
             stage_out = stage_out.sort("trace_id")  # stable bytes whatever order the stage used
             store.write_parquet(stage_out.to_arrow(), path,
                                 metadata={KEY_META: key, RECIPE_META: recipe.name,

@@ -150,3 +150,14 @@ def test_debug_shows_traceback(tmp_path, capsys):
 
     with pytest.raises(BadInput):
         main(["--debug", "validate", str(tmp_path / "nope")])
+
+
+def test_make_setup_is_idempotent():
+    """After setup ran once (make test depends on it), `make setup` has nothing left to do."""
+    import shutil
+
+    root = Path(__file__).resolve().parents[1]
+    if shutil.which("make") is None or not (root / ".venv" / ".installed").exists():
+        pytest.skip("not set up through make")
+    out = subprocess.run(["make", "-q", "setup"], cwd=root, capture_output=True, text=True)
+    assert out.returncode == 0, "make setup would reinstall: " + out.stdout + out.stderr
