@@ -33,7 +33,7 @@ from curate import __version__, schema, store
 from curate import stages as registry
 from curate.errors import BadInput
 from curate.recipe import Recipe, StageSpec
-from curate.stages.export import Export, ExportConfig
+from curate.stages.export import ExportConfig
 
 DROPPED_BY = "dropped_by"
 KEY_META = "distillery.stage_key"

@@ -7,9 +7,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from curate import store
-
 from conftest import run_cli, trace_table
+from curate import store
 
 
 def one_line_error(code: int, err: str) -> str:

@@ -1,10 +1,9 @@
 import pyarrow as pa
 import pytest
 
+from conftest import trace_rows, trace_table
 from curate import schema
 from curate.errors import BadInput
-
-from conftest import trace_rows, trace_table
 
 
 def test_ids_are_stable_content_hashes():
