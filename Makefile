@@ -25,7 +25,9 @@ DEMO   ?= demo
 demo: setup
 	$(DISTILLERY) synth --n $(DEMO_N) --seed 0 --out $(DEMO)/traces
 	$(DISTILLERY) curate demo --input $(DEMO)/traces --out $(DEMO)/runs/demo
-	@echo "run folder: $(DEMO)/runs/demo  (traces.parquet: every row and why it was dropped; selected.parquet: the training set)"
+	$(DISTILLERY) sql $(DEMO)/runs/demo --query funnel
+	$(DISTILLERY) report $(DEMO)/runs/demo --out $(DEMO)/runs/demo/report.html
+	@echo "run folder: $(DEMO)/runs/demo  (traces.parquet: every row and why it was dropped; selected.parquet: the training set; report.html)"
 
 test: setup
 	$(PY) -m pytest -q

@@ -23,6 +23,8 @@ from curate.errors import BadInput
 PARQUET_MAGIC = b"PAR1"
 ROW_GROUP_SIZE = 16_384
 TABLE_SUFFIXES = (".parquet", ".jsonl", ".ndjson", ".json", ".csv")
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 # ----------------------------------------------------------------------------------------- writing
@@ -34,6 +36,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; the file should get the usual mode
     try:
         yield Path(tmp)
         os.replace(tmp, path)

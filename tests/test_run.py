@@ -197,3 +197,14 @@ stages:
 def test_export_must_be_last():
     with pytest.raises(BadInput, match="line 3: 'export' may appear once, as the last stage"):
         recipe.parse("name: x\nstages:\n  - export: {}\n  - format: {}\n", "x")
+
+
+def test_outputs_get_the_usual_file_mode(traces_dir, tmp_path):
+    import os
+    import stat
+
+    do_run(traces_dir, tmp_path / "r")
+    umask = os.umask(0)
+    os.umask(umask)
+    mode = stat.S_IMODE((tmp_path / "r" / "traces.parquet").stat().st_mode)
+    assert mode == 0o666 & ~umask  # not mkstemp's 0600

@@ -60,8 +60,8 @@ class ExactDedup(Stage):
         )
         in_group = pl.col("_problems") > 1
         other_problem = pl.col("problem_id") != pl.col("_top_pid")
-        reason = pl.when(other_problem).then(pl.concat_str(pl.lit("exact duplicate of problem "),
-                                                           pl.col("_top_pid")))
+        # One fixed text per cause, so reasons group in SQL; which row was kept is in dup_of.
+        reason = pl.when(other_problem).then(pl.lit("exact duplicate of another problem"))
         if cfg.max_per_problem is not None:
             reason = reason.when(pl.col("_sample_rank") >= cfg.max_per_problem).then(
                 pl.lit(f"more than {cfg.max_per_problem} sample(s) of the problem"))

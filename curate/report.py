@@ -1,0 +1,258 @@
+"""`distillery report RUN`: one self-contained HTML page about a curation run.
+
+The page answers what a curator asks first: where rows went (funnel, drop reasons), how long the
+thinking is before and after selection, how answers were judged, the domain mix, duplicates,
+benchmark overlap, where the time went, and what kept and dropped traces actually look like.
+Every number comes from the SQL views (`curate.sql`), so the report and `distillery sql` agree.
+Charts are inline SVG (`curate.charts`) and the page has no scripts and no external resources: it
+opens from a file, offline. A section whose columns the run lacks says so instead of failing.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from pathlib import Path
+
+import pyarrow as pa
+
+from curate import charts, sql, store
+from curate.errors import BadInput
+
+SAMPLE_SELECTED = 5
+SAMPLE_DROPPED = 12
+REASONS_PER_STAGE = 3
+TOP_REASONS = 15  # bars in the drop-reason chart; the rest are summed into one
+CELL_CHARS = 300  # a table cell beyond this is cut (a map of per-problem reasons can be huge)
+THINKING_CHARS = 8000  # a sample's thinking beyond this is cut: the page stays small
+TABLE_ROWS = 20
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1000px; color: #222; padding: 0 1rem; }
+h1 { margin-bottom: 0.2rem; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; margin-top: 2.2rem; }
+nav a { margin-right: 0.8rem; } .meta { color: #555; }
+table { border-collapse: collapse; margin: 0.6rem 0; font-size: 0.9rem; }
+th, td { border: 1px solid #ddd; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
+th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.absent { color: #8a5a00; background: #fff8e5; padding: 0.5rem 0.8rem; border-left: 3px solid #e0a800; }
+.trace { border: 1px solid #ddd; border-radius: 6px; padding: 0.6rem 0.9rem; margin: 0.8rem 0; }
+.trace h4 { margin: 0 0 0.4rem 0; font-weight: normal; color: #555; } .why { color: #b00020; font-weight: bold; }
+pre { white-space: pre-wrap; word-break: break-word; background: #fafafa; padding: 0.5rem; margin: 0.3rem 0; }
+svg.chart { display: block; margin: 0.6rem 0; max-width: 100%; height: auto; }
+"""
+
+
+# ----------------------------------------------------------------------------------------- helpers
+
+def _table(table: pa.Table, max_rows: int = TABLE_ROWS) -> str:
+    if table.num_rows == 0:
+        return "<p>No rows.</p>"
+    numeric = [pa.types.is_integer(t) or pa.types.is_floating(t) for t in table.schema.types]
+    head = "".join(f"<th>{escape(n)}</th>" for n in table.column_names)
+    rows = []
+    for row in table.slice(0, max_rows).to_pylist():
+        cells = []
+        for value, type_, num in zip(row.values(), table.schema.types, numeric):
+            text = sql.cell_text(value, type_)
+            text = text if len(text) <= CELL_CHARS else text[:CELL_CHARS - 1] + "…"
+            if num and isinstance(value, (int, float)):
+                text = f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
+            cells.append(f'<td class="num">{escape(text)}</td>' if num else f"<td>{escape(text)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    more = (f"<p class=meta>{table.num_rows - max_rows:,} more rows: "
+            f"<code>distillery sql RUN</code> shows them all.</p>" if table.num_rows > max_rows else "")
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>{more}"
+
+
+def _absent(column: str) -> str:
+    producer = sql.PRODUCERS.get(column, "a stage this run did not have")
+    return (f'<p class="absent">Not in this run: the traces have no <code>{escape(column)}</code> '
+            f"column, which {escape(producer)} adds.</p>")
+
+
+def _compact(n: int) -> str:
+    for unit, size in (("M", 1 << 20), ("k", 1 << 10)):
+        if n >= size:
+            return f"{n // size}{unit}"
+    return str(n)
+
+
+def _section(key: str, title: str, body: str) -> tuple[str, str, str]:
+    return key, title, f'<section id="{key}"><h2>{escape(title)}</h2>\n{body}\n</section>'
+
+
+# ---------------------------------------------------------------------------------------- sections
+
+def _funnel(con) -> tuple[str, str, str]:
+    funnel = sql.run_query(con, "SELECT stage, rows_in, rows_out, dropped, drops_by_reason FROM funnel")
+    rows = funnel.to_pylist()
+    chart = charts.hbars("funnel", "Rows in and out per stage", [r["stage"] for r in rows],
+                         {"rows in": [r["rows_in"] for r in rows], "rows out": [r["rows_out"] for r in rows]})
+    # Reasons can be per-row text (exact_dedup names the problem kept): chart the largest, sum the rest.
+    reasons = sql.run_query(con, f"""
+        WITH r AS (SELECT stage || ': ' || reason AS label, count(*) AS n FROM dropped GROUP BY ALL),
+        ranked AS (SELECT *, row_number() OVER (ORDER BY n DESC, label) AS i FROM r)
+        SELECT label, n FROM ranked WHERE i <= {TOP_REASONS}
+        UNION ALL
+        SELECT count(*) || ' other reasons', sum(n)::BIGINT FROM ranked WHERE i > {TOP_REASONS} HAVING count(*) > 0
+        """).to_pylist()
+    drops = (charts.hbars("drop-reasons", "Rows dropped per stage and reason",
+                          [r["label"] for r in reasons], {"rows": [r["n"] for r in reasons]})
+             if reasons else "<p>No row was dropped.</p>")
+    return _section("funnel", "Funnel", chart + _table(funnel) + "<h3>Why rows were dropped</h3>" + drops)
+
+
+def _lengths(con) -> tuple[str, str, str]:
+    hist = sql.run_named(con, "length_hist").to_pylist()
+    labels = [f"{_compact(r['chars_from'])}–{_compact(r['chars_to'])}" for r in hist]
+    before = charts.columns("length-before", "Thinking length, all traces", labels,
+                            {"all traces": [r["all_rows"] for r in hist]},
+                            x_title="thinking length (characters)", y_title="rows")
+    after = charts.columns("length-after", "Thinking length, selected traces", labels,
+                           {"selected": [r["kept_rows"] for r in hist]},
+                           x_title="thinking length (characters)", y_title="rows")
+    stats = sql.run_query(con, """
+        SELECT 'all traces' AS rows_of, count(*) AS rows, median(length(thinking))::BIGINT AS median_chars,
+               quantile_disc(length(thinking), 0.9) AS p90_chars, max(length(thinking)) AS max_chars
+        FROM traces
+        UNION ALL
+        SELECT 'selected', count(*), median(length(thinking))::BIGINT,
+               quantile_disc(length(thinking), 0.9), max(length(thinking))
+        FROM selected""")
+    body = (_table(stats) + "<h3>Before selection</h3>" + before + "<h3>After selection</h3>" + after)
+    return _section("lengths", "Thinking length", body)
+
+
+def _verdicts(con, have: set[str]) -> tuple[str, str, str]:
+    if "verdict" not in have:
+        return _section("verdicts", "Verdicts", _absent("verdict"))
+    rows = sql.run_query(con, """
+        SELECT coalesce(verdict, '(not verified)') AS verdict, count(*) AS all_rows,
+               count(*) FILTER (WHERE dropped_by IS NULL) AS kept
+        FROM traces GROUP BY 1 ORDER BY all_rows DESC, verdict""").to_pylist()
+    chart = charts.hbars("verdicts", "Rows per verdict", [r["verdict"] for r in rows],
+                         {"all rows": [r["all_rows"] for r in rows], "kept": [r["kept"] for r in rows]})
+    return _section("verdicts", "Verdicts", chart + "<h3>Per source</h3>"
+                    + _table(sql.run_named(con, "verdicts_by_source")))
+
+
+def _domains(con, have: set[str]) -> tuple[str, str, str]:
+    if "domain" not in have:
+        return _section("domains", "Domain mix", _absent("domain"))
+    mix = sql.run_named(con, "domain_mix")
+    rows = mix.to_pylist()
+    chart = charts.hbars("domains", "Share of rows per domain, before and after curation",
+                         [r["domain"] for r in rows],
+                         {"all traces": [r["pct_all"] for r in rows], "kept": [r["pct_kept"] for r in rows]},
+                         unit="%")
+    return _section("domains", "Domain mix", chart + _table(mix))
+
+
+def _duplicates(con, have: set[str]) -> tuple[str, str, str]:
+    if "dup_cluster" not in have:
+        return _section("duplicates", "Duplicate clusters", _absent("dup_cluster"))
+    sizes = sql.run_query(con, """
+        WITH c AS (SELECT dup_cluster, count(*) AS size FROM traces
+                   WHERE dup_cluster IS NOT NULL GROUP BY dup_cluster)
+        SELECT size, count(*) AS clusters FROM c GROUP BY size ORDER BY size""").to_pylist()
+    if not sizes:
+        return _section("duplicates", "Duplicate clusters", "<p>No duplicate clusters were found.</p>")
+    chart = charts.columns("dup-sizes", "Duplicate clusters by size", [str(r["size"]) for r in sizes],
+                           {"clusters": [r["clusters"] for r in sizes]},
+                           x_title="rows in the cluster", y_title="clusters")
+    return _section("duplicates", "Duplicate clusters",
+                    chart + "<h3>Largest clusters</h3>" + _table(sql.run_named(con, "dup_clusters"), 10))
+
+
+def _contamination(con, have: set[str]) -> tuple[str, str, str]:
+    if "contaminated_with" not in have:
+        return _section("contamination", "Benchmark contamination", _absent("contaminated_with"))
+    hits = sql.run_named(con, "contaminated")
+    body = _table(hits, 50) if hits.num_rows else "<p>No trace overlaps a benchmark item.</p>"
+    return _section("contamination", "Benchmark contamination", body)
+
+
+def _seconds(con) -> tuple[str, str, str]:
+    rows = sql.run_query(con, "SELECT stage, seconds, cached FROM stages ORDER BY stage").to_pylist()
+    chart = charts.hbars("seconds", "Seconds per stage",
+                         [r["stage"] + (" (cached)" if r["cached"] else "") for r in rows],
+                         {"seconds": [r["seconds"] for r in rows]}, unit=" s")
+    return _section("seconds", "Seconds per stage", chart)
+
+
+def _trace_card(row: dict, why: str | None) -> str:
+    thinking = row["thinking"] or ""
+    shown = thinking[:THINKING_CHARS]
+    cut = (f"\n… {len(thinking) - THINKING_CHARS:,} more characters" if len(thinking) > THINKING_CHARS else "")
+    head = f"{escape(row['source'] or '')} · <code>{escape(row['trace_id'][:16])}</code>"
+    if why:
+        head += f' · <span class="why">{escape(why)}</span>'
+    return (f'<div class="trace"><h4>{head}</h4>'
+            f"<p><b>Problem.</b> {escape(row['problem'] or '')}</p>"
+            f"<details><summary>thinking ({len(thinking):,} characters)</summary>"
+            f"<pre>{escape(shown + cut)}</pre></details>"
+            f"<p><b>Response.</b></p><pre>{escape(row['response'] or '')}</pre></div>")
+
+
+def _samples(con) -> tuple[str, str, str]:
+    selected = sql.run_query(con, f"""
+        SELECT trace_id, source, problem, thinking, response FROM selected
+        ORDER BY hash(trace_id), trace_id LIMIT {SAMPLE_SELECTED}""").to_pylist()
+    # An example of each stage's most frequent reasons, so one stage with many reasons cannot fill it.
+    dropped = sql.run_query(con, f"""
+        WITH per_reason AS (
+            SELECT stage, reason, count(*) AS n, arg_min(trace_id, hash(trace_id)) AS example
+            FROM dropped GROUP BY ALL
+        ), ranked AS (
+            SELECT *, row_number() OVER (PARTITION BY stage ORDER BY n DESC, reason) AS i FROM per_reason
+        )
+        SELECT r.stage, r.reason, d.trace_id, d.source, d.problem, d.thinking, d.response
+        FROM ranked r JOIN dropped d ON d.trace_id = r.example
+        WHERE r.i <= {REASONS_PER_STAGE}
+        ORDER BY r.stage, r.i LIMIT {SAMPLE_DROPPED}""").to_pylist()
+    body = "<h3>Selected</h3>" + ("".join(_trace_card(r, None) for r in selected) or "<p>None selected.</p>")
+    body += "<h3>Dropped: an example of each stage's most frequent reasons</h3>" + (
+        "".join(_trace_card(r, f"dropped by {r['stage']}: {r['reason']}") for r in dropped)
+        or "<p>No row was dropped.</p>")
+    return _section("samples", "Sample traces", body)
+
+
+# ------------------------------------------------------------------------------------------ page
+
+def build(run: Path) -> str:
+    """The report of a run folder as one HTML string."""
+    run = Path(run)
+    if sql.kind_of(run) != "run":
+        raise BadInput(f"{run}: a report needs a run folder (from distillery curate), not trace files")
+    manifest = json.loads((run / "manifest.json").read_text())
+    con = sql.connect(run)
+    try:
+        have = set(sql.columns(con))
+        sections = [_funnel(con), _lengths(con), _verdicts(con, have), _domains(con, have),
+                    _duplicates(con, have), _contamination(con, have), _seconds(con), _samples(con)]
+    finally:
+        con.close()
+    rows_in, selected = manifest.get("rows_in", 0), manifest.get("rows_selected", 0)
+    share = f"{100 * selected / rows_in:.1f}%" if rows_in else "–"
+    title = f"distillery run: {manifest.get('recipe', run.name)}"
+    recipe = (run / "recipe.yaml").read_text() if (run / "recipe.yaml").is_file() else ""
+    nav = " ".join(f'<a href="#{key}">{escape(name)}</a>' for key, name, _ in sections)
+    return "\n".join([
+        "<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<link rel="icon" href="data:,">',  # no favicon request: the page loads nothing
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>",
+        f"<h1>{escape(title)}</h1>",
+        f'<p class="meta">{escape(str(run))} · seed {escape(str(manifest.get("seed")))} · '
+        f"{rows_in:,} rows in, {selected:,} selected ({share}) · distillery "
+        f"{escape(str(manifest.get('versions', {}).get('distillery', '?')))}</p>",
+        f"<nav>{nav}</nav>",
+        *(html for _, _, html in sections),
+        f"<h2>Recipe</h2><details><summary>recipe.yaml as resolved</summary><pre>{escape(recipe)}</pre></details>",
+        "</body></html>", ""])
+
+
+def write(run: Path, out: Path | None = None) -> Path:
+    """Write the report (default RUN/report.html) atomically; returns its path."""
+    out = Path(out) if out is not None else Path(run) / "report.html"
+    return store.write_text(build(run), out)
