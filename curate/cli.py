@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -43,7 +43,7 @@ def _version(value: bool):
 
 @app.callback()
 def _main(
-    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+    version: Annotated[bool | None, typer.Option("--version", callback=_version, is_eager=True,
                                                     help="Print the version and exit.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors.")] = False,
 ):
@@ -72,11 +72,11 @@ def ingest(
     src: Annotated[str, typer.Argument(help="File (jsonl/json/parquet/csv), folder, or hf:org/name[:config][:split].")],
     out: Annotated[Path, typer.Option("--out", help="Trace folder to write into.")],
     preset: Annotated[str, typer.Option("--preset", help="s1k, openthoughts, openr1-math, limo, messages, generic.")] = "generic",
-    map_: Annotated[Optional[str], typer.Option("--map", help="generic: problem=COL,thinking=COL,response=COL,gold=COL,…")] = None,
-    trace: Annotated[Optional[str], typer.Option("--trace", help="s1k-1.1: which teacher's traces (deepseek or gemini).")] = None,
-    source: Annotated[Optional[str], typer.Option("--source", help="Value of the source column (default: from SRC).")] = None,
-    teacher: Annotated[Optional[str], typer.Option("--teacher", help="Value of the teacher column where the data has none.")] = None,
-    name: Annotated[Optional[str], typer.Option("--name", help="Shard prefix in OUT (default: the preset).")] = None,
+    map_: Annotated[str | None, typer.Option("--map", help="generic: problem=COL,thinking=COL,response=COL,gold=COL,…")] = None,
+    trace: Annotated[str | None, typer.Option("--trace", help="s1k-1.1: which teacher's traces (deepseek or gemini).")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Value of the source column (default: from SRC).")] = None,
+    teacher: Annotated[str | None, typer.Option("--teacher", help="Value of the teacher column where the data has none.")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Shard prefix in OUT (default: the preset).")] = None,
 ):
     """Import an existing trace dataset (s1K, OpenThoughts, OpenR1-Math, LIMO, chat, any table)."""
     from curate import ingest as lib
@@ -114,6 +114,166 @@ def curate(
     console = _console()
     result = runner.run(loaded, input_, out, overwrite=overwrite, console=console)
     typer.echo(f"{result.rows_in:,} rows in, {result.rows_selected:,} selected → {result.out}/selected.parquet")
+
+
+@app.command()
+def dedup(
+    input_: Annotated[Path, typer.Argument(help="Table to deduplicate (Parquet, JSONL, or a trace folder).")],
+    out: Annotated[Path, typer.Option("--out", help="Parquet file to write: input columns + dup_* + drop_reason.")],
+    on: Annotated[str, typer.Option("--on", help="Text column compared.")] = "problem",
+    method: Annotated[str, typer.Option("--method", help="exact, minhash or semantic.")] = "minhash",
+    threshold: Annotated[float | None, typer.Option("--threshold", help="Jaccard / cosine in (0, 1]; default 0.8 (minhash), 0.9 (semantic).")] = None,
+    keep: Annotated[str, typer.Option("--keep", help="Row kept per cluster: first, last, longest, shortest, verified, score.")] = "first",
+    ngram: Annotated[int, typer.Option("--ngram", help="Words per shingle (minhash).")] = 5,
+    num_perm: Annotated[int, typer.Option("--num-perm", help="MinHash permutations.")] = 128,
+    bands: Annotated[int | None, typer.Option("--bands", help="LSH bands, dividing num-perm (default: from the threshold).")] = None,
+    check: Annotated[str, typer.Option("--check", help="Candidate check: jaccard (exact) or signature (estimate).")] = "jaccard",
+    model: Annotated[str | None, typer.Option("--model", help="sentence-transformers name or path (semantic).")] = None,
+    index: Annotated[Path | None, typer.Option("--index", help="Saved MinHash index to dedup against.")] = None,
+    save_index: Annotated[Path | None, typer.Option("--save-index", help="Write the index extended by the survivors.")] = None,
+):
+    """Mark duplicate problems (exact, MinHash or semantic); duplicates get a drop_reason."""
+    import polars as pl
+
+    from curate import store
+    from curate.dedup import dedup_table
+
+    frame = pl.from_arrow(store.read_table(input_))
+    result = dedup_table(frame, on=on, method=method, threshold=threshold, keep=keep, ngram=ngram,
+                         num_perm=num_perm, bands=bands, check=check, model=model, index=index,
+                         save_index=save_index)
+    cols = result.columns
+    store.write_parquet(pl.concat([frame.drop(cols.columns, strict=False), cols], how="horizontal").to_arrow(), out)
+    dropped = cols["drop_reason"].is_not_null().sum()
+    typer.echo(f"{frame.height:,} rows, {result.stats['clusters']:,} duplicate clusters, {dropped:,} rows "
+               f"dropped ({method}) → {out}")
+
+
+@app.command()
+def decontam(
+    input_: Annotated[Path, typer.Argument(help="Table to check (Parquet, JSONL, or a trace folder).")],
+    bench: Annotated[list[str], typer.Option("--bench", help="Benchmark name (math500, aime24, aime25, amc23, gsm8k) or file; repeat for several.")],
+    out: Annotated[Path, typer.Option("--out", help="Parquet file to write: input columns + contaminated_with + drop_reason.")],
+    on: Annotated[str, typer.Option("--on", help="Text column checked.")] = "problem",
+    ngram: Annotated[int, typer.Option("--ngram", help="Words per shared n-gram.")] = 8,
+    fuzzy: Annotated[float | None, typer.Option("--fuzzy", help="Also flag MinHash Jaccard at least this.")] = None,
+    bench_dir: Annotated[Path | None, typer.Option("--bench-dir", help="Folder of named benchmarks.")] = None,
+):
+    """Drop rows sharing a word 8-gram with benchmark problems (MATH-500, AIME, AMC, GSM8K, files)."""
+    import polars as pl
+
+    from curate import store
+    from curate.dedup import decontaminate
+
+    frame = pl.from_arrow(store.read_table(input_))
+    result = decontaminate(frame, bench=bench, on=on, ngram=ngram, fuzzy=fuzzy, bench_dir=bench_dir)
+    cols = result.columns
+    store.write_parquet(pl.concat([frame.drop(cols.columns, strict=False), cols], how="horizontal").to_arrow(), out)
+    per = ", ".join(f"{k} {v:,}" for k, v in result.stats["contaminated_rows"].items())
+    typer.echo(f"{frame.height:,} rows, {cols['drop_reason'].is_not_null().sum():,} contaminated ({per}) → {out}")
+
+
+@app.command("sql")
+def sql_(
+    path: Annotated[Path, typer.Argument(help="Run folder, trace folder or trace file.")],
+    command: Annotated[str | None, typer.Option("-c", "--command", help="Run this SQL, print the result, exit.")] = None,
+    query: Annotated[str | None, typer.Option("--query", "-q", help="Run a named query (sql/queries/NAME.sql).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="NAME=VALUE: a DuckDB variable, e.g. n=10 for sample_traces.")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="csv, json or parquet (default: a table).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the result to FILE instead of printing it.")] = None,
+    max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="Rows a printed table shows.")] = 40,
+):
+    """SQL over a run's traces and stages (DuckDB views); an interactive shell without -c/--query."""
+    from rich.console import Console
+
+    from curate import shell
+    from curate import sql as lib
+    from curate.errors import BadInput
+
+    if command is not None and query is not None:
+        raise BadInput("give -c SQL or --query NAME, not both")
+    if (fmt or out) and command is None and query is None:
+        raise BadInput("--format and --out go with -c SQL or --query NAME")
+    if query is not None:
+        lib.named(query)  # an unknown name fails before the data is opened
+    con = lib.connect(path)
+    for assignment in set_ or []:
+        lib.set_variable(con, assignment)
+    if command is None and query is None:
+        shell.Shell(con, Console(highlight=False), history=shell.HISTORY).loop()
+        return
+    result = lib.run_named(con, query) if query is not None else lib.run_query(con, command)
+    if result is None:
+        return
+    if out is not None:
+        written = lib.write_result(result, lib.format_of(fmt, out), out)
+        typer.echo(f"{result.num_rows:,} rows → {written}")
+    elif fmt is not None:
+        typer.echo(lib.render_text(result, lib.format_of(fmt, None)), nl=False)
+    else:
+        # A terminal sets the width; piped output gets room for wide rows instead of rich's 80.
+        width = None if sys.stdout.isatty() else 200
+        shell.render(result, Console(highlight=False, width=width), max_rows=max_rows)
+
+
+@app.command()
+def report(
+    run: Annotated[Path, typer.Argument(help="Run folder (from distillery curate).")],
+    out: Annotated[Path | None, typer.Option("--out", help="HTML file to write (default: RUN/report.html).")] = None,
+):
+    """One self-contained HTML report of a run: funnel, lengths, verdicts, domains, samples."""
+    from curate import report as lib
+
+    written = lib.write(run, out)
+    typer.echo(f"report → {written}")
+
+
+@app.command()
+def verify(
+    input_: Annotated[Path, typer.Argument(help="Parquet or JSONL file with a gold and an answer column.")],
+    gold: Annotated[str, typer.Option("--gold", help="Column of reference answers.")],
+    pred: Annotated[str, typer.Option("--pred", help="Column of responses (or bare answers).")],
+    out: Annotated[Path, typer.Option("--out", help="Parquet file to write: the input plus pred_answer, verdict, verdict_reason.")],
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Hard time limit per answer pair, in seconds.")] = 5.0,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Worker processes (default: one per core).")] = None,
+    percent: Annotated[str, typer.Option("--percent", help="How 50% compares: either (50 and 0.5), fraction (0.5), strip (50).")] = "either",
+    last_number: Annotated[bool, typer.Option("--last-number", help="Fall back to the last number of a response with no marked answer.")] = False,
+):
+    """Verify final answers against gold answers (math equivalence, no eval, hard time limits)."""
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from curate.errors import BadInput
+    from curate.verify import Options
+    from curate.verify import files as lib
+
+    try:
+        options = Options(percent=percent, fallback_last_number=last_number)
+    except ValueError as exc:
+        raise BadInput(f"--percent: {exc}") from exc
+    bar = Progress(console=_console(), transient=True)
+    task = bar.add_task("verifying", total=None)
+
+    def progress(done: int, total: int) -> None:
+        if not bar.live.is_started:  # only once the input is read and checked: bad input prints one line
+            bar.start()
+        bar.update(task, completed=done, total=total)
+
+    try:
+        summary = lib.verify_file(input_, gold, pred, out, timeout=timeout, workers=workers, options=options,
+                                  progress=progress)
+    finally:
+        if bar.live.is_started:
+            bar.stop()
+    table = Table(title=f"{summary.rows:,} rows verified in {summary.seconds:.1f} s")
+    for name in ("verdict", "rows", "share"):
+        table.add_column(name, justify="left" if name == "verdict" else "right")
+    for verdict, count, share in summary.rows_of_table():
+        table.add_row(verdict, f"{count:,}", share)
+    from rich.console import Console
+
+    Console(highlight=False).print(table)
+    typer.echo(f"→ {summary.out}")
 
 
 # ------------------------------------------------------------------------------------- entry
