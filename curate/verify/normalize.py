@@ -1,0 +1,123 @@
+"""Canonical text of an answer: what two equal answers share after cosmetic differences go.
+
+The normalised string is compared first (cheap, in the parent process), is the cache key, and is
+what the parser reads. Every rewrite here is a plain regex or string replace, linear in the
+length of the text: nothing is evaluated.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Unicode spellings models emit, mapped to the LaTeX the parser reads.
+_UNICODE = {
+    "\u2212": "-", "\u2013": "-", "\u2014": "-", "\u00d7": "\\times ", "\u22c5": "\\cdot ",
+    "\u00b7": "\\cdot ", "\u00f7": "\\div ", "\u03c0": "\\pi ", "\u221e": "\\infty ", "\u221a": "\\sqrt",
+    "\u2264": "\\le ", "\u2265": "\\ge ", "\u2260": "\\ne ", "\u00b0": "^\\circ", "\u222a": "\\cup ",
+    "\u2229": "\\cap ", "\u2205": "\\emptyset ", "\u00a0": " ", "\u2009": " ", "\u202f": " ",
+    "\uff0c": ",", "\uff08": "(", "\uff09": ")", "\u2032": "'",
+}
+_UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))
+
+_ALIASES = [
+    (re.compile(r"\\[dtc]frac(?![a-zA-Z])"), r"\\frac"),
+    (re.compile(r"\\[dt]binom(?![a-zA-Z])"), r"\\binom"),
+    (re.compile(r"\\(?:leq|leqslant)(?![a-zA-Z])"), r"\\le"),
+    (re.compile(r"\\(?:geq|geqslant)(?![a-zA-Z])"), r"\\ge"),
+    (re.compile(r"\\(?:neq)(?![a-zA-Z])"), r"\\ne"),
+    (re.compile(r"\\(?:varnothing)(?![a-zA-Z])"), r"\\emptyset"),
+    (re.compile(r"\\(?:varpi)(?![a-zA-Z])"), r"\\pi"),
+    (re.compile(r"\\(?:infin)(?![a-zA-Z])|(?<![a-zA-Z\\])(?:infinity|inf)(?![a-zA-Z])"), r"\\infty"),
+    (re.compile(r"\\(?:lvert|rvert|vert)(?![a-zA-Z])"), "|"),
+    # Plain-math spellings: sqrt(2), sin(x), 4pi.
+    (re.compile(r"(?<![a-zA-Z\\])(sqrt|arcsin|arccos|arctan|sin|cos|tan|cot|sec|csc|log|ln|exp|pi)(?![a-zA-Z])"),
+     r"\\\1"),
+]
+# Delimiter sizing and spacing: no meaning for the value.
+_DROP = re.compile(
+    r"\\left\.|\\right\.|\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg|displaystyle"
+    r"|textstyle|quad|qquad|mathstrut|nonumber|limits)(?![a-zA-Z])|(?<!\\)\\[,;:! ]|~|\$|(?<!\\)\\[()\[\]]"
+)
+_PHANTOM = re.compile(r"\\[hv]?phantom\s*(?:\{[^{}]*\}|.)")
+_APPROX_PREFIX = re.compile(r"^\s*(?:\\approx|\\sim|=)\s*")
+_DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ(?![a-zA-Z])|\\degree(?![a-zA-Z])|\^\s*\{\s*\\text\{\s*o\s*\}\s*\}")
+_TEXT = re.compile(
+    r"\\(?:text|textrm|textit|textbf|textnormal|textsf|mbox|mathrm|mathbf|mathit|mathsf|boldsymbol|operatorname)"
+    r"\s*\{([^{}]*)\}(\s*\^\s*\{?[23]\}?)?"
+)
+_CHOICE = re.compile(r"^\(?([A-J])\)(?:[\s.:].*)?$|^\(([A-J])\)?$|^([A-J])[.:]?$", re.DOTALL)
+_MEMBER_PREFIX = re.compile(r"^[a-zA-Z]\s*\\in\s*")
+# `5,\!525` and `5{,}525` are thousands separators wherever they stand; a bare `5,525` only when it
+# is the whole answer (inside a tuple it may be two numbers).
+_LATEX_THOUSANDS = re.compile(r"(?<=\d)(?:,\\!|\{,\})(\d{3})()")
+_THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+# "5 meters", "12 sq. ft": a number, a space, then words (a lone letter is a variable: 2 x).
+# Words are split by required spaces, so a long run of letters cannot make the regex backtrack.
+_NUMBER_WITH_UNIT = re.compile(r"^(-?[\d.,]+(?:/\d+)?)\s+[a-zA-Z]{2,}\.?(?:\s+[a-zA-Z]{2,}\.?){0,2}$")
+_CURRENCY = re.compile(r"\\\$|(?<![a-zA-Z\\])(?:dollars?|USD)(?![a-zA-Z])|\\(?:euro|pounds)(?![a-zA-Z])")
+_LIST_WORD = re.compile(r",?\s+(?:and|or)\s+")
+_COMMAND_SPACE = re.compile(r"(\\[A-Za-z]+)\s+(?=[A-Za-z0-9])")
+
+
+def normalize(answer: str) -> str:
+    """The canonical form of an extracted answer (see the module docstring)."""
+    s = answer.replace("\0", "").strip()  # NUL marks kept spaces below
+    s = _UNICODE_RE.sub(lambda m: _UNICODE[m.group(0)], s)
+    choice = multiple_choice(s)
+    if choice:
+        return choice
+    for pattern, repl in _ALIASES:
+        s = pattern.sub(repl, s)
+    s = s.replace("\\%", "%")
+    s = _LATEX_THOUSANDS.sub(r"\1\2", s)
+    s = _CURRENCY.sub("", s)
+    s = _DROP.sub(" ", s)
+    s = _PHANTOM.sub("", s)
+    s = _APPROX_PREFIX.sub("", s)
+    s = _DEGREES.sub("", s)
+    s = _texts(s)
+    s = _MEMBER_PREFIX.sub("", s)
+    s = _LIST_WORD.sub(",", s)  # "1, 2, and 3", "2 or -2"
+    s = s.strip().rstrip(".").strip()
+    unit = _NUMBER_WITH_UNIT.match(s)
+    if unit:
+        s = unit.group(1)
+    # One space survives only where it ends a command name before a letter (`\sin x`).
+    s = _COMMAND_SPACE.sub(lambda m: m.group(1) + "\0", s)
+    s = re.sub(r"\s+", "", s).replace("\0", " ")
+    s = s.rstrip(".,;")
+    if _THOUSANDS.match(s):
+        s = s.replace(",", "")
+    return s
+
+
+def multiple_choice(s: str) -> str | None:
+    """`(C)`, `C)`, `\\textbf{(C)}`, `\\text{C}` → `C`; None when `s` is not a choice letter."""
+    inner = s.strip().strip("$").strip()
+    inner = re.sub(r"\\(?:textbf|text|mathbf|mathrm)\s*\{\s*(\(?[A-J]\)?)\s*\}", r"\1", inner)
+    m = _CHOICE.match(inner)
+    if not m:
+        return None
+    return next(g for g in m.groups() if g)
+
+
+def _texts(s: str) -> str:
+    """`\\text{…}` groups: the answer itself when nothing else is there, else units and words."""
+    groups = list(_TEXT.finditer(s))
+    if not groups:
+        return s
+    rest = _TEXT.sub("", s)
+    if not re.search(r"[0-9a-zA-Z\\]", rest):
+        # A text answer such as \text{Evelyn}: keep the words, spaced as written.
+        return " ".join(g.group(1).strip() for g in groups) + rest.strip(" ,.")
+
+    def replace(m: re.Match) -> str:
+        word = m.group(1).strip()
+        if word in ("and", "or", ","):
+            return ","
+        # A single letter is a symbol set upright (\mathrm{i}, \mathbf{v}), not a unit.
+        if len(word) == 1 and word.isalpha() and not m.group(2):
+            return word
+        return " "
+
+    return re.sub(r",(?:\s*,)+", ",", _TEXT.sub(replace, s))
