@@ -24,6 +24,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    # Wide enough that every command's one-line summary shows whole in --help.
+    context_settings={"max_content_width": 110, "terminal_width": 110},
 )
 
 _state = {"debug": False}
@@ -118,7 +120,7 @@ def curate(
 
 @app.command()
 def dedup(
-    input_: Annotated[Path, typer.Argument(help="Table to deduplicate (Parquet, JSONL, or a trace folder).")],
+    input_: Annotated[Path, typer.Argument(metavar="INPUT", help="Table to deduplicate (Parquet, JSONL, or a trace folder).")],
     out: Annotated[Path, typer.Option("--out", help="Parquet file to write: input columns + dup_* + drop_reason.")],
     on: Annotated[str, typer.Option("--on", help="Text column compared.")] = "problem",
     method: Annotated[str, typer.Option("--method", help="exact, minhash or semantic.")] = "minhash",
@@ -151,7 +153,7 @@ def dedup(
 
 @app.command()
 def decontam(
-    input_: Annotated[Path, typer.Argument(help="Table to check (Parquet, JSONL, or a trace folder).")],
+    input_: Annotated[Path, typer.Argument(metavar="INPUT", help="Table to check (Parquet, JSONL, or a trace folder).")],
     bench: Annotated[list[str], typer.Option("--bench", help="Benchmark name (math500, aime24, aime25, amc23, gsm8k) or file; repeat for several.")],
     out: Annotated[Path, typer.Option("--out", help="Parquet file to write: input columns + contaminated_with + drop_reason.")],
     on: Annotated[str, typer.Option("--on", help="Text column checked.")] = "problem",
@@ -230,7 +232,7 @@ def report(
 
 @app.command()
 def verify(
-    input_: Annotated[Path, typer.Argument(help="Parquet or JSONL file with a gold and an answer column.")],
+    input_: Annotated[Path, typer.Argument(metavar="INPUT", help="Parquet or JSONL file with a gold and an answer column.")],
     gold: Annotated[str, typer.Option("--gold", help="Column of reference answers.")],
     pred: Annotated[str, typer.Option("--pred", help="Column of responses (or bare answers).")],
     out: Annotated[Path, typer.Option("--out", help="Parquet file to write: the input plus pred_answer, verdict, verdict_reason.")],
