@@ -184,6 +184,24 @@ def test_answer_forms_are_equivalent():
     assert Pair(F(3), F(-2)).forms()["equations"] == "x = 3, y = -2"
 
 
+def test_percentage_wrong_answers_are_not_the_answer_with_its_sign_dropped():
+    """`40\\%` written `0.4` or `40` is right (percent policy "either"), so no wrong value of a
+    percentage problem may be 1/100 or 100 times its answer."""
+    import random
+
+    from curate.synth.families import percentages
+
+    rng = random.Random(5)
+    seen = 0
+    for _ in range(400):
+        problem = percentages(rng, rng.randint(1, 5))
+        for w in problem.wrong:
+            if w.percent or problem.answer.percent:
+                seen += 1
+                assert w.q not in (problem.answer.q, problem.answer.q * 100, problem.answer.q / 100), problem
+    assert seen > 100
+
+
 def test_attempts_follow_configured_solve_rates(result):
     cfg = result.config
     attempts = result.attempts.to_pylist()

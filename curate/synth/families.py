@@ -80,11 +80,20 @@ class Problem:
 def _problem(family: str, d: int, template: int, sentences, slots, answer: Value, wrong, steps, check: str,
              goal: str, reorderable: int = 0) -> Problem:
     """Build a Problem, keeping only wrong answers that really differ from the answer."""
-    wrong = tuple(w for w in dict.fromkeys(wrong) if w != answer)
+    wrong = tuple(w for w in dict.fromkeys(wrong) if w != answer and not _percent_alias(w, answer))
     if not wrong:
         wrong = (_nudge(answer),)
     return Problem(family, d, template, tuple(sentences), dict(slots), answer, wrong, tuple(steps), check, goal,
                    reorderable)
+
+
+def _percent_alias(w: Value, answer: Value) -> bool:
+    """Whether a wrong value would still be right when a percentage may drop its sign: verifiers
+    (ours by default) accept `124\\%` written as `124` or `1.24`, so where either side is a
+    percentage, a value 100× or 1/100 of the answer is not a wrong answer."""
+    if not (isinstance(w, Number) and isinstance(answer, Number) and (w.percent or answer.percent)):
+        return False
+    return w.q in (answer.q, answer.q * 100, answer.q / 100)
 
 
 def _nudge(v: Value) -> Value:
@@ -225,7 +234,9 @@ def percentages(rng: random.Random, d: int) -> Problem:
         pct = F(a * 100, b)
         steps = [Step(f"\\frac{{{a}}}{{{b}}}", plain(F(a, b))), Step(f"{plain(F(a, b))} \\times 100", plain(pct))]
         answer = Number(pct, percent=True)
-        wrong = [Number(F(b * 100, a), percent=True), Number(F(a, b), percent=True), Number(pct + 1, percent=True)]
+        # Inverted ratio, decimal point slipped one place, off by one. (Two places, a/b itself,
+        # is no wrong answer: `40\\%` written `0.4` is right.)
+        wrong = [Number(F(b * 100, a), percent=True), Number(F(a * 10, b), percent=True), Number(pct + 1, percent=True)]
         check = f"{plain(pct)}% of {b} is {plain(pct * b / 100)}, which is {a}. Good."
         sentences, slots = ["{a} is what percent of {b}?"], slots | {"a": str(a), "b": str(b)}
         goal = "the percentage"

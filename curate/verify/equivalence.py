@@ -8,9 +8,13 @@ and open/closed ends (`(a, b)` is a point or an open interval, whichever the oth
 matrices elementwise (a one-row or one-column matrix equals a tuple of its entries), equations up
 to sides and a constant factor (`a = b` is `b = a`, `y = 2x` is `2x - y = 0`), `x = 3` equals `3`,
 inequalities up to orientation and a positive factor, and equal to the interval they describe.
+A solved system — equations `symbol = value` with distinct symbols, listed (`x = 9, y = 7`, also
+`x = 9 \\text{ and } y = 7`) or as `(x, y) = (9, 7)` — equals the point of its values in the order
+written (`(9, 7)`, not `(7, 9)`), and another solved system with the same value for each symbol.
 
 Percentages: with `percent="either"` (the default) `50\\%` equals both `50` and `0.5`; "fraction"
-reads it as 0.5 only, "strip" as 50 only.
+reads it as 0.5 only, "strip" as 50 only. When both sides carry `%` they compare as written
+(`65.6\\%` is not `0.656\\%`): the 0.5 reading is there for an answer that dropped the sign.
 """
 
 from __future__ import annotations
@@ -28,12 +32,19 @@ _SAMPLES = 4
 
 def judge(gold: str, pred: str, options: Options = Options()) -> tuple[str, str]:
     """Verdict and reason for two normalised answers that differ as strings."""
+    policy = options.percent
+    if policy == "either" and "%" in gold and "%" in pred:
+        # Both are percentages, so their numbers are on one scale: reading one side as a fraction
+        # and the other as written would make 65.6% equal 0.656%. Compare the numbers as written
+        # ("strip", not "fraction"): `%` binds to the last factor, so `303/4\%` read as a fraction
+        # is 303/0.04, while `\frac{303}{4}\%` is 0.7575.
+        policy = "strip"
     try:
-        golds = _variants(gold, options)
+        golds = _variants(gold, policy)
     except Unparseable as exc:
         return "unparseable", f"gold: {exc}"
     try:
-        preds = _variants(pred, options)
+        preds = _variants(pred, policy)
     except Unparseable as exc:
         return "unparseable", f"answer: {exc}"
     reason = ""
@@ -46,11 +57,12 @@ def judge(gold: str, pred: str, options: Options = Options()) -> tuple[str, str]
     return "incorrect", reason or "different values"
 
 
-def _variants(text: str, options: Options) -> list:
+def _variants(text: str, policy: str) -> list:
+    """The parses of `text` that the percent policy allows (one, or two for "either")."""
     if "%" not in text:
         return [parse(text)]
     scales = {"fraction": [sp.Rational(1, 100)], "strip": [sp.Integer(1)],
-              "either": [sp.Rational(1, 100), sp.Integer(1)]}[options.percent]
+              "either": [sp.Rational(1, 100), sp.Integer(1)]}[policy]
     return [parse(text, percent=s) for s in scales]
 
 
@@ -61,6 +73,9 @@ def equal(a, b, tol: float) -> tuple[bool, str]:
         return _matrix_equal(a, b, tol)
     if isinstance(a, sp.Expr) and isinstance(b, sp.Expr):
         return _expr_equal(a, b, tol)
+    system = _system_equal(a, b, tol)
+    if system is not None:
+        return system
     if isinstance(a, Relation) or isinstance(b, Relation):
         return _relation_equal(a, b, tol)
     if isinstance(a, SetOf) or isinstance(b, SetOf):
@@ -234,6 +249,69 @@ def _sort_key(piece: sp.Set):
         return float("inf")
 
 
+# ---------------------------------------------------------------------------- solved systems
+
+def _system_equal(a, b, tol: float) -> tuple[bool, str] | None:
+    """A solved system against a point or another solved system; None when neither side is one
+    (or the other side is something else: `x = 9, y = 7` against a bare list stays order-free)."""
+    sa, sb = _assignments(a), _assignments(b)
+    if sa is None and sb is None:
+        return None
+    if sa is not None and sb is not None:
+        if sorted(s.name for s, _ in sa) != sorted(s.name for s, _ in sb):
+            return False, "systems in different variables"
+        values = dict(sb)
+        for symbol, value in sa:
+            same, why = equal(value, values[symbol], tol)
+            if not same:
+                return False, f"different values of {symbol}: {why}"
+        return True, "the same value of each variable"
+    system, other = (sa, b) if sa is not None else (sb, a)
+    if isinstance(other, Seq) and (other.open, other.close) == ("(", ")"):
+        # The point lists values in the order the system names its variables.
+        same, why = _ordered_equal([v for _, v in system], list(other.items), tol, "points")
+        return same, f"a solved system and a point: {why}"
+    return None
+
+
+def _assignments(value) -> list[tuple[sp.Symbol, object]] | None:
+    """`x = 9, y = 7` (or `(x, y) = (9, 7)`) → [(x, 9), (y, 7)]: two or more equations, each a
+    distinct symbol equal to a value free of the system's symbols; anything else → None."""
+    if isinstance(value, SetOf) and all(isinstance(item, Relation) for item in value.items):
+        pairs = []
+        for rel in value.items:
+            pair = _assignment(rel)
+            if pair is None:
+                return None
+            pairs.append(pair)
+    elif isinstance(value, Relation) and value.ops == ("=",):
+        left, right = value.sides
+        if not (isinstance(left, Seq) and isinstance(right, Seq) and len(left.items) == len(right.items)
+                and all(isinstance(s, sp.Symbol) for s in left.items)):
+            return None
+        pairs = list(zip(left.items, right.items))
+    else:
+        return None
+    symbols = {s for s, _ in pairs}
+    if len(pairs) < 2 or len(symbols) != len(pairs):
+        return None
+    if any(isinstance(v, sp.Expr) and v.free_symbols & symbols for _, v in pairs):
+        return None  # `x = 1, y = 2x` is a system still to solve, not its solution
+    return pairs
+
+
+def _assignment(rel: Relation) -> tuple[sp.Symbol, object] | None:
+    """`x = 9` → (x, 9), `9 = x` → (x, 9); anything else → None."""
+    if rel.ops != ("=",):
+        return None
+    left, right = rel.sides
+    if isinstance(left, sp.Symbol):
+        return left, right
+    if isinstance(right, sp.Symbol) and isinstance(left, sp.Expr) and not left.free_symbols:
+        return right, left
+    return None
+
+
 # --------------------------------------------------------------------------------- relations
 
 def _relation_equal(a, b, tol: float) -> tuple[bool, str]:
@@ -267,14 +345,8 @@ def _relation_equal(a, b, tol: float) -> tuple[bool, str]:
 
 def _assigned_value(rel: Relation):
     """`x = 3` → 3; `3 = x` → 3; anything else → None."""
-    if rel.ops != ("=",):
-        return None
-    left, right = rel.sides
-    if isinstance(left, sp.Symbol):
-        return right
-    if isinstance(right, sp.Symbol) and isinstance(left, sp.Expr) and not left.free_symbols:
-        return left
-    return None
+    pair = _assignment(rel)
+    return None if pair is None else pair[1]
 
 
 def _links(rel: Relation) -> list[tuple[sp.Expr, str]]:

@@ -10,7 +10,8 @@ PERCENT_POLICIES = ("either", "fraction", "strip")
 @dataclass(frozen=True)
 class Options:
     """rel_tol: relative tolerance between numbers. percent: how `50\\%` compares — "either"
-    (equals 50 and 0.5), "fraction" (0.5 only) or "strip" (50 only). fallback_last_number: take
+    (equals 50 and 0.5; but `50\\%` against another percentage compares 50 with its number, so
+    `50\\%` is not `0.5\\%`), "fraction" (0.5 only) or "strip" (50 only). fallback_last_number: take
     the last number of a response that has no boxed answer, answer marker or bare answer."""
 
     rel_tol: float = 1e-6
