@@ -32,6 +32,7 @@ MODULES: dict[str, str] = {
     "format": "curate.stages.format",
     "sample": "curate.stages.sample",
     "export": "curate.stages.export",
+    "verify": "curate.stages.verify",
 }
 
 _REGISTRY: dict[str, type[Stage]] = {}
