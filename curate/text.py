@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 
@@ -54,15 +55,18 @@ def strip_solution_tags(text: str) -> str:
     return m.group(1).strip() if m else (text or "").strip()
 
 
-_PROSE_PUNCT = re.compile(r"(?<!\d)[.,](?!\d)|[;:!?\"'`$“”‘’«»]")
-_WS = re.compile(r"\s+")
+# Prose punctuation and `$` become spaces; a period or comma does too unless it sits between
+# digits (3.5, 1,000). str.translate and one lookaround regex, applied only when a period or comma
+# is there, are ~3x faster than two regex passes: this runs on every problem of every dedup.
+_ALWAYS_SPACE = str.maketrans({c: " " for c in ";:!?\"'`$“”‘’«»"})
+_PROSE_DOTS = re.compile(r"[.,](?<!\d[.,])(?!\d)")
 
 
 def normalize_for_dedup(text: str) -> str:
     """The text exact dedup compares: NFKC, lowercase, prose punctuation and `$` removed,
     whitespace collapsed. Digits and math operators stay: in math, `x^2` and `x_2`, or 3.5 and 35,
     are different problems (a period or comma between digits is kept)."""
-    import unicodedata
-
-    text = unicodedata.normalize("NFKC", text or "").lower()
-    return _WS.sub(" ", _PROSE_PUNCT.sub(" ", text)).strip()
+    text = unicodedata.normalize("NFKC", text or "").lower().translate(_ALWAYS_SPACE)
+    if "." in text or "," in text:
+        text = _PROSE_DOTS.sub(" ", text)
+    return " ".join(text.split())

@@ -33,6 +33,8 @@ MODULES: dict[str, str] = {
     "sample": "curate.stages.sample",
     "export": "curate.stages.export",
     "verify": "curate.stages.verify",
+    "dedup": "curate.stages.dedup",
+    "decontam": "curate.stages.decontam",
 }
 
 _REGISTRY: dict[str, type[Stage]] = {}

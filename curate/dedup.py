@@ -1,0 +1,428 @@
+"""Deduplication and decontamination of trace tables: what the `dedup` and `decontam` stages and
+commands call.
+
+Dedup works on problems, not samples: rows are grouped into *units* (distinct normalised `on`
+text, see `curate.text.normalize_for_dedup`), units are paired by the method (exact: none beyond
+equal text; minhash: checked Jaccard; semantic: cosine), clusters are the connected components,
+and in a cluster holding more than one problem the problem of the best-ranked row (policy `keep`)
+survives with all its samples while every row of the other problems is dropped. Several teacher
+samples of one problem are never duplicates of each other. A table without `problem_id` counts
+each row as its own problem; without `trace_id`, rows are named by `id` or by their row number.
+
+Columns (aligned with the input rows): `dup_cluster` (hash of the kept unit's normalised text, in
+clusters of more than one problem), `dup_of` (the kept row), `dup_sim` (the row's similarity to
+the kept row: 1.0 for equal text), `drop_reason`.
+
+Decontamination drops rows sharing a word n-gram (default 8, on lowercased, whitespace-collapsed
+text) with a benchmark problem, as s1 and open-r1 do, optionally also rows whose MinHash Jaccard
+with one reaches `fuzzy`. Column `contaminated_with`: the benchmark ids (`math500:test/…`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import xxhash
+
+from curate import minhash
+from curate.errors import BadInput
+from curate.stages import DROP
+from curate.stages.exact_dedup import rank_expr
+from curate.text import normalize_for_dedup
+
+Method = Literal["exact", "minhash", "semantic"]
+Keep = Literal["first", "last", "longest", "shortest", "verified", "score"]
+METHODS = ("exact", "minhash", "semantic")
+DEFAULT_THRESHOLD = {"exact": 1.0, "minhash": 0.8, "semantic": 0.9}
+# Columns a keep policy ranks by: it is an error to ask for a policy the table cannot support.
+KEEP_NEEDS = {"longest": "thinking", "shortest": "thinking", "verified": "verdict", "score": "score"}
+
+BENCHMARK_FILES = {"math500": "math500.jsonl", "aime24": "aime24.jsonl", "aime25": "aime25.jsonl",
+                   "amc23": "amc23.jsonl", "gsm8k": "gsm8k_test.jsonl"}
+BENCHMARKS_ENV = "DISTILLERY_BENCHMARKS"
+# Where a named benchmark lives on the Hugging Face hub: (dataset, config, split, problem column).
+HF_BENCHMARKS = {"math500": ("HuggingFaceH4/MATH-500", None, "test", "problem"),
+                 "aime24": ("HuggingFaceH4/aime_2024", None, "train", "problem"),
+                 "aime25": ("yentinglin/aime_2025", None, "train", "problem"),
+                 "amc23": ("math-ai/amc23", None, "test", "question"),
+                 "gsm8k": ("openai/gsm8k", "main", "test", "question")}
+# The repository's sibling data folder (repo/../shared/data/benchmarks), used when nothing is set.
+DEFAULT_BENCHMARKS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "benchmarks"
+
+
+@dataclass
+class Result:
+    """New columns, one row per input row in input order, and figures for the manifest."""
+
+    columns: pl.DataFrame
+    stats: dict = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------------- shared
+
+def _check_table(frame: pl.DataFrame, on: str, what: str) -> None:
+    if on not in frame.columns:
+        raise BadInput(f"no column {on!r} to {what} on (columns: {', '.join(frame.columns)})")
+    if frame.height == 0:
+        raise BadInput(f"the table to {what} is empty")
+
+
+def _check_threshold(threshold: float, name: str = "threshold") -> None:
+    if not 0 < threshold <= 1:
+        raise BadInput(f"{name} must be in (0, 1], got {threshold}")
+
+
+def _row_ids(frame: pl.DataFrame) -> pl.Expr:
+    """How a row is named in `dup_of`: trace_id, else id, else its row number."""
+    for name in ("trace_id", "id"):
+        if name in frame.columns:
+            return pl.col(name).cast(pl.String)
+    return pl.int_range(pl.len()).cast(pl.String)
+
+
+def _keep_order(keep: Keep) -> list[pl.Expr]:
+    """Sort keys, best row first; input order (`_pos`) breaks ties. Extends exact_dedup's policies
+    with verified-correct-first and highest-rubric-score-first."""
+    if keep == "verified":
+        return [(pl.col("verdict") == "correct").fill_null(False).not_(), pl.col("_pos")]
+    if keep == "score":
+        return [-pl.col("score").cast(pl.Float64).fill_null(float("-inf")), pl.col("_pos")]
+    return rank_expr(keep)
+
+
+# -------------------------------------------------------------------------------------- dedup
+
+def dedup_table(frame: pl.DataFrame, *, on: str = "problem", method: Method = "minhash",
+                threshold: float | None = None, keep: Keep = "first", ngram: int = minhash.NGRAM,
+                num_perm: int = minhash.NUM_PERM, bands: int | None = None,
+                check: Literal["jaccard", "signature"] = "jaccard", seed: int = minhash.SEED,
+                engine: minhash.Engine = "auto", model: str | None = None, batch_size: int = 64,
+                index: Path | None = None, save_index: Path | None = None,
+                same_math: bool = True) -> Result:
+    """Mark duplicate problems in `frame` (see the module docstring); `index` is a saved MinHash
+    index to dedup against, `save_index` where to write it extended by this batch's survivors.
+    `same_math`: near-duplicates (minhash, semantic) must also have the same numbers and formulas."""
+    if method not in METHODS:
+        raise BadInput(f"unknown dedup method {method!r} (known: {', '.join(METHODS)})")
+    _check_table(frame, on, "deduplicate")
+    threshold = DEFAULT_THRESHOLD[method] if threshold is None else threshold
+    _check_threshold(threshold)
+    if ngram < 1 or num_perm < 1:
+        raise BadInput(f"ngram and num_perm must be positive, got {ngram} and {num_perm}")
+    if method == "minhash" and bands is not None:
+        minhash.rows_per_band(num_perm, bands)
+    if (index or save_index) and method != "minhash":
+        raise BadInput("a saved index (index / save_index) needs method minhash")
+    if keep in KEEP_NEEDS and KEEP_NEEDS[keep] not in frame.columns:
+        raise BadInput(f"keep {keep!r} needs a {KEEP_NEEDS[keep]!r} column, which the table lacks")
+
+    rows = _units(frame, on)
+    texts = rows.group_by("_unit").agg(pl.col("_norm").first(), pl.col("_text").first()).sort("_unit")
+    n_units = texts.height
+    stats: dict = {"method": method, "threshold": threshold, "units": n_units}
+    empty = (texts["_norm"] == "").to_numpy()  # empty text duplicates nothing
+    sketches = vectors = None
+    old = minhash.empty_index(ngram, num_perm, seed)
+    matched = pl.DataFrame(schema={"_unit": pl.Int64, "_ext_id": pl.String, "_ext_sim": pl.Float64})
+    if method == "exact":
+        i = j = np.zeros(0, np.int64)
+    elif method == "minhash":
+        sketches = minhash.sketch(texts["_norm"], ngram, num_perm, seed, normalized=True)
+        bands = bands or minhash.choose_bands(threshold, num_perm)
+        stats["bands"], stats["rows"] = bands, num_perm // bands
+        if index:
+            old = minhash.load_index(index)
+            old.check_compatible(ngram, num_perm, seed, str(index))
+            u, k, sim = old.match(sketches.signatures, threshold, bands, engine)
+            matched = _best_match(u[~empty[u]], k[~empty[u]], sim[~empty[u]], old.ids)
+            stats["index_matches"] = matched.height
+        i, j, _ = minhash.near_duplicates(sketches, threshold, bands, check, engine)
+    else:
+        from curate import semantic
+
+        vectors = semantic.embed(texts["_text"].to_list(), model, batch_size)
+        i, j, _ = semantic.neighbours(vectors, threshold)
+    if same_math and len(i):
+        # "Solve 11x - 7 = 84" and "Solve 11x + 7 = 84" share most shingles and embed alike, yet
+        # are different problems: a near-duplicate pair must have the same numbers and formulas.
+        keys = _math_keys(texts["_norm"])
+        same = keys[i] == keys[j]
+        stats["pairs_with_other_math"] = int((~same).sum())
+        i, j = i[same], j[same]
+    # Units already in the index leave the batch's own clustering: a survivor must not be dropped
+    # as a duplicate of a row that is itself dropped.
+    blocked = empty.copy()
+    blocked[matched["_unit"].to_numpy()] = True
+    ok = ~(blocked[i] | blocked[j])
+    labels = minhash.connected_components(n_units, i[ok], j[ok])
+    stats["pairs"] = int(ok.sum())
+
+    cols = _resolve(rows, labels, keep)
+    cols = _add_similarity(cols, method, texts, sketches, vectors, check)
+    reason = {"exact": "exact duplicate",  # equal normalised text, whatever the method
+              "minhash": f"near duplicate (minhash J ≥ {threshold:g})",
+              "semantic": f"semantic duplicate (cosine ≥ {threshold:g})"}[method]
+    cols = cols.join(matched, on="_unit", how="left").with_columns(
+        pl.when(pl.col("_ext_id").is_not_null()).then(pl.lit(f"near duplicate of an indexed row (minhash J ≥ {threshold:g})"))
+        .when(pl.col("_dropped") & (pl.col("_unit") == pl.col("_top_unit"))).then(pl.lit("exact duplicate"))
+        .when(pl.col("_dropped")).then(pl.lit(reason)).alias(DROP),
+        pl.coalesce(pl.col("_ext_id").map_batches(_text_key, return_dtype=pl.String), "dup_cluster").alias("dup_cluster"),
+        pl.coalesce("_ext_id", "dup_of").alias("dup_of"),
+        pl.coalesce("_ext_sim", "dup_sim").alias("dup_sim"),
+    ).sort("_pos")
+    stats["clusters"] = int(cols.filter(pl.col("_ext_id").is_null())["dup_cluster"].drop_nulls().n_unique())
+    stats["dropped"] = int(cols[DROP].is_not_null().sum())
+
+    if save_index:
+        survivors = (cols.filter(pl.col(DROP).is_null() & (pl.col("_norm") != ""))
+                     .group_by("_unit").agg(pl.col("_rid").first()).sort("_unit"))
+        units = survivors["_unit"].to_numpy()
+        minhash.save_index(old.extended(survivors["_rid"].to_list(), sketches.signatures[units]), save_index)
+        stats["index_size"] = len(old.ids) + len(units)
+    return Result(cols.select("dup_cluster", "dup_of", "dup_sim", DROP), stats)
+
+
+def _math_keys(norm: pl.Series) -> np.ndarray:
+    """A 64-bit key per text for the sequence of its tokens that are not plain words: numbers,
+    formulas, operators (`11x`, `-`, `7`, `=`, `-84`). Rewording and renaming leave it alone;
+    changing a number or a sign does not, and neither does swapping two numbers ("2 red and 5
+    blue" is not "5 red and 2 blue"), at the cost of missing copies whose sentences were reordered."""
+    return np.array([xxhash.xxh3_64_intdigest(" ".join(w for w in t.split() if not w.isalpha()).encode())
+                     for t in norm.to_list()], dtype=np.uint64)
+
+
+def _units(frame: pl.DataFrame, on: str) -> pl.DataFrame:
+    """One row per input row: position, id, problem, normalised text and unit (distinct
+    normalised text; every empty text is a unit of its own)."""
+    extra = [c for c in ("thinking", "verdict", "score") if c in frame.columns]
+    problem = pl.col("problem_id").cast(pl.String) if "problem_id" in frame.columns \
+        else pl.int_range(pl.len()).cast(pl.String)
+    rows = frame.select(
+        pl.int_range(pl.len()).alias("_pos"), _row_ids(frame).alias("_rid"), problem.alias("_pid"), *extra,
+        pl.col(on).cast(pl.String).fill_null("").alias("_text"),
+    )
+    # Samples of a problem repeat its text: normalise each distinct text once.
+    distinct = rows.select(pl.col("_text").unique(maintain_order=True))
+    distinct = distinct.with_columns(pl.Series("_norm", [normalize_for_dedup(t) for t in distinct["_text"]],
+                                               dtype=pl.String))
+    rows = rows.join(distinct, on="_text", how="left", maintain_order="left")
+    rows = rows.with_columns(pl.when(pl.col("_norm") == "").then(pl.col("_pos")).otherwise(-1).alias("_alone"))
+    units = rows.select("_norm", "_alone").unique(maintain_order=True).with_row_index("_unit")
+    return (rows.join(units, on=["_norm", "_alone"], how="left", maintain_order="left")
+            .with_columns(pl.col("_unit").cast(pl.Int64)).drop("_alone"))
+
+
+def _resolve(rows: pl.DataFrame, labels: np.ndarray, keep: Keep) -> pl.DataFrame:
+    """Pick the kept row of each cluster and mark the rows of every other problem in it."""
+    df = (rows.with_columns(pl.Series("_cluster", labels[rows["_unit"].to_numpy()]))
+          .sort(_keep_order(keep)))
+    df = df.with_columns(
+        pl.col("_rid").first().over("_cluster").alias("_top"),
+        pl.col("_pid").first().over("_cluster").alias("_top_pid"),
+        pl.col("_unit").first().over("_cluster").alias("_top_unit"),
+        pl.col("_pid").n_unique().over("_cluster").alias("_problems"),
+    )
+    top_norm = df.select("_unit", "_norm").unique("_unit").rename({"_unit": "_top_unit", "_norm": "_top_norm"})
+    df = df.join(top_norm, on="_top_unit", how="left")
+    grouped = pl.col("_problems") > 1
+    return df.with_columns(
+        pl.when(grouped).then(pl.col("_top_norm").map_batches(_text_key, return_dtype=pl.String)).alias("dup_cluster"),
+        pl.when(grouped).then(pl.col("_top")).alias("dup_of"),
+        (grouped & (pl.col("_pid") != pl.col("_top_pid"))).alias("_dropped"),
+        grouped.alias("_grouped"),
+    )
+
+
+def _text_key(texts: pl.Series) -> pl.Series:
+    return pl.Series([None if t is None else xxhash.xxh3_64_hexdigest(t.encode()) for t in texts],
+                     dtype=pl.String)
+
+
+def _add_similarity(df: pl.DataFrame, method: Method, texts: pl.DataFrame, sketches, vectors,
+                    check: str) -> pl.DataFrame:
+    """dup_sim: each grouped row's similarity to the kept row's unit (1.0 for the same text)."""
+    pairs = df.filter(pl.col("_grouped") & (pl.col("_unit") != pl.col("_top_unit"))) \
+        .select("_unit", "_top_unit").unique()
+    u, t = pairs["_unit"].to_numpy(), pairs["_top_unit"].to_numpy()
+    if method == "minhash" and check == "jaccard":
+        sim = minhash.jaccard(sketches, u, t)
+    elif method == "minhash":
+        sim = minhash.estimate(sketches.signatures, sketches.signatures, u, t)
+    elif method == "semantic":
+        sim = np.einsum("ij,ij->i", vectors[u], vectors[t]).astype(np.float64)
+    else:
+        sim = np.ones(len(u))
+    sims = pairs.with_columns(pl.Series("_sim", sim, dtype=pl.Float64))
+    return df.join(sims, on=["_unit", "_top_unit"], how="left").with_columns(
+        pl.when(pl.col("_grouped")).then(pl.col("_sim").fill_null(1.0)).alias("dup_sim"))
+
+
+def _best_match(u: np.ndarray, k: np.ndarray, sim: np.ndarray, ids: list[str]) -> pl.DataFrame:
+    """For each unit matching the index, its most similar indexed row (earliest on ties)."""
+    found = pl.DataFrame({"_unit": u.astype(np.int64), "_k": k.astype(np.int64), "_ext_sim": sim})
+    best = found.sort(["_unit", "_ext_sim", "_k"], descending=[False, True, False]).unique("_unit", keep="first")
+    return best.select("_unit", pl.Series("_ext_id", ids, dtype=pl.String).gather(best["_k"]),
+                       "_ext_sim")
+
+
+# ---------------------------------------------------------------------------------- decontam
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    ids: list[str]
+    problems: list[str]
+
+
+def benchmark_dir(folder: Path | str | None = None) -> Path:
+    """Where benchmarks named by name live: the option, else $DISTILLERY_BENCHMARKS, else the
+    repository's ../shared/data/benchmarks."""
+    return Path(folder or os.environ.get(BENCHMARKS_ENV) or DEFAULT_BENCHMARKS)
+
+
+def load_benchmark(spec: str, folder: Path | str | None = None, column: str = "problem") -> Benchmark:
+    """A benchmark by path (any JSONL/Parquet with a `column`) or by name (math500, aime24,
+    aime25, amc23, gsm8k, or any NAME.jsonl / NAME.parquet in the benchmark folder)."""
+    from curate import store
+
+    path = Path(spec)
+    if not path.exists():
+        where = benchmark_dir(folder)
+        named = [where / BENCHMARK_FILES.get(spec, f"{spec}.jsonl"), where / f"{spec}.parquet"]
+        path = next((p for p in named if p.is_file()), None)
+        if path is None:
+            if spec in HF_BENCHMARKS:
+                return _hf_benchmark(spec, where)
+            raise BadInput(f"benchmark {spec!r}: not a file, and no {named[0].name} in {where} "
+                           f"(known names: {', '.join(BENCHMARK_FILES)}; set {BENCHMARKS_ENV} or bench_dir)")
+        name = spec
+    else:
+        name = path.name.split(".")[0]
+    table = store.read_table(path)
+    if column not in table.column_names:
+        raise BadInput(f"{path}: benchmark has no {column!r} column (columns: {', '.join(table.column_names)})")
+    ids = (table.column("id").cast(pa.string()).to_pylist() if "id" in table.column_names
+           else [str(i) for i in range(table.num_rows)])
+    problems = ["" if p is None else str(p) for p in table.column(column).to_pylist()]
+    return Benchmark(name, ids, problems)
+
+
+def _hf_benchmark(spec: str, where: Path) -> Benchmark:
+    """A named benchmark from its Hugging Face dataset, when no local copy is configured."""
+    repo, config, split, column = HF_BENCHMARKS[spec]
+    try:
+        import datasets
+
+        data = datasets.load_dataset(repo, config, split=split)
+    except Exception as exc:  # ImportError, offline, dataset moved: all one answer for the user
+        raise BadInput(f"benchmark {spec!r}: no local copy in {where} (set {BENCHMARKS_ENV} or bench_dir), "
+                       f"and the Hugging Face dataset {repo} could not be loaded "
+                       f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+    ids = [f"{i}" for i in range(len(data))]
+    return Benchmark(spec, ids, [str(p or "") for p in data[column]])
+
+
+def _lower(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _ngram_table(texts: list[str], n: int) -> dict[int, pl.DataFrame]:
+    """Each text's exact n-grams as 64-bit keys, by n-gram size: a text of fewer than `n` words
+    is one n-gram of its own length (so a short benchmark problem still matches when pasted)."""
+    w = minhash.words(minhash.normalize_column(texts, _lower), wide=True)
+    lengths = w.lengths
+    tables = {}
+    for size in sorted({int(min(n, L)) for L in lengths if L > 0}):
+        pick = np.nonzero(np.minimum(lengths, n) == size)[0]
+        sub = _subset(w, pick)
+        keys, owner = minhash.ngram_hashes(sub, size, minhash.combine64)
+        tables[size] = pl.DataFrame({"key": keys, "owner": pick[owner]}).unique()
+    return tables
+
+
+def _subset(w: minhash.Words, pick: np.ndarray) -> minhash.Words:
+    lengths = w.lengths[pick]
+    owner = np.repeat(np.arange(len(w.lengths)), w.lengths)
+    return minhash.Words(w.hashes[np.isin(owner, pick)], np.concatenate(([0], np.cumsum(lengths))))
+
+
+def decontaminate(frame: pl.DataFrame, *, bench: list[str], on: str = "problem", ngram: int = 8,
+                  fuzzy: float | None = None, bench_dir: Path | str | None = None,
+                  drop: bool = True, missing: Literal["error", "skip"] = "error",
+                  batch: int = 20_000) -> Result:
+    """Mark rows whose `on` text shares a word `ngram` with a benchmark problem (or, with
+    `fuzzy`, reaches that MinHash Jaccard with one)."""
+    _check_table(frame, on, "decontaminate")
+    if not bench:
+        raise BadInput("name at least one benchmark (math500, aime24, … or a file path)")
+    if ngram < 1:
+        raise BadInput(f"ngram must be positive, got {ngram}")
+    if fuzzy is not None:
+        _check_threshold(fuzzy, "fuzzy")
+    benches, skipped = [], []
+    for spec in bench:
+        try:
+            benches.append(load_benchmark(spec, bench_dir))
+        except BadInput as exc:
+            if missing == "error":
+                raise
+            skipped.append(spec)
+            # Said out loud: a skipped benchmark must never pass for a clean check.
+            print(f"warning: decontam skips {exc}", file=sys.stderr)
+    if not benches:
+        cols = pl.DataFrame({"contaminated_with": pl.Series([None] * frame.height, dtype=pl.List(pl.String)),
+                             DROP: pl.Series([None] * frame.height, dtype=pl.String)})
+        return Result(cols, {"ngram": ngram, "benchmarks": {}, "skipped_benchmarks": skipped})
+    labels = [f"{b.name}:{i}" for b in benches for i in b.ids]
+    problems = [p for b in benches for p in b.problems]
+    bench_of = np.repeat(np.arange(len(benches)), [len(b.ids) for b in benches])
+    bench_grams = _ngram_table(problems, ngram)
+
+    texts = frame[on].cast(pl.String).fill_null("").to_list()
+    hits = []
+    for start in range(0, len(texts), batch):
+        # Only the n-gram sizes the benchmarks have: nearly always just `ngram`.
+        row_w = minhash.words(minhash.normalize_column(texts[start:start + batch], _lower), wide=True)
+        for size, grams in bench_grams.items():
+            keys, owner = minhash.ngram_hashes(row_w, size, minhash.combine64)
+            found = (pl.DataFrame({"key": keys, "row": owner + start})
+                     .join(grams, on="key").select("row", "owner").unique())
+            hits.append(found)
+    if fuzzy is not None:
+        bench_sk, row_sk = minhash.sketch(problems), minhash.sketch(texts)
+        index = minhash.Index(labels, bench_sk.signatures, minhash.NGRAM, minhash.SEED)
+        r, k, _ = index.match(row_sk.signatures, fuzzy)
+        # Empty texts have equal (empty) signatures but share nothing.
+        real = (np.bincount(row_sk.shingle_text, minlength=len(texts))[r] > 0) & \
+            (np.bincount(bench_sk.shingle_text, minlength=len(problems))[k] > 0)
+        hits.append(pl.DataFrame({"row": r[real].astype(np.int64), "owner": k[real].astype(np.int64)}))
+    found = (pl.concat([h.cast({"row": pl.Int64, "owner": pl.Int64}) for h in hits]) if hits
+             else pl.DataFrame(schema={"row": pl.Int64, "owner": pl.Int64})).unique().sort("row", "owner")
+
+    label_s = pl.Series(labels, dtype=pl.String)
+    per_row = (found.with_columns(label_s.gather(found["owner"]).alias("label"))
+               .group_by("row").agg(pl.col("label"), pl.col("owner").first()))
+    names = pl.Series([b.name for b in benches], dtype=pl.String)
+    first_bench = names.gather(bench_of[per_row["owner"].to_numpy()])
+    per_row = per_row.with_columns(first_bench.alias("_bench"))
+    cols = (pl.DataFrame({"row": np.arange(frame.height, dtype=np.int64)})
+            .join(per_row, on="row", how="left", maintain_order="left"))
+    reason = pl.concat_str(pl.lit("contaminated: overlaps benchmark "), pl.col("_bench"))
+    cols = cols.select(pl.col("label").alias("contaminated_with"),
+                       (reason if drop else pl.lit(None, pl.String)).alias(DROP))
+
+    hit_bench = bench_of[found["owner"].to_numpy()]
+    stats = {"ngram": ngram, "fuzzy": fuzzy, "benchmarks": {b.name: len(b.ids) for b in benches},
+             "skipped_benchmarks": skipped, "contaminated_rows": {}, "benchmark_problems_matched": {}}
+    for k, b in enumerate(benches):
+        mine = hit_bench == k
+        stats["contaminated_rows"][b.name] = int(np.unique(found["row"].to_numpy()[mine]).size)
+        stats["benchmark_problems_matched"][b.name] = int(np.unique(found["owner"].to_numpy()[mine]).size)
+    return Result(cols, stats)

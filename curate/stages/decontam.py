@@ -1,0 +1,50 @@
+"""decontam: drop rows that share a word 8-gram with a benchmark problem (as s1 and open-r1 do).
+
+```yaml
+- decontam: {bench: [math500, aime24]}
+- decontam: {bench: [math500, my/heldout.parquet], fuzzy: 0.7}
+```
+Benchmarks are named (math500, aime24, aime25, amc23, gsm8k: files in `bench_dir`, else
+$DISTILLERY_BENCHMARKS, else the repository's ../shared/data/benchmarks) or given by path (any
+JSONL/Parquet with a `problem` column). Column `contaminated_with` lists the matched benchmark ids;
+the manifest gets the contaminated rows per benchmark.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+from pydantic import Field
+
+from curate.errors import BadInput
+from curate.stages import Stage, StageConfig, StageContext, register
+
+
+class DecontamConfig(StageConfig):
+    bench: list[str] = Field(min_length=1, description="benchmark names or file paths")
+    on: str = Field("problem", description="text column checked")
+    ngram: int = Field(8, gt=0, description="words per n-gram shared with a benchmark problem")
+    fuzzy: float | None = Field(None, gt=0, le=1, description="also MinHash Jaccard at least this")
+    bench_dir: Path | None = Field(None, description="folder of named benchmarks")
+    drop: bool = Field(True, description="drop contaminated rows (else only mark them)")
+    missing: Literal["error", "skip"] = Field(
+        "error", description="a benchmark that cannot be found: error, or skip it with a warning "
+                             "(the manifest lists skipped benchmarks)")
+
+
+@register
+class Decontam(Stage):
+    name = "decontam"
+    Config = DecontamConfig
+
+    def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
+        from curate.dedup import decontaminate
+
+        try:
+            result = decontaminate(frame, **self.config.model_dump())
+        except BadInput as exc:
+            raise ctx.error(str(exc)) from None
+        ctx.stats.update(result.stats)
+        return pl.concat([frame.select("trace_id"), result.columns], how="horizontal")

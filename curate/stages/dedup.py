@@ -1,0 +1,65 @@
+"""dedup: drop repeated and lightly edited problems (exact, MinHash or semantic).
+
+```yaml
+- dedup: {method: minhash, on: problem, threshold: 0.8}
+- dedup: {method: semantic, threshold: 0.92, keep: verified}
+- dedup: {method: minhash, index: seen.parquet, save_index: seen.parquet}   # incremental
+```
+Problems, not samples, are deduplicated: in a cluster of several problems the problem of the
+best row (`keep`) survives with all its samples (see `curate.dedup`). Columns: `dup_cluster`,
+`dup_of`, `dup_sim`; dropped rows get a `drop_reason`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+from pydantic import Field, model_validator
+
+from curate.errors import BadInput
+from curate.stages import Stage, StageConfig, StageContext, register
+
+
+class DedupConfig(StageConfig):
+    method: Literal["exact", "minhash", "semantic"] = Field("minhash", description="how problems are compared")
+    on: str = Field("problem", description="text column compared")
+    threshold: float | None = Field(None, gt=0, le=1,
+                                    description="Jaccard (minhash) or cosine (semantic); default 0.8 / 0.9")
+    keep: Literal["first", "last", "longest", "shortest", "verified", "score"] = Field(
+        "first", description="which row's problem survives: input order, thinking length, "
+                             "verdict == 'correct' first, or highest rubric score")
+    ngram: int = Field(5, gt=0, description="words per shingle (minhash)")
+    num_perm: int = Field(128, gt=0, description="MinHash permutations")
+    bands: int | None = Field(None, gt=0, description="LSH bands (must divide num_perm); default from threshold")
+    check: Literal["jaccard", "signature"] = Field("jaccard", description="candidate check: exact or estimate")
+    seed: int = Field(1, description="datasketch permutation seed")
+    engine: Literal["auto", "polars", "duckdb"] = Field("auto", description="where band keys are grouped")
+    model: str | None = Field(None, description="sentence-transformers name or path (semantic); default MiniLM")
+    index: Path | None = Field(None, description="saved MinHash index to dedup against")
+    save_index: Path | None = Field(None, description="write the index, extended by this run's survivors")
+    same_math: bool = Field(True, description="near-duplicates must have the same numbers and formulas "
+                                              "(in math, another number or sign makes another problem)")
+
+    @model_validator(mode="after")
+    def _bands_divide(self):
+        if self.bands is not None and self.num_perm % self.bands:
+            raise ValueError(f"num_perm {self.num_perm} is not divisible into {self.bands} bands")
+        return self
+
+
+@register
+class Dedup(Stage):
+    name = "dedup"
+    Config = DedupConfig
+
+    def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
+        from curate.dedup import dedup_table
+
+        try:
+            result = dedup_table(frame, **self.config.model_dump())
+        except BadInput as exc:
+            raise ctx.error(str(exc)) from None
+        ctx.stats.update(result.stats)
+        return pl.concat([frame.select("trace_id"), result.columns], how="horizontal")

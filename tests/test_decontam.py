@@ -1,0 +1,136 @@
+"""decontam: a MATH-500 problem pasted with small edits is caught, unrelated problems are not;
+benchmarks by name, by path and by folder; per-benchmark counts in the manifest; bad input."""
+
+import json
+
+import polars as pl
+import pytest
+
+from conftest import BENCHMARKS, run_cli, trace_rows, trace_table
+from curate import recipe, run, schema, store
+from curate.dedup import decontaminate, load_benchmark
+from curate.errors import BadInput
+
+needs_benchmarks = pytest.mark.skipif(not (BENCHMARKS / "math500.jsonl").is_file(),
+                                      reason="shared benchmark files not present")
+
+UNRELATED = [
+    "A farmer has 17 sheep and buys 5 more at the market; how many sheep does the farmer own now?",
+    "Compute the determinant of the 2 by 2 matrix with rows (3, 1) and (4, 2).",
+]
+
+
+def math500_problem(k: int = 42) -> tuple[str, str]:
+    row = json.loads((BENCHMARKS / "math500.jsonl").read_text().splitlines()[k])
+    return row["id"], row["problem"]
+
+
+def edited(problem: str) -> str:
+    """Pasted into a trace set with small edits: a preamble, a changed word, different spacing."""
+    words = problem.split()
+    words[len(words) // 2] = words[len(words) // 2].upper() + "!"
+    return "Please solve the following.\n\n" + "  ".join(words) + "\nThink step by step."
+
+
+@needs_benchmarks
+def test_finds_edited_math500_problem_and_ignores_unrelated():
+    bid, problem = math500_problem()
+    frame = pl.DataFrame({"problem": [UNRELATED[0], edited(problem), UNRELATED[1]]})
+    res = decontaminate(frame, bench=["math500", "aime24", "gsm8k"])
+    assert res.columns["contaminated_with"].to_list() == [None, [f"math500:{bid}"], None]
+    assert res.columns["drop_reason"].to_list() == [None, "contaminated: overlaps benchmark math500", None]
+    assert res.stats["contaminated_rows"] == {"math500": 1, "aime24": 0, "gsm8k": 0}
+
+
+def test_benchmark_by_path_and_short_problems(tmp_path):
+    bench = tmp_path / "heldout.jsonl"
+    bench.write_text(json.dumps({"id": "h1", "problem": "Evaluate the integral of x squared from 0 to 3 quickly."})
+                     + "\n" + json.dumps({"id": "h2", "problem": "Factor x^2 - 1."}) + "\n")
+    frame = pl.DataFrame({"problem": ["First, evaluate the integral of x squared from 0 to 3 quickly please",
+                                      "Now factor x^2 - 1. completely", "Factor x^2 + 1.", None]})
+    res = decontaminate(frame, bench=[str(bench)])
+    assert res.columns["contaminated_with"].to_list() == [["heldout:h1"], ["heldout:h2"], None, None]
+
+
+def test_fuzzy_minhash_matching(tmp_path):
+    bench = tmp_path / "b.parquet"
+    text = ("a circle of radius seven is inscribed in a square what is the area of the square minus the "
+            "area of the circle give the answer in terms of pi")
+    store.write_parquet(pl.DataFrame({"id": ["c1", "c2"], "problem": [text, ""]}).to_arrow(), bench)
+    # A comma every 7 words breaks every 8-gram (punctuation counts there) but no MinHash shingle
+    # (dedup normalisation drops prose punctuation).
+    words = text.split()
+    for k in range(5, len(words), 7):
+        words[k] += ","
+    frame = pl.DataFrame({"problem": [" ".join(words), ""]})
+    assert decontaminate(frame, bench=[str(bench)]).columns["contaminated_with"].to_list() == [None, None]
+    res = decontaminate(frame, bench=[str(bench)], fuzzy=0.8)
+    assert res.columns["contaminated_with"].to_list() == [["b:c1"], None]
+
+
+def test_named_benchmark_from_configured_folder(tmp_path, monkeypatch):
+    (tmp_path / "math500.jsonl").write_text(json.dumps({"id": "m1", "problem": "one two three four five six seven eight"}) + "\n")
+    monkeypatch.setenv("DISTILLERY_BENCHMARKS", str(tmp_path))
+    assert load_benchmark("math500").ids == ["m1"]
+    with pytest.raises(BadInput, match="benchmark 'aime24': no local copy in .* and the Hugging Face dataset HuggingFaceH4/aime_2024 could not be loaded"):
+        load_benchmark("aime24")
+    with pytest.raises(BadInput, match="benchmark 'aime24'"):
+        load_benchmark("aime24", folder=tmp_path / "nowhere")
+
+
+@needs_benchmarks
+def test_decontam_stage_counts_in_manifest(tmp_path):
+    bid, problem = math500_problem(7)
+    rows = trace_rows() + [dict(trace_rows()[0], problem=edited(problem))]
+    folder = tmp_path / "traces"
+    store.save_traces(schema.conform(schema.with_ids(pl.DataFrame(rows).to_arrow()), "t"), folder, prefix="t")
+    text = "name: t\nstages:\n  - decontam: {bench: [math500, aime24]}\n"
+    run.run(recipe.parse(text, "t.yaml"), folder, tmp_path / "run")
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    stage = next(s for s in manifest["stages"] if s["stage"] == "01-decontam")
+    assert stage["stats"]["contaminated_rows"] == {"math500": 1, "aime24": 0}
+    assert stage["drops_by_reason"] == {"contaminated: overlaps benchmark math500": 1}
+    traces = pl.read_parquet(tmp_path / "run" / "traces.parquet")
+    hit = traces.filter(pl.col("dropped_by") == "01-decontam")
+    assert hit["contaminated_with"].to_list() == [[f"math500:{bid}"]]
+
+
+@needs_benchmarks
+def test_decontam_command(tmp_path, capsys):
+    _, problem = math500_problem()
+    src = tmp_path / "in.parquet"
+    store.write_parquet(pl.DataFrame({"problem": [UNRELATED[0], edited(problem)]}).to_arrow(), src)
+    code, out, err = run_cli(["decontam", src, "--bench", "math500,amc23",
+                              "--out", tmp_path / "o.parquet"], capsys)
+    assert code == 0, err
+    assert "1 contaminated (math500 1, amc23 0)" in out
+    assert pl.read_parquet(tmp_path / "o.parquet")["drop_reason"].null_count() == 1
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--bench", "nosuch"], "benchmark 'nosuch': not a file"),
+    (["--bench", "math500", "--on", "question"], "no column 'question' to decontaminate on"),
+    (["--bench", "math500", "--fuzzy", "2"], "fuzzy must be in (0, 1]"),
+])
+def test_decontam_command_bad_input(tmp_path, capsys, args, message):
+    src = tmp_path / "in.parquet"
+    store.write_parquet(trace_table(), src)
+    code, _, err = run_cli(["decontam", src, "--out", tmp_path / "o.parquet", *args], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert message in err and not (tmp_path / "o.parquet").exists()
+
+
+def test_missing_benchmark_skips_only_when_asked(tmp_path, capsys):
+    import polars as pl
+    import pytest
+
+    from curate.dedup import decontaminate
+    from curate.errors import BadInput
+
+    frame = pl.DataFrame({"problem": ["What is 2 + 2?", "Name a prime."]})
+    with pytest.raises(BadInput, match="benchmark 'nosuch'"):
+        decontaminate(frame, bench=["nosuch"], bench_dir=tmp_path)
+    res = decontaminate(frame, bench=["nosuch"], bench_dir=tmp_path, missing="skip")
+    assert res.stats["skipped_benchmarks"] == ["nosuch"]
+    assert res.columns["drop_reason"].null_count() == 2
+    assert "warning: decontam skips" in capsys.readouterr().err
