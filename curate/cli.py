@@ -133,6 +133,7 @@ def dedup(
     model: Annotated[str | None, typer.Option("--model", help="sentence-transformers name or path (semantic).")] = None,
     index: Annotated[Path | None, typer.Option("--index", help="Saved MinHash index to dedup against.")] = None,
     save_index: Annotated[Path | None, typer.Option("--save-index", help="Write the index extended by the survivors.")] = None,
+    any_math: Annotated[bool, typer.Option("--any-math", help="Let near-duplicates differ in numbers and formulas (by default another number or sign makes another problem).")] = False,
 ):
     """Mark duplicate problems (exact, MinHash or semantic); duplicates get a drop_reason."""
     import polars as pl
@@ -143,7 +144,7 @@ def dedup(
     frame = pl.from_arrow(store.read_table(input_))
     result = dedup_table(frame, on=on, method=method, threshold=threshold, keep=keep, ngram=ngram,
                          num_perm=num_perm, bands=bands, check=check, model=model, index=index,
-                         save_index=save_index)
+                         save_index=save_index, same_math=not any_math)
     cols = result.columns
     store.write_parquet(pl.concat([frame.drop(cols.columns, strict=False), cols], how="horizontal").to_arrow(), out)
     dropped = cols["drop_reason"].is_not_null().sum()
