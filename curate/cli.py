@@ -155,7 +155,7 @@ def dedup(
 @app.command()
 def decontam(
     input_: Annotated[Path, typer.Argument(metavar="INPUT", help="Table to check (Parquet, JSONL, or a trace folder).")],
-    bench: Annotated[list[str], typer.Option("--bench", help="Benchmark name (math500, aime24, aime25, amc23, gsm8k) or file; repeat for several.")],
+    bench: Annotated[list[str], typer.Option("--bench", help="Benchmark name (math500, aime24, aime25, amc23, gsm8k) or file; repeat or comma-separate for several.")],
     out: Annotated[Path, typer.Option("--out", help="Parquet file to write: input columns + contaminated_with + drop_reason.")],
     on: Annotated[str, typer.Option("--on", help="Text column checked.")] = "problem",
     ngram: Annotated[int, typer.Option("--ngram", help="Words per shared n-gram.")] = 8,
@@ -169,7 +169,8 @@ def decontam(
     from curate.dedup import decontaminate
 
     frame = pl.from_arrow(store.read_table(input_))
-    result = decontaminate(frame, bench=bench, on=on, ngram=ngram, fuzzy=fuzzy, bench_dir=bench_dir)
+    names = [b for value in bench for b in value.split(",") if b]
+    result = decontaminate(frame, bench=names, on=on, ngram=ngram, fuzzy=fuzzy, bench_dir=bench_dir)
     cols = result.columns
     store.write_parquet(pl.concat([frame.drop(cols.columns, strict=False), cols], how="horizontal").to_arrow(), out)
     per = ", ".join(f"{k} {v:,}" for k, v in result.stats["contaminated_rows"].items())
