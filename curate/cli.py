@@ -280,6 +280,142 @@ def verify(
     typer.echo(f"→ {summary.out}")
 
 
+# ------------------------------------------------------------------------- train, eval, tiny-model
+
+train_app = typer.Typer(help="Train a student on a run's selected traces (SFT, soft-label KD).",
+                        no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(train_app, name="train")
+
+
+def _train_command(kind: str, data: str, model: str, out: Path, config: str | None, set_: list[str] | None,
+                   overlength: str | None, teacher: str | None, teacher_logprobs: str | None,
+                   accelerate: str | None, num_processes: int, num_machines: int, machine_rank: int,
+                   main_process_ip: str | None, main_process_port: int | None, dry_run: bool) -> None:
+    from curate.errors import BadInput
+
+    sets = list(set_ or [])
+    if overlength is not None:
+        if overlength not in ("drop", "error"):
+            raise BadInput(f"--overlength {overlength}: expected drop or error")
+        sets.append(f"on_overlength={overlength}")
+    if teacher_logprobs is not None:
+        sets += [f"kd.ids_column={teacher_logprobs}_ids", f"kd.logprobs_column={teacher_logprobs}_logprobs"]
+    if accelerate is not None:
+        import subprocess
+
+        from train.config import load_config
+        from train.sft import launch_command
+
+        load_config(config, sets)  # a bad key fails here, not on 8 GPUs
+        argv = ["train", kind, "--data", str(data), "--model", model, "--out", str(out)]
+        argv += ["--config", config] if config else []
+        argv += [a for s in sets for a in ("--set", s)]
+        argv += ["--teacher", teacher] if teacher else []
+        cmd = launch_command(argv, accelerate, num_processes, num_machines, machine_rank, main_process_ip,
+                             main_process_port)
+        typer.echo(" ".join(cmd))
+        if not dry_run:
+            raise typer.Exit(subprocess.run(cmd).returncode)
+        return
+    from train import sft as lib
+
+    result = lib.train(data, model, out, config, sets, kind=kind, teacher=teacher, log=typer.echo)
+    typer.echo(result.summary())
+
+
+_DATA = typer.Option("--data", help="RUN folder (its selected.parquet) or a Parquet file with a `messages` column.")
+_MODEL = typer.Option("--model", help="Student: a model name or a local folder.")
+_TOUT = typer.Option("--out", help="Folder for the model, tokenizer, model card, loss.png, train_log.jsonl.")
+_CONFIG = typer.Option("--config", help="Config YAML or built-in name: s1, r1-distill, lora, tiny (default s1).")
+_SET = typer.Option("--set", help="Override a config key: key=value (repeatable; dotted keys, e.g. lora.r=8).")
+_OVER = typer.Option("--overlength", help="Rows longer than max_length: drop (reported) or error.")
+_ACC = typer.Option("--accelerate", help="Launch with accelerate: fsdp2, zero3 or a profile YAML.")
+_NPROC = typer.Option("--num-processes", min=1, help="With --accelerate: processes (GPUs) per machine.")
+_NMACH = typer.Option("--num-machines", min=1, help="With --accelerate: machines.")
+_RANK = typer.Option("--machine-rank", min=0, help="With --accelerate: this machine's rank.")
+_IP = typer.Option("--main-process-ip", help="With --accelerate: address of rank 0.")
+_PORT = typer.Option("--main-process-port", help="With --accelerate: port of rank 0.")
+_DRY = typer.Option("--dry-run", help="With --accelerate: print the launch command, run nothing.")
+
+
+@train_app.command("sft")
+def train_sft(
+    data: Annotated[str, _DATA], model: Annotated[str, _MODEL], out: Annotated[Path, _TOUT],
+    config: Annotated[str | None, _CONFIG] = None, set_: Annotated[list[str] | None, _SET] = None,
+    overlength: Annotated[str | None, _OVER] = None, accelerate: Annotated[str | None, _ACC] = None,
+    num_processes: Annotated[int, _NPROC] = 1, num_machines: Annotated[int, _NMACH] = 1,
+    machine_rank: Annotated[int, _RANK] = 0, main_process_ip: Annotated[str | None, _IP] = None,
+    main_process_port: Annotated[int | None, _PORT] = None, dry_run: Annotated[bool, _DRY] = False,
+):
+    """Supervised fine-tuning on the assistant turn (thinking + answer + end-of-turn), TRL SFTTrainer."""
+    _train_command("sft", data, model, out, config, set_, overlength, None, None, accelerate, num_processes,
+                   num_machines, machine_rank, main_process_ip, main_process_port, dry_run)
+
+
+@train_app.command("kd")
+def train_kd(
+    data: Annotated[str, _DATA], model: Annotated[str, _MODEL], out: Annotated[Path, _TOUT],
+    teacher_logprobs: Annotated[str | None, typer.Option(
+        "--teacher-logprobs", help="Column prefix of the teacher's top-k: PREFIX_ids, PREFIX_logprobs (default topk).")] = None,
+    teacher: Annotated[str | None, typer.Option("--teacher", help="Teacher model or tokenizer: checked to share the student's tokenizer.")] = None,
+    config: Annotated[str | None, _CONFIG] = None, set_: Annotated[list[str] | None, _SET] = None,
+    overlength: Annotated[str | None, _OVER] = None, accelerate: Annotated[str | None, _ACC] = None,
+    num_processes: Annotated[int, _NPROC] = 1, num_machines: Annotated[int, _NMACH] = 1,
+    machine_rank: Annotated[int, _RANK] = 0, main_process_ip: Annotated[str | None, _IP] = None,
+    main_process_port: Annotated[int | None, _PORT] = None, dry_run: Annotated[bool, _DRY] = False,
+):
+    """Soft-label distillation: α·CE + (1−α)·T²·KL(teacher ‖ student) over the teacher's top-k + tail."""
+    _train_command("kd", data, model, out, config, set_, overlength, teacher, teacher_logprobs, accelerate,
+                   num_processes, num_machines, machine_rank, main_process_ip, main_process_port, dry_run)
+
+
+@app.command("eval")
+def eval_(
+    model: Annotated[str, typer.Option("--model", help="Student folder (or model name).")],
+    bench: Annotated[str, typer.Option("--bench", help="math500, aime24, aime25, amc23, gsm8k, or a JSONL/Parquet file with problem and answer.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for summary.json and samples.parquet.")],
+    n: Annotated[int, typer.Option("--n", min=1, help="Samples per problem.")] = 4,
+    max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1, help="Token limit per sample.")] = 4096,
+    max_thinking: Annotated[int | None, typer.Option("--max-thinking", min=1, help="Budget forcing: end thinking after N tokens.")] = None,
+    min_wait: Annotated[int, typer.Option("--min-wait", min=0, help="Budget forcing: replace an early end of thinking with 'Wait' up to K times.")] = 0,
+    backend: Annotated[str, typer.Option("--backend", help="hf (transformers) or vllm.")] = "hf",
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N problems.")] = None,
+    temperature: Annotated[float, typer.Option("--temperature", min=0.0, help="Sampling temperature (0: greedy).")] = 0.6,
+    seed: Annotated[int, typer.Option("--seed", help="Sampling seed.")] = 0,
+):
+    """Evaluate a student: n samples per problem, verified; pass@1, pass@k, per subject and level."""
+    from train import evaluate as lib
+
+    result = lib.evaluate(model, bench, out, n=n, max_new_tokens=max_new_tokens, max_thinking=max_thinking,
+                          min_wait=min_wait, backend=backend, limit=limit, temperature=temperature, seed=seed)
+    typer.echo(result.text())
+
+
+@app.command("tiny-model")
+def tiny_model(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the model and tokenizer into.")],
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random weights.")] = 0,
+):
+    """A tiny random-weight Qwen-shaped student and a thinking-aware tokenizer (offline, CPU)."""
+    from train import tiny as lib
+
+    written = lib.build(out, lib.TinySpec(seed=seed))
+    typer.echo(f"tiny model → {written}")
+
+
+@app.command()
+def export(
+    run: Annotated[Path, typer.Argument(help="Run folder (from distillery curate).")],
+    format_: Annotated[str, typer.Option("--format", help="jsonl, parquet, hf (datasets folder) or sharegpt.")],
+    out: Annotated[Path, typer.Option("--out", help="File (jsonl, parquet, sharegpt) or folder (hf) to write.")],
+):
+    """Write a run's selected rows (with messages) as JSONL, Parquet, a HF dataset or ShareGPT."""
+    from curate import exporting as lib
+
+    rows = lib.export(run, format_, out)
+    typer.echo(f"{rows:,} rows → {out}")
+
+
 # ------------------------------------------------------------------------------------- entry
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,6 +35,11 @@ MODULES: dict[str, str] = {
     "verify": "curate.stages.verify",
     "dedup": "curate.stages.dedup",
     "decontam": "curate.stages.decontam",
+    "budget": "curate.stages.budget",
+    "rubric": "curate.stages.rubric",
+    "difficulty": "curate.stages.difficulty",
+    "domain": "curate.stages.domain",
+    "select": "curate.stages.select",
 }
 
 _REGISTRY: dict[str, type[Stage]] = {}

@@ -1,0 +1,172 @@
+"""select: keep exactly k rows, chosen by a strategy; the rest are dropped with the reason.
+
+```yaml
+- select: {k: 1000, strategy: s1}                       # s1's Algorithm 1 (see curate.select)
+- select: {k: 1000, strategy: s1, must_keep: "source = 'aime'", domain_weights: {"11": 2}}
+- select: {k: 500, strategy: top, by: score}             # highest `by` first
+- select: {k: 600, strategy: stratified, by: domain}     # equal quotas per value (or `quotas`)
+- select: {k: 800, strategy: diverse, on: problem}       # greedy k-center on MiniLM embeddings
+```
+Columns `selected` (true for the k kept) and `select_rank` (1 = chosen first; null if not chosen).
+Fewer than k rows left is an error (`if_fewer: error`, the default) or keeps them all
+(`if_fewer: all`, recorded in the manifest as `short_by`). Ties always break by trace_id, and the
+seed is the recipe's unless `seed` is given: the same input gives the same k rows.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import duckdb
+import numpy as np
+import polars as pl
+from pydantic import Field, model_validator
+
+from curate import select as lib
+from curate.stages import DROP, Stage, StageConfig, StageContext, register
+from curate.stages.sample import hash_rank
+
+
+class SelectConfig(StageConfig):
+    k: int = Field(gt=0, description="how many rows to keep")
+    strategy: Literal["s1", "top", "stratified", "diverse"] = Field("s1", description="how to choose")
+    if_fewer: Literal["error", "all"] = Field("error", description="fewer than k rows left: fail, or keep all")
+    seed: int | None = Field(None, description="overrides the recipe's seed")
+    # s1
+    domain_column: str = Field("domain", description="s1: the domain of each row")
+    length_column: str = Field("thinking_tokens", description="s1: longer ranks first inside a domain")
+    must_keep: str | None = Field(None, description="s1: SQL predicate of rows chosen before any draw")
+    domain_weights: dict[str, float] | None = Field(None, description="s1: prior weight per domain (default uniform)")
+    # top / stratified
+    by: str | None = Field(None, description="top: column ranked; stratified: column whose values get quotas")
+    descending: bool = Field(True, description="top/stratified order: highest first")
+    order_by: str | None = Field(None, description="stratified: order inside a stratum (default: seeded random)")
+    quotas: dict[str, int] | None = Field(None, description="stratified: rows per value (default: equal shares of k)")
+    # diverse
+    on: str = Field("problem", description="diverse: text column embedded")
+    model: str | None = Field(None, description="diverse: sentence-transformers model (default: shipped MiniLM)")
+
+    @model_validator(mode="after")
+    def _needs(self):
+        if self.strategy in ("top", "stratified") and not self.by:
+            raise ValueError(f"strategy {self.strategy} needs 'by' (a column)")
+        if self.quotas is not None and any(v < 0 for v in self.quotas.values()):
+            raise ValueError("quotas must be >= 0")
+        if self.domain_weights is not None and any(v < 0 for v in self.domain_weights.values()):
+            raise ValueError("domain_weights must be >= 0")
+        return self
+
+
+@register
+class Select(Stage):
+    name = "select"
+    Config = SelectConfig
+
+    def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
+        cfg = self.config
+        seed = ctx.seed if cfg.seed is None else cfg.seed
+        frame = frame.sort("trace_id")
+        n = frame.height
+        if n < cfg.k and cfg.if_fewer == "error":
+            raise ctx.error(f"k = {cfg.k} but only {n:,} rows are left at this stage "
+                            f"(lower k, or set if_fewer: all to keep them all)")
+        k = min(cfg.k, n)
+        order = getattr(self, f"_{cfg.strategy}")(frame, k, seed, ctx)
+        rank = np.full(n, -1, np.int64)
+        rank[np.asarray(order, np.int64)] = np.arange(1, len(order) + 1)
+        reason = f"not selected ({cfg.strategy}, k = {cfg.k})"
+        out = frame.select("trace_id").with_columns(pl.Series("select_rank", rank)).with_columns(
+            (pl.col("select_rank") > 0).alias("selected"),
+            pl.when(pl.col("select_rank") > 0).then(pl.col("select_rank")).otherwise(None).alias("select_rank"),
+        ).with_columns(pl.when(pl.col("selected")).then(None).otherwise(pl.lit(reason)).cast(pl.String).alias(DROP))
+        ctx.stats.update({"strategy": cfg.strategy, "k": cfg.k, "available": n, "selected": len(order)})
+        if n < cfg.k:
+            ctx.stats["short_by"] = cfg.k - n
+        return out.select("trace_id", "selected", "select_rank", DROP)
+
+    # ------------------------------------------------------------------------------ strategies
+
+    def _column(self, frame: pl.DataFrame, name: str, ctx: StageContext, hint: str = "") -> pl.Series:
+        if name not in frame.columns:
+            raise ctx.error(f"needs column {name!r}{hint} (columns so far: {', '.join(frame.columns)})")
+        return frame[name]
+
+    def _s1(self, frame, k, seed, ctx):
+        cfg = self.config
+        domains = self._column(frame, cfg.domain_column, ctx, " (add a domain stage before select)")
+        lengths = self._column(frame, cfg.length_column, ctx, " (add a budget stage before select)")
+        must = None
+        if cfg.must_keep:
+            must = _predicate(frame, cfg.must_keep, ctx)
+            ctx.stats["must_keep"] = int(sum(must))
+        return lib.s1_select(frame["trace_id"].to_list(), domains.cast(pl.String).fill_null("").to_list(),
+                             lengths.cast(pl.Float64).fill_null(0.0).to_list(), k, seed, must, cfg.domain_weights)
+
+    def _top(self, frame, k, seed, ctx):
+        col = self._column(frame, self.config.by, ctx)
+        df = pl.DataFrame({"_i": np.arange(frame.height), "_v": col, "trace_id": frame["trace_id"]})
+        df = df.sort(["_v", "trace_id"], descending=[self.config.descending, False], nulls_last=True)
+        return df["_i"].head(k).to_list()
+
+    def _stratified(self, frame, k, seed, ctx):
+        cfg = self.config
+        strata = self._column(frame, cfg.by, ctx).cast(pl.String).fill_null("(null)")
+        key = (self._column(frame, cfg.order_by, ctx) if cfg.order_by
+               else pl.Series(hash_rank(frame["trace_id"].to_list(), seed), dtype=pl.UInt64))
+        df = pl.DataFrame({"_i": np.arange(frame.height), "_s": strata, "_v": key, "trace_id": frame["trace_id"]})
+        desc = cfg.descending if cfg.order_by else False
+        df = df.sort(["_s", "_v", "trace_id"], descending=[False, desc, False], nulls_last=True)
+        sizes = dict(df.group_by("_s").len().iter_rows())
+        quotas = cfg.quotas if cfg.quotas is not None else _equal_quotas(sizes, k)
+        unknown = sorted(set(quotas) - set(sizes))
+        if cfg.quotas is not None and unknown:
+            raise ctx.error(f"quotas name value(s) {', '.join(unknown)} absent from column {cfg.by!r}")
+        short = {s: q - sizes.get(s, 0) for s, q in quotas.items() if q > sizes.get(s, 0)}
+        if short and cfg.if_fewer == "error":
+            s, q = next(iter(sorted(short.items())))
+            raise ctx.error(f"quota for {cfg.by} = {s!r} is {quotas[s]} but only {sizes.get(s, 0)} rows have it")
+        df = df.with_columns(pl.int_range(pl.len()).over("_s").alias("_r"))
+        df = df.filter(pl.col("_r") < pl.col("_s").replace_strict(quotas, default=0, return_dtype=pl.Int64))
+        ctx.stats["quotas"] = {s: min(q, sizes.get(s, 0)) for s, q in sorted(quotas.items())}
+        return df.sort(["_r", "_s"])["_i"].to_list()
+
+    def _diverse(self, frame, k, seed, ctx):
+        from curate import semantic
+
+        texts = self._column(frame, self.config.on, ctx).cast(pl.String).fill_null("").to_list()
+        vectors = semantic.embed(texts, self.config.model)
+        first = int(np.argmin(hash_rank(frame["trace_id"].to_list(), seed)))
+        return lib.k_center(vectors.astype(np.float64), k, first)
+
+
+def _equal_quotas(sizes: dict[str, int], k: int) -> dict[str, int]:
+    """k split as evenly as the strata allow: small strata give all they have, the rest share the
+    remainder (the extra ones go to the values first in sort order)."""
+    quotas = {s: 0 for s in sizes}
+    left, open_ = k, sorted(sizes)
+    while left > 0 and open_:
+        share, extra = divmod(left, len(open_))
+        nxt = []
+        for j, s in enumerate(open_):
+            want = share + (1 if j < extra else 0)
+            got = min(want, sizes[s] - quotas[s])
+            quotas[s] += got
+            left -= got
+            if quotas[s] < sizes[s]:
+                nxt.append(s)
+        if nxt == open_ and share == 0 and extra == 0:
+            break
+        open_ = nxt
+    return quotas
+
+
+def _predicate(frame: pl.DataFrame, where: str, ctx: StageContext) -> list[bool]:
+    con = duckdb.connect()
+    try:
+        con.register("frame", frame.with_row_index("_pos").to_arrow())
+        rows = con.sql(f"SELECT coalesce(({where}), false) FROM frame ORDER BY _pos").fetchall()
+        return [bool(r[0]) for r in rows]
+    except duckdb.Error as exc:
+        raise ctx.error(f"must_keep predicate failed: {str(exc).strip().splitlines()[0]}") from exc
+    finally:
+        con.close()
