@@ -1,1 +1,14 @@
-"""Student training (SFT, KD) and evaluation: arrives with the train issue."""
+"""Student training and evaluation: `distillery train sft | kd`, `distillery eval`, `distillery tiny-model`.
+
+    sft.py      TRL SFTTrainer on a run's `messages` (assistant-only loss, end-of-turn trained,
+                bfd packing, max_length from the config or the data, over-length rows reported)
+    kd.py       soft-label distillation: α·CE + (1−α)·T²·KL over the teacher's top-k + tail
+    evaluate.py n samples per problem, verified with curate.verify; pass@1, unbiased pass@k
+    data.py     loading, chat-template checks, tokenization and length accounting
+    config.py   typed configs (configs/*.yaml) and `--set` overrides
+    card.py     model card, loss.png, train_log.jsonl, train_summary.json
+    tiny.py     a tiny random-weight Qwen2 student with a local tokenizer (tests, demo)
+    teacher_logprobs.py   a teacher's top-k by teacher forcing (for kd, and a later `score`)
+
+Heavy dependencies (torch, transformers, trl, peft, datasets) are imported inside functions.
+"""
