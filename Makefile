@@ -26,6 +26,10 @@ demo: setup
 	$(DISTILLERY) synth --n $(DEMO_N) --seed 0 --out $(DEMO)/traces
 	$(DISTILLERY) curate demo --input $(DEMO)/traces --out $(DEMO)/runs/demo
 	$(DISTILLERY) sql $(DEMO)/runs/demo --query funnel
+	$(DISTILLERY) tiny-model --out $(DEMO)/tiny
+	$(DISTILLERY) train sft --data $(DEMO)/runs/demo --model $(DEMO)/tiny --out $(DEMO)/runs/demo/student --config tiny --set max_rows=256 --set num_train_epochs=2
+	$(DISTILLERY) synth --n 200 --seed 1 --no-attempts --out $(DEMO)/heldout
+	$(DISTILLERY) eval --model $(DEMO)/runs/demo/student --bench $(DEMO)/heldout --limit 12 --n 2 --max-new-tokens 192 --out $(DEMO)/runs/demo/student/eval
 	$(DISTILLERY) report $(DEMO)/runs/demo --out $(DEMO)/runs/demo/report.html
 	@echo "run folder: $(DEMO)/runs/demo  (traces.parquet: every row and why it was dropped; selected.parquet: the training set; report.html)"
 
@@ -37,6 +41,7 @@ test-fast: setup
 
 bench: setup
 	$(PY) bench/foundation.py
+	$(PY) bench/train.py
 
 lint: setup
 	$(VENV)/bin/ruff check curate train tests bench

@@ -26,6 +26,8 @@ TOP_REASONS = 15  # bars in the drop-reason chart; the rest are summed into one
 CELL_CHARS = 300  # a table cell beyond this is cut (a map of per-problem reasons can be huge)
 THINKING_CHARS = 8000  # a sample's thinking beyond this is cut: the page stays small
 TABLE_ROWS = 20
+STUDENT = "student"  # RUN/student: where the demo trains the student (loss, eval)
+LOSS_POINTS = 60
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1000px; color: #222; padding: 0 1rem; }
@@ -217,6 +219,37 @@ def _samples(con) -> tuple[str, str, str]:
     return _section("samples", "Sample traces", body)
 
 
+def _student(run: Path) -> tuple[str, str, str] | None:
+    """Loss curve and evaluation of the student trained on this run (`distillery train sft
+    --out RUN/student`, `distillery eval --out RUN/student/eval`), when there is one."""
+    folder = run / STUDENT
+    summary_path = folder / "train_summary.json"
+    if not summary_path.is_file():
+        return None
+    summary = json.loads(summary_path.read_text())
+    log = folder / "train_log.jsonl"
+    points = [json.loads(line) for line in log.read_text().splitlines() if '"loss"' in line] if log.is_file() else []
+    step = max(1, -(-len(points) // LOSS_POINTS))  # at most LOSS_POINTS columns
+    shown = points[::step]
+    body = charts.columns("loss", "Training loss per logged step", [str(p.get("step", i)) for i, p in enumerate(shown)],
+                          {"loss": [p["loss"] for p in shown]}, x_title="step", y_title="loss") if shown else ""
+    loss = summary.get("final_loss")
+    facts = {"final loss": f"{loss:.4f}" if isinstance(loss, float) else loss, "steps": summary.get("steps"),
+             "recipe": summary.get("recipe")}
+    body += "<p class=meta>" + " · ".join(f"{k}: {escape(str(v))}" for k, v in facts.items() if v is not None) + "</p>"
+    evaluation = folder / "eval" / "summary.json"
+    if evaluation.is_file():
+        ev = json.loads(evaluation.read_text())
+        rows = [{"metric": "pass@1", "value": f"{ev.get('pass@1', 0):.3f}"}]
+        rows += [{"metric": f"pass@{k}", "value": f"{v:.3f}"} for k, v in ev.get("pass@k", {}).items() if k != "1"]
+        rows += [{"metric": f"samples {k}", "value": f"{v:,}"} for k, v in sorted(ev.get("verdicts", {}).items())]
+        body += (f"<h3>Evaluation on {escape(str(ev.get('bench')))}: {ev.get('problems')} problems × "
+                 f"{ev.get('n')} samples</h3>" + _table(pa.Table.from_pylist(rows)))
+    else:
+        body += "<p class=absent>No evaluation yet: <code>distillery eval --out RUN/student/eval</code>.</p>"
+    return _section("student", "Student", body)
+
+
 # ------------------------------------------------------------------------------------------ page
 
 def build(run: Path) -> str:
@@ -230,6 +263,9 @@ def build(run: Path) -> str:
         have = set(sql.columns(con))
         sections = [_funnel(con), _lengths(con), _verdicts(con, have), _domains(con, have),
                     _duplicates(con, have), _contamination(con, have), _seconds(con), _samples(con)]
+        student = _student(run)
+        if student is not None:
+            sections.insert(-1, student)
     finally:
         con.close()
     rows_in, selected = manifest.get("rows_in", 0), manifest.get("rows_selected", 0)

@@ -38,7 +38,6 @@ from curate.stages.export import ExportConfig
 DROPPED_BY = "dropped_by"
 KEY_META = "distillery.stage_key"
 RECIPE_META = "distillery.recipe"
-RUN_FILES = ("recipe.yaml", "manifest.json", "traces.parquet", "selected.parquet")
 
 
 @dataclass
@@ -93,9 +92,9 @@ def prepare_folder(out: Path, recipe: Recipe, overwrite: bool) -> None:
         if not overwrite:
             raise BadInput(f"{out}: holds a run of recipe {owner!r}, not {recipe.name!r}; "
                            f"use another --out, or --overwrite to replace it")
-        for name in RUN_FILES:
-            (out / name).unlink(missing_ok=True)
-        shutil.rmtree(out / "stages", ignore_errors=True)
+        # Everything goes: a student trained on the old selection, its eval and report included.
+        for entry in out.iterdir():
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
 
 
 # ------------------------------------------------------------------------------------- caching

@@ -8,8 +8,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import run_cli
 
+from conftest import run_cli
 from curate import ingest, schema
 from curate.errors import BadInput
 from curate.ingest.common import last_boxed

@@ -119,8 +119,10 @@ def test_refuses_another_recipes_folder(traces_dir, tmp_path):
     with pytest.raises(BadInput, match=r"holds a run of recipe 't', not 'other'.*--overwrite"):
         do_run(traces_dir, tmp_path / "r", other)
     assert recipe.parse((tmp_path / "r" / "recipe.yaml").read_text()).name == "t"  # untouched
+    (tmp_path / "r" / "student").mkdir()  # e.g. a student trained on the old selection
     do_run(traces_dir, tmp_path / "r", other, overwrite=True)
     assert recipe.parse((tmp_path / "r" / "recipe.yaml").read_text()).name == "other"
+    assert not (tmp_path / "r" / "student").exists()
 
 
 def test_refuses_a_folder_that_is_not_a_run(traces_dir, tmp_path):
