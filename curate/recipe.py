@@ -83,11 +83,13 @@ def resolve_path(recipe: str | Path) -> Path:
     path = Path(recipe)
     if path.is_file():
         return path
-    if path.exists():
-        raise BadInput(f"{path}: a recipe must be a YAML file")
+    # A bare name is a built-in recipe even when a folder of that name is in the way
+    # (`make demo` writes its outputs to ./demo/).
     builtin = BUILTIN_DIR / f"{recipe}.yaml"
     if "/" not in str(recipe) and builtin.is_file():
         return builtin
+    if path.exists():
+        raise BadInput(f"{path}: a recipe must be a YAML file")
     raise BadInput(f"{recipe}: no such recipe file, and no built-in recipe of that name "
                    f"(built-in: {', '.join(builtin_names())})")
 

@@ -160,3 +160,14 @@ def test_make_setup_is_idempotent():
         pytest.skip("not set up through make")
     out = subprocess.run(["make", "-q", "setup"], cwd=root, capture_output=True, text=True)
     assert out.returncode == 0, "make setup would reinstall: " + out.stdout + out.stderr
+
+
+def test_builtin_recipe_name_wins_over_a_folder_of_that_name(tmp_path, traces_dir, capsys, monkeypatch):
+    """`make demo` writes ./demo/, and `distillery curate demo` must still mean the built-in recipe."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "demo").mkdir()
+    code, _, err = _curate(capsys, traces_dir, tmp_path / "demo" / "run")
+    assert code == 0, err
+    (tmp_path / "mine").mkdir()
+    line = one_line_error(*_curate(capsys, traces_dir, tmp_path / "run2", "mine/")[::2])
+    assert "a recipe must be a YAML file" in line
