@@ -152,7 +152,10 @@ def dedup_table(frame: pl.DataFrame, *, on: str = "problem", method: Method = "m
     if same_math and len(i):
         # "Solve 11x - 7 = 84" and "Solve 11x + 7 = 84" share most shingles and embed alike, yet
         # are different problems: a near-duplicate pair must have the same numbers and formulas.
-        keys = _math_keys(texts["_norm"])
+        # Only units in some pair need a key: usually a small share of the table.
+        paired = np.unique(np.concatenate([i, j]))
+        keys = np.zeros(n_units, dtype=np.uint64)
+        keys[paired] = _math_keys(texts["_norm"].gather(paired))
         same = keys[i] == keys[j]
         stats["pairs_with_other_math"] = int((~same).sum())
         i, j = i[same], j[same]
