@@ -196,11 +196,27 @@ def train(data: str | Path, model: str, out: str | Path, config: str | Path | No
         trl = require("trl", "train", "training")
         trainer = trl.SFTTrainer(model=student, args=args, train_dataset=dataset, processing_class=tokenizer,
                                  peft_config=peft_config)
+    _compact_logs(trainer, log)
     start = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - start
     history = [dict(row) for row in trainer.state.log_history]
     return _save(trainer, tokenizer, out, model, data, file, cfg, stats, history, seconds, kind)
+
+
+def _compact_logs(trainer, log) -> None:
+    """One short line per logging step instead of transformers' printed dicts of every metric
+    (all of them still land in train_log.jsonl)."""
+    import transformers
+
+    class ProgressLine(transformers.TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if state.is_world_process_zero and logs and "loss" in logs:
+                log(f"step {state.global_step:>5}/{state.max_steps}  loss {logs['loss']:.4f}  "
+                    f"lr {logs.get('learning_rate', 0):.2e}")
+
+    trainer.remove_callback(transformers.PrinterCallback)
+    trainer.add_callback(ProgressLine())
 
 
 def _save(trainer, tokenizer, out: Path, model: str, data, file: Path, cfg: TrainConfig, stats: DataStats,
