@@ -23,6 +23,10 @@ def default_model_path() -> str:
 def load_model(model: str | None = None):
     """A SentenceTransformer: `model` is a name or path, None for the shipped MiniLM."""
     st = require("sentence_transformers", extra="embed", feature=FEATURE)
+    # A stage's own progress line says what runs; the weight-loading bar is noise in a run's log.
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
     name = model or default_model_path()
     try:
         return st.SentenceTransformer(name)
