@@ -73,7 +73,10 @@ def _owner(out: Path) -> str | None:
         except Exception:
             return "?"
     for f in sorted((out / "stages").glob("*.parquet")):
-        meta = pq.read_schema(f).metadata or {}
+        try:
+            meta = pq.read_schema(f).metadata or {}
+        except (pa.ArrowException, OSError):
+            continue  # a damaged cache file says nothing about the folder's owner
         return meta.get(RECIPE_META.encode(), b"?").decode()
     return None
 
@@ -94,7 +97,10 @@ def prepare_folder(out: Path, recipe: Recipe, overwrite: bool) -> None:
                            f"use another --out, or --overwrite to replace it")
         # Everything goes: a student trained on the old selection, its eval and report included.
         for entry in out.iterdir():
-            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
 
 
 # ------------------------------------------------------------------------------------- caching
