@@ -416,6 +416,82 @@ def export(
     typer.echo(f"{rows:,} rows → {out}")
 
 
+# ------------------------------------------------------------------------------ generate, score
+
+@app.command()
+def generate(
+    problems: Annotated[str, typer.Argument(metavar="PROBLEMS", help="File with a problem column (and gold), or a benchmark name: math500, aime24, …")],
+    model: Annotated[str, typer.Option("--model", help="Teacher: a model name or a local folder (the served name for openai).")],
+    out: Annotated[Path, typer.Option("--out", help="Trace folder: shards gen-<settings hash>-NNNNN.parquet.")],
+    backend: Annotated[str, typer.Option("--backend", help="hf (transformers), openai (any OpenAI-compatible server) or vllm.")] = "hf",
+    n: Annotated[int, typer.Option("--n", min=1, help="Samples per problem.")] = 4,
+    temperature: Annotated[float, typer.Option("--temperature", min=0.0, help="Sampling temperature (0: greedy).")] = 0.6,
+    top_p: Annotated[float, typer.Option("--top-p", help="Nucleus sampling.")] = 0.95,
+    max_tokens: Annotated[int, typer.Option("--max-tokens", min=1, help="Token limit per sample (thinking and answer).")] = 32768,
+    system: Annotated[str | None, typer.Option("--system", help="System prompt.")] = None,
+    logprobs: Annotated[int | None, typer.Option("--logprobs", help="Keep the teacher's top-K logprobs per generated token.")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="openai: the server, e.g. http://127.0.0.1:8000/v1 (key: $OPENAI_API_KEY).")] = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="openai: requests in flight.")] = 64,
+    seed: Annotated[int, typer.Option("--seed", help="Sampling seed (each sample gets its own, derived from it).")] = 0,
+    max_thinking: Annotated[int | None, typer.Option("--max-thinking", min=1, help="Budget forcing: end thinking after N tokens, then 'Final Answer:'.")] = None,
+    min_thinking: Annotated[int | None, typer.Option("--min-thinking", min=1, help="Budget forcing: an end of thinking before N tokens becomes 'Wait'.")] = None,
+    min_wait: Annotated[int, typer.Option("--min-wait", min=0, help="Budget forcing: the first K ends of thinking become 'Wait'.")] = 0,
+    delims: Annotated[str, typer.Option("--delimiters", help="Thinking delimiters: r1 (<think>…</think>), s1 (<|im_start|>think / answer) or OPEN,CLOSE.")] = "r1",
+    tokenizer: Annotated[str | None, typer.Option("--tokenizer", help="openai with budget forcing: tokenizer whose chat template renders raw prompts (default --model).")] = None,
+    retries: Annotated[int, typer.Option("--retries", min=0, help="openai: retries per request (429, 5xx, timeouts, dropped connections).")] = 8,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="openai: seconds per request.")] = 600.0,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="hf: prompts per generate() batch.")] = 16,
+    tensor_parallel: Annotated[int, typer.Option("--tensor-parallel", min=1, help="vllm: tensor parallel size.")] = 1,
+    data_parallel: Annotated[int, typer.Option("--data-parallel", min=1, help="vllm: data parallel size.")] = 1,
+    problem_column: Annotated[str, typer.Option("--problem-column", help="Column of PROBLEMS holding the problems.")] = "problem",
+    gold_column: Annotated[str | None, typer.Option("--gold-column", help="Column of reference answers (default: gold or answer if present).")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N problems.")] = None,
+    flush_every: Annotated[int, typer.Option("--flush-every", min=1, help="Write a shard every N finished samples.")] = 32,
+):
+    """Sample a teacher's reasoning traces: n per problem, resumable shards, retries, budget forcing."""
+    from rich.progress import Progress, TextColumn
+
+    from curate import generate as lib
+
+    params = lib.SamplingParams(
+        temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed, system=system, logprobs=logprobs,
+        forcing=lib.Forcing(max_thinking=max_thinking, min_thinking=min_thinking, min_wait=min_wait,
+                            delims=lib.delimiters(delims)))
+    bar = Progress(TextColumn("{task.description}"), console=_console(), transient=True)
+    task = bar.add_task("starting", total=None)
+
+    def progress(stats) -> None:
+        if not bar.live.is_started:
+            bar.start()
+        bar.update(task, description=stats.line())
+
+    try:
+        result = lib.generate(problems, model, out, backend=backend, n=n, params=params, problem_column=problem_column,
+                              gold_column=gold_column, limit=limit, flush_every=flush_every, progress=progress,
+                              base_url=base_url, concurrency=concurrency, tokenizer=tokenizer, retries=retries,
+                              timeout=timeout, batch_size=batch_size, tensor_parallel=tensor_parallel,
+                              data_parallel=data_parallel)
+    finally:
+        if bar.live.is_started:
+            bar.stop()
+    typer.echo(result.summary())
+
+
+@app.command()
+def score(
+    traces: Annotated[Path, typer.Argument(metavar="TRACES", help="Trace file or folder.")],
+    model: Annotated[str, typer.Option("--model", help="Teacher: a model name or a local folder.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder: each input shard again, with topk_ids / topk_logprobs.")],
+    k: Annotated[int, typer.Option("--k", "--logprobs", min=1, help="Top-k per token.")] = 8,
+    backend: Annotated[str, typer.Option("--backend", help="hf (a forward pass) or vllm (prompt_logprobs).")] = "hf",
+    system: Annotated[str | None, typer.Option("--system", help="System prompt, as the SFT export renders it.")] = None,
+):
+    """Teacher top-k logprobs for existing traces by teacher forcing, for soft-label distillation."""
+    from curate.generate import score as lib
+
+    typer.echo(lib.score(traces, model, out, k=k, backend=backend, system=system).summary())
+
+
 # ------------------------------------------------------------------------------------- entry
 
 def main(argv: list[str] | None = None) -> int:

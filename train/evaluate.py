@@ -8,10 +8,10 @@
 pass@1 is the mean correctness over all n samples of every problem; pass@k is Chen et al. (2021)'s
 unbiased estimator 1 - C(n-c, k) / C(n, k), averaged over problems.
 
-Generation goes through `generate()`, the one place that knows about back-ends: a transformers
-loop today (`hf`), vLLM when asked (`vllm`, imported lazily). Budget forcing (s1): `max_thinking`
-ends the thinking after N tokens with "\\n</think>\\n\\n" and lets the model answer; `min_wait`
-replaces an early end of thinking with "Wait" up to K times.
+Generation goes through `generate()`, which calls the back-ends of `curate.generate` (`hf`:
+transformers, `vllm`: imported lazily). Budget forcing (s1, `curate/generate/forcing.py`):
+`max_thinking` ends the thinking after N tokens with "</think>" and "Final Answer:" and lets the
+model answer; `min_wait` replaces an early end of thinking with "Wait" up to K times.
 """
 
 from __future__ import annotations
@@ -25,12 +25,11 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from curate.errors import BadInput, require
+from curate.errors import BadInput
 
 BENCHMARKS = {"math500": "math500.jsonl", "aime24": "aime24.jsonl", "aime25": "aime25.jsonl",
               "amc23": "amc23.jsonl", "gsm8k": "gsm8k_test.jsonl"}
 THINK_CLOSE = "</think>"
-FORCE_CLOSE = "\n</think>\n\n"
 SUMMARY = "summary.json"
 SAMPLES = "samples.parquet"
 
@@ -161,136 +160,26 @@ def split_thinking(text: str) -> tuple[str, str]:
 
 
 def generate(model_path: str, prompts: list[list[dict]], cfg: GenConfig, backend: str = "hf") -> list[list[Sample]]:
-    """n samples for each chat prompt. The one place that knows the back-ends."""
+    """n samples for each chat prompt, through the generation back-ends of `curate.generate`
+    (the transformers loop and budget forcing live there, shared with `distillery generate`)."""
+    from curate.generate.backend import Forcing, SamplingParams
+
     if backend == "vllm":
-        return _generate_vllm(model_path, prompts, cfg)
-    if backend != "hf":
+        from curate.generate.vllm import VLLMBackend
+
+        engine = VLLMBackend(model_path)
+    elif backend == "hf":
+        from curate.generate.hf import HFBackend
+
+        engine = HFBackend(model_path, batch_size=cfg.batch_size)
+    else:
         raise BadInput(f"--backend {backend}: expected hf or vllm")
-    return _generate_hf(model_path, prompts, cfg)
-
-
-def _generate_vllm(model_path: str, prompts: list[list[dict]], cfg: GenConfig) -> list[list[Sample]]:
-    vllm = require("vllm", "vllm", "--backend vllm")
-    if cfg.max_thinking or cfg.min_wait:
-        raise BadInput("--backend vllm: budget forcing (--max-thinking/--min-wait) runs with --backend hf for now")
-    llm = vllm.LLM(model=model_path, seed=cfg.seed)
-    params = vllm.SamplingParams(n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p,
-                                 max_tokens=cfg.max_new_tokens, seed=cfg.seed)
-    outs = llm.chat(prompts, params)
-    return [[Sample(o.text, len(o.token_ids), "length" if o.finish_reason == "length" else "stop")
-             for o in out.outputs] for out in outs]
-
-
-def _load_hf(model_path: str):
-    transformers = require("transformers", "train", "distillery eval")
-    from train.sft import check_model
-
-    check_model(model_path)
-    try:
-        tok = transformers.AutoTokenizer.from_pretrained(model_path, padding_side="left")
-        model = transformers.AutoModelForCausalLM.from_pretrained(model_path)
-    except (OSError, ValueError) as exc:
-        raise BadInput(f"{model_path}: cannot load the model ({str(exc).splitlines()[0]})") from exc
-    model.eval()
-    if tok.pad_token is None:
-        tok.pad_token = tok.eos_token
-    return tok, model
-
-
-def _eos_ids(tok, model) -> list[int]:
-    ids = model.generation_config.eos_token_id
-    ids = [] if ids is None else [ids] if isinstance(ids, int) else list(ids)
-    if tok.eos_token_id is not None and tok.eos_token_id not in ids:
-        ids.append(tok.eos_token_id)
-    return ids
-
-
-def _generate_hf(model_path: str, prompts: list[list[dict]], cfg: GenConfig) -> list[list[Sample]]:
-    import torch
-
-    tok, model = _load_hf(model_path)
-    torch.manual_seed(cfg.seed)
-    texts = [tok.apply_chat_template(p, tokenize=False, add_generation_prompt=True) for p in prompts]
-    eos = _eos_ids(tok, model)
-    sampling = dict(do_sample=cfg.temperature > 0, temperature=cfg.temperature or None,
-                    top_p=cfg.top_p if cfg.temperature > 0 else None, pad_token_id=tok.pad_token_id,
-                    eos_token_id=eos)
-    if cfg.max_thinking or cfg.min_wait:
-        return [[_forced(tok, model, t, cfg, sampling) for _ in range(cfg.n)] for t in texts]
-    results: list[list[Sample]] = []
-    per = max(1, cfg.batch_size // cfg.n)
-    for start in range(0, len(texts), per):
-        chunk = texts[start:start + per]
-        enc = tok(chunk, return_tensors="pt", padding=True, add_special_tokens=False)
-        with torch.no_grad():
-            out = model.generate(**enc, max_new_tokens=cfg.max_new_tokens, num_return_sequences=cfg.n, **sampling)
-        new = out[:, enc["input_ids"].shape[1]:]
-        for i in range(len(chunk)):
-            row = []
-            for j in range(cfg.n):
-                ids = new[i * cfg.n + j].tolist()
-                row.append(_sample(tok, ids, eos, cfg.max_new_tokens))
-            results.append(row)
-    return results
-
-
-def _sample(tok, ids: list[int], eos: list[int], limit: int) -> Sample:
-    ended = next((k for k, t in enumerate(ids) if t in eos), None)
-    if ended is not None:
-        return Sample(tok.decode(ids[:ended], skip_special_tokens=True), ended + 1, "stop")
-    ids = [t for t in ids if t != tok.pad_token_id]
-    return Sample(tok.decode(ids, skip_special_tokens=True), len(ids), "length" if len(ids) >= limit else "stop")
-
-
-def _forced(tok, model, prompt: str, cfg: GenConfig, sampling: dict) -> Sample:
-    """One sample with budget forcing, a phase at a time (thinking, then the answer)."""
-    import torch
-
-    written, used, waits, forced = "", 0, 0, False
-    eos = sampling["eos_token_id"]
-
-    def step(budget: int, stop_think: bool) -> tuple[str, int, str]:
-        enc = tok(prompt + written, return_tensors="pt", add_special_tokens=False)
-        extra = {"stop_strings": [THINK_CLOSE], "tokenizer": tok} if stop_think else {}
-        with torch.no_grad():
-            out = model.generate(**enc, max_new_tokens=budget, **sampling, **extra)
-        ids = out[0, enc["input_ids"].shape[1]:].tolist()
-        ended = next((k for k, t in enumerate(ids) if t in eos), None)
-        if ended is not None:
-            return tok.decode(ids[:ended], skip_special_tokens=True), ended + 1, "eos"
-        text = tok.decode(ids, skip_special_tokens=True)
-        if stop_think and THINK_CLOSE in text:
-            return text, len(ids), "close"
-        return text, len(ids), "length"
-
-    think_budget = cfg.max_thinking or cfg.max_new_tokens
-    while True:   # thinking
-        left = min(think_budget - used, cfg.max_new_tokens - used)
-        if left <= 0:
-            break
-        text, n, why = step(left, stop_think=True)
-        used += n
-        if why == "length":
-            written += text
-            break
-        head = text.split(THINK_CLOSE, 1)[0] if why == "close" else text
-        if waits < cfg.min_wait:   # early end of thinking: "Wait" instead, keep thinking
-            written += head.rstrip() + "\nWait"
-            waits += 1
-            continue
-        if why == "close":
-            written += text          # thinking closed on its own: go on to the answer
-        else:
-            return Sample(written + text, used, "stop", waits, forced)
-        break
-    if THINK_CLOSE not in written.split("<think>")[-1] and used < cfg.max_new_tokens:
-        written += FORCE_CLOSE
-        forced = True
-    left = cfg.max_new_tokens - used
-    if left <= 0:
-        return Sample(written, used, "length", waits, forced)
-    text, n, why = step(left, stop_think=False)
-    return Sample(written + text, used + n, "stop" if why == "eos" else "length", waits, forced)
+    params = SamplingParams(temperature=cfg.temperature, top_p=cfg.top_p, max_tokens=cfg.max_new_tokens,
+                            seed=cfg.seed, forcing=Forcing(max_thinking=cfg.max_thinking, min_wait=cfg.min_wait))
+    chats = [p for p in prompts for _ in range(cfg.n)]
+    comps = engine.complete(chats, [cfg.seed + i for i in range(len(chats))], params)
+    samples = [Sample(c.text, c.completion_tokens, c.finish_reason, c.waits, c.forced_close) for c in comps]
+    return [samples[i * cfg.n:(i + 1) * cfg.n] for i in range(len(prompts))]
 
 
 # ------------------------------------------------------------------------------------- the command
