@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
+from curate import resources
 from curate.errors import BadInput
 
 DOMAINS_DIR = Path(__file__).resolve().parent.parent / "rubrics" / "domains"
@@ -34,20 +34,11 @@ class Taxonomy:
 
 
 def known_taxonomies() -> list[str]:
-    return sorted(p.stem for p in DOMAINS_DIR.glob("*.yaml"))
+    return resources.known(DOMAINS_DIR)
 
 
 def load_taxonomy(name: str) -> Taxonomy:
-    path = Path(name)
-    if not path.is_file():
-        path = DOMAINS_DIR / f"{name}.yaml"
-        if "/" in name or not path.is_file():
-            raise BadInput(f"taxonomy {name!r}: no such file, and no built-in taxonomy of that name "
-                           f"(built-in: {', '.join(known_taxonomies())})")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise BadInput(f"{path}: YAML does not parse: {str(exc).splitlines()[0]}") from exc
+    path, data = resources.load_named_yaml(name, DOMAINS_DIR, "taxonomy")
     items = data.get("domains") if isinstance(data, dict) else None
     if not isinstance(items, list) or not items:
         raise BadInput(f"{path}: a taxonomy needs a non-empty 'domains' list of {{code, name, description}}")

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from curate import resources
 from curate.errors import BadInput
 
 RUBRICS_DIR = Path(__file__).resolve().parent.parent / "rubrics"
@@ -77,20 +77,11 @@ class Rubric:
 
 
 def known_rubrics() -> list[str]:
-    return sorted(p.stem for p in RUBRICS_DIR.glob("*.yaml"))
+    return resources.known(RUBRICS_DIR)
 
 
 def load_rubric(name: str) -> Rubric:
-    path = Path(name)
-    if not path.is_file():
-        path = RUBRICS_DIR / f"{name}.yaml"
-        if "/" in name or not path.is_file():
-            raise BadInput(f"rubric {name!r}: no such file, and no built-in rubric of that name "
-                           f"(built-in: {', '.join(known_rubrics())})")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise BadInput(f"{path}: YAML does not parse: {str(exc).splitlines()[0]}") from exc
+    path, data = resources.load_named_yaml(name, RUBRICS_DIR, "rubric")
     items = data.get("criteria") if isinstance(data, dict) else None
     if not isinstance(items, list) or not items:
         raise BadInput(f"{path}: a rubric needs a non-empty 'criteria' list")
