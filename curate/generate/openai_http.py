@@ -1,10 +1,12 @@
 """The OpenAI-compatible back-end: vLLM's or SGLang's server, DeepSeek's API, any `/v1` endpoint.
 
-An asyncio client on the standard library (HTTP/1.1, one connection per request, https through
-`ssl`), so the back-end needs no extra package: at most `concurrency` requests in flight, each
-under a per-request timeout; 429, 5xx, timeouts and dropped connections are retried with
-exponential backoff and full jitter (a `Retry-After` header is honoured); other 4xx answers fail at
-once. The API key comes from $OPENAI_API_KEY (or $DISTILLERY_API_KEY).
+Requests go through one `httpx.AsyncClient` per run (connections kept alive and reused; https
+checked against the system's trust store; proxy settings from the environment are not used): at
+most `concurrency` requests in flight, each under a per-request timeout (httpx's connect, read and
+write timeouts, and a wall-clock bound on the whole request); 429, 5xx, timeouts and dropped or
+half-sent answers are retried with exponential backoff and full jitter (a `Retry-After` header is
+honoured); other 4xx answers fail at once. The API key comes from $OPENAI_API_KEY (or
+$DISTILLERY_API_KEY).
 
 Without budget forcing a sample is one `/v1/chat/completions` call (the server applies the chat
 template; `reasoning_content` is kept when the server returns the reasoning apart). With forcing,
@@ -22,6 +24,8 @@ import ssl
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from urllib.parse import urlsplit
+
+import httpx
 
 from curate.errors import BadInput
 from curate.generate.backend import Backend, Completion, Job, OnDone, SamplingParams
@@ -41,65 +45,21 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
-# ------------------------------------------------------------------------------------ HTTP, bare
-
-async def post_json(url: str, body: dict, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-    """POST `body` as JSON; (status, lower-cased headers, body bytes). Raises OSError-like errors
-    on dropped connections."""
-    parts = urlsplit(url)
-    https = parts.scheme == "https"
-    port = parts.port or (443 if https else 80)
-    path = parts.path + (f"?{parts.query}" if parts.query else "")
-    reader, writer = await asyncio.open_connection(parts.hostname, port, ssl=ssl.create_default_context() if https else None)
-    try:
-        data = json.dumps(body).encode()
-        head = [f"POST {path} HTTP/1.1", f"Host: {parts.hostname}:{port}", "Content-Type: application/json",
-                "Accept: application/json", f"Content-Length: {len(data)}", "Connection: close"]
-        head += [f"{k}: {v}" for k, v in headers.items()]
-        writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + data)
-        await writer.drain()
-        raw = await reader.readuntil(b"\r\n\r\n")
-        lines = raw.decode("latin-1").split("\r\n")
-        status_parts = lines[0].split(" ", 2)
-        if len(status_parts) < 2 or not status_parts[1].isdigit():
-            raise ConnectionError(f"bad status line {lines[0]!r}")
-        status = int(status_parts[1])
-        hdrs = {}
-        for line in lines[1:]:
-            if ":" in line:
-                k, v = line.split(":", 1)
-                hdrs[k.strip().lower()] = v.strip()
-        if "content-length" in hdrs:
-            payload = await reader.readexactly(int(hdrs["content-length"]))
-        elif hdrs.get("transfer-encoding", "").lower() == "chunked":
-            chunks = []
-            while True:
-                size = int((await reader.readuntil(b"\r\n")).split(b";")[0].strip(), 16)
-                if size == 0:
-                    break
-                chunks.append(await reader.readexactly(size))
-                await reader.readexactly(2)
-            payload = b"".join(chunks)
-        else:
-            payload = await reader.read()
-        return status, hdrs, payload
-    finally:
-        writer.close()
-        try:
-            await writer.wait_closed()
-        except (OSError, ssl.SSLError):
-            pass
-
-
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, asyncio.TimeoutError):
+    """One line for a failed attempt (timeouts, refused or dropped connections, anything else)."""
+    if isinstance(exc, (httpx.TimeoutException, asyncio.TimeoutError)):
         return "request timed out"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, asyncio.IncompleteReadError):
-        return "connection dropped mid-answer"
+    seen, cause = set(), exc
+    while cause is not None and id(cause) not in seen:      # httpx wraps the socket's error
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
     text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
+    first = text.splitlines()[0] if text else ""
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+        return f"connection dropped ({first})" if first else "connection dropped"
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 # ---------------------------------------------------------------------------------- the back-end
@@ -123,6 +83,7 @@ class OpenAIBackend(Backend):
         self.headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._tok = None
         self._closing = False
+        self._client: httpx.AsyncClient | None = None
 
     # --------------------------------------------------------------------------------- requests
 
@@ -131,17 +92,19 @@ class OpenAIBackend(Backend):
         for attempt in range(self.retries + 1):
             try:
                 try:
-                    status, hdrs, payload = await asyncio.wait_for(post_json(url, body, self.headers), self.timeout)
-                except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
-                        ConnectionError, ValueError) as exc:
+                    resp = await asyncio.wait_for(self._client.post(url, json=body), self.timeout)
+                    resp.raise_for_status()
+                except httpx.HTTPStatusError as exc:
+                    status = exc.response.status_code
+                    if status == 429 or status >= 500:
+                        after = exc.response.headers.get("retry-after")
+                        seconds = float(after) if after and after.replace(".", "").isdigit() else None
+                        raise _Retryable(f"HTTP {status}", seconds) from None
+                    raise Fatal(f"{url}: HTTP {status}: {_message(exc.response.content)}") from None
+                except (httpx.TransportError, httpx.DecodingError, asyncio.TimeoutError) as exc:
                     raise _Retryable(_describe(exc)) from exc
-                if status == 429 or status >= 500:
-                    after = hdrs.get("retry-after")
-                    raise _Retryable(f"HTTP {status}", float(after) if after and after.replace(".", "").isdigit() else None)
-                if status != 200:
-                    raise Fatal(f"{url}: HTTP {status}: {_message(payload)}")
                 try:
-                    return json.loads(payload)
+                    return json.loads(resp.content)
                 except ValueError as exc:
                     raise _Retryable("answer is not JSON") from exc
             except _Retryable as exc:
@@ -218,7 +181,15 @@ class OpenAIBackend(Backend):
             raise BadInput(str(exc)) from None
 
     async def _run(self, jobs: list[Job], params: SamplingParams, on_done: OnDone) -> None:
-        sem = asyncio.Semaphore(self.concurrency)
+        async with httpx.AsyncClient(
+                headers={"Accept": "application/json", **self.headers}, timeout=httpx.Timeout(self.timeout),
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=self.concurrency),
+                verify=ssl.create_default_context(), trust_env=False) as client:
+            self._client = client
+            await self._gather(jobs, params, on_done)
+
+    async def _gather(self, jobs: list[Job], params: SamplingParams, on_done: OnDone) -> None:
+        sem = asyncio.Semaphore(self.concurrency)      # the limit on requests in flight
         self._closing = False
         loop = asyncio.get_running_loop()
         pool = ThreadPoolExecutor(max_workers=self.concurrency) if params.forcing.active else None
