@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +26,6 @@ import pyarrow as pa
 
 from curate.errors import BadInput
 
-BENCHMARKS = {"math500": "math500.jsonl", "aime24": "aime24.jsonl", "aime25": "aime25.jsonl",
-              "amc23": "amc23.jsonl", "gsm8k": "gsm8k_test.jsonl"}
 THINK_CLOSE = "</think>"
 SUMMARY = "summary.json"
 SAMPLES = "samples.parquet"
@@ -57,14 +54,11 @@ class Sample:
 
 # ------------------------------------------------------------------------------------ benchmarks
 
-def benchmark_dir() -> Path:
-    env = os.environ.get("DISTILLERY_BENCHMARKS")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "benchmarks"
-
-
 def resolve_bench(bench: str) -> tuple[str, Path]:
+    """A benchmark name (the same names and folders as decontam and generate) or a path."""
+    from curate.dedup import BENCHMARK_FILES as BENCHMARKS
+    from curate.dedup import benchmark_dir
+
     if bench in BENCHMARKS:
         path = benchmark_dir() / BENCHMARKS[bench]
         if not path.is_file():
