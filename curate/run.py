@@ -216,7 +216,11 @@ def run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool = False,
         cached = stage_out is not None
         if stage_out is None:
             with _status(console, f"{spec.label}: {alive.height:,} rows"):
-                stage_out = _check_output(spec.build().run(alive, ctx), alive, spec, ctx)
+                try:
+                    stage_out = spec.build().run(alive, ctx)
+                except BadInput as exc:  # a library's error, placed at the recipe line of its stage
+                    raise ctx.located(exc) from None
+                stage_out = _check_output(stage_out, alive, spec, ctx)
             stage_out = stage_out.sort("trace_id")  # stable bytes whatever order the stage used
             store.write_parquet(stage_out.to_arrow(), path,
                                 metadata={KEY_META: key, RECIPE_META: recipe.name,

@@ -64,8 +64,16 @@ class StageContext:
     stats: dict = field(default_factory=dict)  # anything a stage wants in the manifest
 
     def error(self, message: str) -> BadInput:
-        where = f"{self.recipe} line {self.line}" if self.line else self.recipe
-        return BadInput(f"{where}: stage {self.label}: {message}")
+        return BadInput(f"{self.where}: {message}")
+
+    @property
+    def where(self) -> str:
+        at = f"{self.recipe} line {self.line}" if self.line else self.recipe
+        return f"{at}: stage {self.label}"
+
+    def located(self, exc: BadInput) -> BadInput:
+        """`exc` with the recipe line and stage in front (once), for errors raised by libraries."""
+        return exc if str(exc).startswith(self.where) else self.error(str(exc))
 
 
 class Stage(ABC):

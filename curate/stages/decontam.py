@@ -18,7 +18,6 @@ from typing import Literal
 import polars as pl
 from pydantic import Field
 
-from curate.errors import BadInput
 from curate.stages import Stage, StageConfig, StageContext, register
 
 
@@ -42,9 +41,6 @@ class Decontam(Stage):
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         from curate.dedup import decontaminate
 
-        try:
-            result = decontaminate(frame, **self.config.model_dump())
-        except BadInput as exc:
-            raise ctx.error(str(exc)) from None
+        result = decontaminate(frame, **self.config.model_dump())
         ctx.stats.update(result.stats)
         return pl.concat([frame.select("trace_id"), result.columns], how="horizontal")

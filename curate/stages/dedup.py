@@ -18,7 +18,6 @@ from typing import Literal
 import polars as pl
 from pydantic import Field, model_validator
 
-from curate.errors import BadInput
 from curate.stages import Stage, StageConfig, StageContext, register
 
 
@@ -57,9 +56,6 @@ class Dedup(Stage):
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         from curate.dedup import dedup_table
 
-        try:
-            result = dedup_table(frame, **self.config.model_dump())
-        except BadInput as exc:
-            raise ctx.error(str(exc)) from None
+        result = dedup_table(frame, **self.config.model_dump())
         ctx.stats.update(result.stats)
         return pl.concat([frame.select("trace_id"), result.columns], how="horizontal")

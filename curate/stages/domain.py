@@ -37,10 +37,7 @@ class Domain(Stage):
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         cfg = self.config
-        try:
-            taxonomy = lib.load_taxonomy(cfg.taxonomy)
-        except Exception as exc:
-            raise ctx.error(str(exc)) from exc
+        taxonomy = lib.load_taxonomy(cfg.taxonomy)
         if cfg.method == "llm":
             raise ctx.error("method llm needs the generation back-end (curate.generate), which is not "
                             "available in this install; use method: embedding")

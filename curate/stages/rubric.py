@@ -13,7 +13,6 @@ import polars as pl
 from pydantic import Field
 
 from curate import rubric as lib
-from curate.errors import BadInput
 from curate.stages import DROP, Stage, StageConfig, StageContext, register
 
 
@@ -31,11 +30,8 @@ class RubricStage(Stage):
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         cfg = self.config
-        try:
-            rubric = lib.load_rubric(cfg.rubric)
-            out = lib.score(frame, rubric, cfg.prefix, cfg.score_column)
-        except BadInput as exc:
-            raise ctx.error(str(exc)) from exc
+        rubric = lib.load_rubric(cfg.rubric)
+        out = lib.score(frame, rubric, cfg.prefix, cfg.score_column)
         reason = pl.lit(None, pl.String)
         if cfg.min_score is not None:
             reason = pl.when(pl.col(cfg.score_column) < cfg.min_score).then(
