@@ -57,15 +57,29 @@ def _main(
 @app.command()
 def synth(
     out: Annotated[Path, typer.Option("--out", help="Trace folder to write (shards synth-NNNNN.parquet).")],
-    n: Annotated[int, typer.Option("--n", min=1, help="Number of trace rows.")] = 60_000,
+    n: Annotated[int | None, typer.Option("--n", min=1, help="Number of trace rows (default 60,000; procedural 6,000).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same bytes.")] = 0,
     attempts: Annotated[bool, typer.Option("--attempts/--no-attempts",
                                            help="Also write student attempts to OUT/attempts/.")] = True,
+    profile: Annotated[str, typer.Option("--profile", help="default (word problems, 11 families) or procedural "
+                                         "(digit-by-digit arithmetic a tiny student learns; held-out split in OUT/heldout/).")] = "default",
+    heldout: Annotated[int | None, typer.Option("--heldout", min=0, help="procedural: held-out problems per family (default 60).")] = None,
 ):
     """Write the embedded synthetic math corpus (known truth, planted defects)."""
+    if profile == "procedural":
+        from curate.synth import procedural
+
+        cfg = procedural.ProceduralConfig(seed=seed, **({"n": n} if n else {}),
+                                          **({"heldout": heldout} if heldout is not None else {}))
+        typer.echo(procedural.write(cfg, out).summary())
+        return
+    if profile != "default":
+        from curate.errors import BadInput
+
+        raise BadInput(f"--profile {profile}: expected default or procedural")
     from curate import synth as lib
 
-    result = lib.write(lib.SynthConfig(n=n, seed=seed, attempts=attempts), out)
+    result = lib.write(lib.SynthConfig(n=n or 60_000, seed=seed, attempts=attempts), out)
     typer.echo(result.summary())
 
 
@@ -382,24 +396,57 @@ def eval_(
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N problems.")] = None,
     temperature: Annotated[float, typer.Option("--temperature", min=0.0, help="Sampling temperature (0: greedy).")] = 0.6,
     seed: Annotated[int, typer.Option("--seed", help="Sampling seed.")] = 0,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Prompts per generation batch (hf).")] = 16,
 ):
     """Evaluate a student: n samples per problem, verified; pass@1, pass@k, per subject and level."""
     from train import evaluate as lib
 
     result = lib.evaluate(model, bench, out, n=n, max_new_tokens=max_new_tokens, max_thinking=max_thinking,
-                          min_wait=min_wait, backend=backend, limit=limit, temperature=temperature, seed=seed)
+                          min_wait=min_wait, backend=backend, limit=limit, temperature=temperature, seed=seed,
+                          batch_size=batch_size)
     typer.echo(result.text())
+
+
+@app.command()
+def ablate(
+    pool: Annotated[Path, typer.Option("--pool", help="Trace file or folder every selection draws from.")],
+    recipe: Annotated[str, typer.Option("--recipe", help="Recipe YAML or built-in name (e.g. procedural); its select stage keeps k.")],
+    eval_: Annotated[str, typer.Option("--eval", help="Held-out problems: a benchmark name, a file, or a trace folder (e.g. POOL/heldout).")],
+    out: Annotated[Path, typer.Option("--out", help="Run folder: the recipe's run, plus ablation/ (students, evals, table, plot).")],
+    k: Annotated[int, typer.Option("--k", min=1, help="Rows per selection.")] = 1000,
+    baselines: Annotated[str, typer.Option("--baselines", help="Comma-separated: random, longest, diverse, unfiltered-top, filtered-unbalanced, or package.module:function.")] = "random",
+    model: Annotated[str, typer.Option("--model", help="Student to start from: a model folder or name, or tiny (a random-weight 0.57M student per seed).")] = "tiny",
+    seeds: Annotated[int, typer.Option("--seeds", min=1, help="Seeds per arm (training order, the tiny student's weights, baseline draws).")] = 3,
+    config: Annotated[str, typer.Option("--config", help="Training config for every arm (default ablate-tiny).")] = "ablate-tiny",
+    set_: Annotated[list[str] | None, typer.Option("--set", help="KEY=VALUE override of the training config, the same for every arm.")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", min=1, help="Students trained at once (default: 2 on a CPU, one per GPU).")] = None,
+    backend: Annotated[str, typer.Option("--backend", help="Eval back-end: hf or vllm.")] = "hf",
+    max_new_tokens: Annotated[int | None, typer.Option("--max-new-tokens", min=1, help="Eval token limit per answer (default 512).")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace another recipe's run or ablation in OUT.")] = False,
+):
+    """Train a student on the recipe's k and on baseline k of the same pool; compare them on held-out problems."""
+    from train import ablate as lib
+
+    cfg = lib.AblateConfig(pool=pool, recipe=recipe, k=k, baselines=[b.strip() for b in baselines.split(",") if b.strip()],
+                           model=model, eval=eval_, seeds=seeds, out=out, config=config, sets=set_ or [], jobs=jobs,
+                           backend=backend, max_new_tokens=max_new_tokens, overwrite=overwrite)
+    result = lib.run(cfg, log=typer.echo)
+    typer.echo(result.table, nl=False)
+    typer.echo(f"→ {lib.folder(result.out)} (table.md, summary.json, ablation.svg, results.parquet); "
+               f"distillery sql {result.out} -q ablation")
 
 
 @app.command("tiny-model")
 def tiny_model(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the model and tokenizer into.")],
     seed: Annotated[int, typer.Option("--seed", help="Seed of the random weights.")] = 0,
+    profile: Annotated[str, typer.Option("--profile", help="default (64 wide, for smoke tests) or procedural "
+                                         "(0.57M parameters, the student `synth --profile procedural` teaches).")] = "default",
 ):
     """A tiny random-weight Qwen-shaped student and a thinking-aware tokenizer (offline, CPU)."""
     from train import tiny as lib
 
-    written = lib.build(out, lib.TinySpec(seed=seed))
+    written = lib.build(out, lib.spec_for(profile, seed=seed))
     typer.echo(f"tiny model → {written}")
 
 
@@ -494,11 +541,25 @@ def score(
 
 # ------------------------------------------------------------------------------------- entry
 
-def main(argv: list[str] | None = None) -> int:
+def _cli_exceptions() -> tuple[tuple, tuple, tuple]:
+    """(usage errors, exits, aborts) of click and of typer's own copy of it: typer >= 0.20 vendors
+    click as `typer._click`, whose usage errors (a missing option) are not click's classes."""
     import click
 
+    usage, exits, aborts = [click.ClickException], [click.exceptions.Exit, typer.Exit], [click.exceptions.Abort, typer.Abort]
+    try:
+        from typer._click import exceptions as vendored
+
+        usage.append(vendored.ClickException)
+    except ImportError:
+        pass
+    return tuple(usage), tuple(exits), tuple(aborts)
+
+
+def main(argv: list[str] | None = None) -> int:
     from curate.errors import BadInput
 
+    usage, exits, aborts = _cli_exceptions()
     try:
         # Without standalone mode click hands back `typer.Exit(code)` as a return value.
         code = app(args=argv, standalone_mode=False)
@@ -507,12 +568,12 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except click.exceptions.Exit as exc:
+    except exits as exc:
         return exc.exit_code
-    except click.ClickException as exc:
+    except usage as exc:
         exc.show()
         return 2
-    except click.exceptions.Abort:
+    except aborts:
         print("aborted", file=sys.stderr)
         return 130
     except KeyboardInterrupt:

@@ -250,6 +250,37 @@ def _student(run: Path) -> tuple[str, str, str] | None:
     return _section("student", "Student", body)
 
 
+def _ablation(run: Path) -> tuple[str, str, str] | None:
+    """`distillery ablate --out RUN`: the table (mean ± sd over seeds), the plot, the paired gaps."""
+    path = run / "ablation" / "summary.json"
+    if not path.is_file():
+        return None
+    from train import ablation_table
+
+    summary = json.loads(path.read_text())
+    fams = [f for f in summary["families"] if f != ablation_table.ALL] or summary["families"]
+    pm = ablation_table._pm
+    rows = [{"arm": a["arm"], "macro pass@1": pm(a["macro"]), "micro pass@1": pm(a["micro"]),
+             "boxed share": pm(a["boxed"]), **{f: pm(a["families"][f]) for f in fams},
+             "rows trained": ", ".join(f"{int(v):,}" for v in a["rows_trained"])} for a in summary["arms"]]
+    body = (f"<p class=meta>{escape(summary['metric'])}; k = {summary['k']:,}, {summary['max_steps']:,} steps per "
+            f"student, seeds {', '.join(map(str, summary['seeds']))}; eval {escape(str(summary['eval']))}</p>")
+    body += _table(pa.Table.from_pylist(rows)) + ablation_table.plot(summary)
+    if len(fams) > 1:
+        body += charts.columns("ablation_families", "pass@1 per family (mean over seeds)", fams,
+                               {a["arm"]: [a["families"][f]["mean"] or 0 for f in fams] for a in summary["arms"]},
+                               y_title="pass@1")
+    if summary["gaps"]:
+        gaps = [{"baseline": g["baseline"], f"{summary['reference']} − baseline": pm(g, signed=True),
+                 "ahead on seeds": f"{g['wins']}/{g['seeds']}",
+                 "per seed": ", ".join(f"{v:+.3f}" for v in g["values"])} for g in summary["gaps"]]
+        body += "<h3>Gap in macro pass@1, paired by seed</h3>" + _table(pa.Table.from_pylist(gaps))
+    body += ("<p class=meta>SQL: <code>distillery sql RUN -q ablation</code>, <code>-q ablation_drops</code> "
+             "(what each arm trained on, by why the recipe would have dropped it); views ablation_runs, "
+             "ablation_results, ablation_selections, ablation_samples.</p>")
+    return _section("ablation", "Ablation: the recipe against baselines", body)
+
+
 # ------------------------------------------------------------------------------------------ page
 
 def build(run: Path) -> str:
@@ -263,9 +294,9 @@ def build(run: Path) -> str:
         have = set(sql.columns(con))
         sections = [_funnel(con), _lengths(con), _verdicts(con, have), _domains(con, have),
                     _duplicates(con, have), _contamination(con, have), _seconds(con), _samples(con)]
-        student = _student(run)
-        if student is not None:
-            sections.insert(-1, student)
+        for extra in (_student(run), _ablation(run)):
+            if extra is not None:
+                sections.insert(-1, extra)
     finally:
         con.close()
     rows_in, selected = manifest.get("rows_in", 0), manifest.get("rows_selected", 0)

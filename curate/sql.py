@@ -50,6 +50,7 @@ class NamedQuery:
     description: str
     needs: tuple[str, ...]
     sql: str
+    needs_views: tuple[str, ...] = ()
 
 
 # ------------------------------------------------------------------------------------- connecting
@@ -75,7 +76,8 @@ def kind_of(path: Path) -> str:
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with the views over a run (traces, kept, dropped, selected,
-    stages, funnel, problems) or over a trace folder or file (traces alone)."""
+    stages, funnel, problems; ablation_* where the run holds an ablation) or over a trace folder or
+    file (traces alone)."""
     path = Path(path)
     kind = kind_of(path)
     con = duckdb.connect()
@@ -83,6 +85,8 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
         if kind == "run":
             con.execute("SET VARIABLE run = ?", [str(path.resolve())])
             con.execute((SQL_DIR / "views.sql").read_text())
+            if (path / "ablation" / "runs.parquet").is_file():
+                con.execute((SQL_DIR / "ablation_views.sql").read_text())
         elif kind == "folder":
             con.execute("SET VARIABLE traces = ?", [str(path.resolve())])
             con.execute((SQL_DIR / "folder_views.sql").read_text())
@@ -162,11 +166,16 @@ def _parse_query(path: Path) -> NamedQuery:
     lines = text.splitlines()
     description = lines[0].removeprefix("--").strip() if lines and lines[0].startswith("--") else ""
     needs: tuple[str, ...] = ()
+    views_needed: tuple[str, ...] = ()
     for line in lines[1:]:
-        m = re.match(r"--\s*needs:\s*(.*)", line.strip())
+        m = re.match(r"--\s*needs(-view)?:\s*(.*)", line.strip())
         if m:
-            needs = tuple(c.strip() for c in m.group(1).split(",") if c.strip())
-    return NamedQuery(path.stem, description, needs, text)
+            names = tuple(c.strip() for c in m.group(2).split(",") if c.strip())
+            if m.group(1):
+                views_needed = names
+            else:
+                needs = names
+    return NamedQuery(path.stem, description, needs, text, views_needed)
 
 
 def named_queries() -> dict[str, NamedQuery]:
@@ -187,6 +196,10 @@ def missing_columns(con: duckdb.DuckDBPyConnection, query: NamedQuery) -> list[s
 
 def run_named(con: duckdb.DuckDBPyConnection, name: str) -> pa.Table | None:
     query = named(name)
+    absent = [v for v in query.needs_views if v not in views(con)]
+    if absent:
+        raise BadInput(f"query {name!r} needs view(s) {', '.join(absent)}, which only a run with an ablation has "
+                       f"(distillery ablate --out RUN)")
     missing = missing_columns(con, query)
     if missing:
         why = "; ".join(f"{c} comes from {PRODUCERS.get(c, 'a stage this run did not have')}"

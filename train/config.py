@@ -63,6 +63,7 @@ class TrainConfig(BaseModel):
     # sequences
     max_length: int | None = Field(None, ge=8, description="null: the longest row of the data")
     on_overlength: Literal["drop", "error"] = "drop"
+    group_by_length: bool = Field(False, description="batch rows of similar length (less padding without packing)")
     max_rows: int | None = Field(None, ge=1, description="train on a seeded sample of this many rows (null: all)")
     packing: bool = True
     packing_strategy: Literal["bfd", "wrapped"] = "bfd"

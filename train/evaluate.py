@@ -82,6 +82,10 @@ def load_bench(bench: str, limit: int | None = None) -> tuple[str, list[dict]]:
     for col in ("problem", "answer"):
         if col not in table.column_names:
             raise BadInput(f"{path}: no {col!r} column (columns: {', '.join(table.column_names)})")
+    if "subject" not in table.column_names and "meta" in table.column_names:
+        # a trace folder (e.g. a synth held-out split): its family or domain grades per subject
+        table = table.append_column("subject", pa.array([_meta_subject(m) for m in table.column("meta").to_pylist()],
+                                                        pa.string()))
     keep = [c for c in ("id", "problem", "answer", "subject", "level") if c in table.column_names]
     rows, seen = [], set()
     for row in table.select(keep).to_pylist():
@@ -99,6 +103,15 @@ def load_bench(bench: str, limit: int | None = None) -> tuple[str, list[dict]]:
                     "answer": None if row["answer"] is None else str(row["answer"]),
                     "subject": row.get("subject"), "level": None if row.get("level") is None else str(row["level"])})
     return name, out
+
+
+def _meta_subject(meta: str | None) -> str | None:
+    try:
+        data = json.loads(meta or "{}")
+    except ValueError:
+        return None
+    value = data.get("family", data.get("domain")) if isinstance(data, dict) else None
+    return None if value is None else str(value)
 
 
 # --------------------------------------------------------------------------------------- metrics
@@ -192,7 +205,8 @@ class EvalResult:
 
 def evaluate(model: str, bench: str, out: str | Path, n: int = 4, max_new_tokens: int = 1024,
              max_thinking: int | None = None, min_wait: int = 0, backend: str = "hf", limit: int | None = None,
-             temperature: float = 0.6, seed: int = 0, timeout: float = 5.0, workers: int | None = None) -> EvalResult:
+             temperature: float = 0.6, seed: int = 0, timeout: float = 5.0, workers: int | None = None,
+             batch_size: int = 16) -> EvalResult:
     from curate import schema, store
     from curate.verify import verify_batch
 
@@ -208,7 +222,7 @@ def evaluate(model: str, bench: str, out: str | Path, n: int = 4, max_new_tokens
     out = Path(out)
     start = time.perf_counter()
     cfg = GenConfig(n=n, max_new_tokens=max_new_tokens, temperature=temperature, max_thinking=max_thinking,
-                    min_wait=min_wait, seed=seed)
+                    min_wait=min_wait, seed=seed, batch_size=batch_size)
     samples = generate(model, [[{"role": "user", "content": p["problem"]}] for p in problems], cfg, backend)
     flat = [(p, j, s) for p, row in zip(problems, samples) for j, s in enumerate(row)]
     parts = [split_thinking(s.text) for _, _, s in flat]

@@ -116,6 +116,7 @@ def sft_args(cfg: TrainConfig, out: Path, max_length: int, num_processes: int, k
         bf16=_bf16(cfg), per_device_train_batch_size=cfg.per_device_batch_size,
         gradient_accumulation_steps=cfg.grad_accum(num_processes),
         gradient_checkpointing=cfg.gradient_checkpointing, use_liger_kernel=bool(liger),
+        train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
         logging_steps=cfg.logging_steps, save_strategy=cfg.save_strategy, report_to=cfg.report_to or "none",
         # Never TRL's default of 1024: the limit the data was checked against (no row exceeds it).
         max_length=max_length, packing=packing, packing_strategy=cfg.packing_strategy,

@@ -1,0 +1,120 @@
+"""`distillery ablate` end to end on a small procedural pool: real curation, real TRL training of
+tiny students in subprocesses (two at a time), real greedy eval, then the table, SQL and report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from conftest import run_cli
+
+pytestmark = pytest.mark.slow
+
+ARGS = ["--k", "24", "--baselines", "random,longest", "--seeds", "2", "--model", "tiny",
+        "--set", "max_steps=2", "--set", "max_length=128", "--set", "global_batch_size=4",
+        "--set", "per_device_batch_size=4", "--max-new-tokens", "8", "--jobs", "2"]
+
+
+@pytest.fixture(scope="module")
+def ablation(tmp_path_factory) -> tuple[Path, Path, str]:
+    from curate.cli import main
+
+    root = tmp_path_factory.mktemp("ablate")
+    pool = root / "pool"
+    assert main(["synth", "--profile", "procedural", "--n", "300", "--heldout", "4", "--out", str(pool)]) == 0
+    out = root / "run"
+    args = ["ablate", "--pool", str(pool), "--recipe", "procedural", "--eval", str(pool / "heldout"),
+            "--out", str(out), *ARGS]
+    assert main(args) == 0
+    return pool, out, " ".join(args)
+
+
+def _students(out: Path) -> list[Path]:
+    return sorted((out / "ablation" / "students").glob("*/seed-*"))
+
+
+def test_every_arm_and_seed_trained_with_identical_settings(ablation):
+    _, out, _ = ablation
+    students = _students(out)
+    assert [f"{p.parent.name}/{p.name}" for p in students] == [
+        "longest/seed-0", "longest/seed-1", "random/seed-0", "random/seed-1", "recipe/seed-0", "recipe/seed-1"]
+    configs, steps = {}, set()
+    for student in students:
+        summary = json.loads((student / "train_summary.json").read_text())
+        config = dict(summary["config"])
+        configs.setdefault(config.pop("seed"), []).append(config)
+        steps.add(summary["steps"])
+        assert (student / "eval" / "summary.json").is_file()
+    assert steps == {2}
+    assert sorted(configs) == [0, 1]
+    every = [c for group in configs.values() for c in group]
+    assert all(c == every[0] for c in every), "arms must train with the same hyper-parameters"
+    assert every[0]["max_steps"] == 2 and every[0]["max_length"] == 128
+
+
+def test_selections_same_k_same_pool_recipe_is_its_selection(ablation):
+    _, out, _ = ablation
+    traces = pl.read_parquet(out / "traces.parquet")
+    selected = set(pl.read_parquet(out / "selected.parquet")["trace_id"].to_list())
+    for path in sorted((out / "ablation" / "selections").glob("*/seed-*.parquet")):
+        rows = pl.read_parquet(path)
+        assert rows.height == 24 and rows["trace_id"].n_unique() == 24
+        assert set(rows["trace_id"].to_list()) <= set(traces["trace_id"].to_list())
+        assert rows["messages"].list.len().min() == 2
+        if path.parent.name == "recipe":
+            assert set(rows["trace_id"].to_list()) == selected
+    r0 = pl.read_parquet(out / "ablation/selections/random/seed-0.parquet")["trace_id"].to_list()
+    r1 = pl.read_parquet(out / "ablation/selections/random/seed-1.parquet")["trace_id"].to_list()
+    assert set(r0) != set(r1)
+
+
+def test_summary_table_sql_and_report(ablation, capsys):
+    _, out, _ = ablation
+    summary = json.loads((out / "ablation" / "summary.json").read_text())
+    assert [a["arm"] for a in summary["arms"]] == ["recipe", "random", "longest"]
+    assert {g["baseline"] for g in summary["gaps"]} == {"random", "longest"}
+    runs = pl.read_parquet(out / "ablation" / "runs.parquet")
+    for arm in summary["arms"]:
+        values = runs.filter(pl.col("arm") == arm["arm"]).sort("seed")["macro_pass_at_1"].to_list()
+        assert arm["macro"]["values"] == pytest.approx(values)
+    assert "| recipe" in (out / "ablation" / "table.md").read_text()
+    assert 'data-chart="ablation"' in (out / "ablation" / "ablation.svg").read_text()
+
+    code, text, err = run_cli(["sql", out, "-q", "ablation", "--format", "csv"], capsys)
+    assert code == 0, err
+    lines = text.strip().splitlines()
+    assert lines[0].startswith("arm,seeds,macro_mean") and len(lines) == 4
+    code, text, err = run_cli(["sql", out, "-q", "ablation_drops", "--format", "csv"], capsys)
+    assert code == 0, err
+    assert "(kept by the recipe)" in text
+    code, text, err = run_cli(["sql", out, "-c", "SELECT count(*) AS n FROM ablation_samples", "--format", "csv"],
+                              capsys)
+    assert code == 0 and text.strip().splitlines()[1] == str(6 * 16)   # 4 held-out problems × 4 families
+
+    code, _, err = run_cli(["report", out], capsys)
+    assert code == 0, err
+    html = (out / "report.html").read_text()
+    assert 'id="ablation"' in html and 'data-chart="ablation"' in html
+
+
+def test_rerun_keeps_finished_students(ablation, capsys):
+    pool, out, _ = ablation
+    model = next(_students(out)[0].glob("*.safetensors"))
+    before = model.stat().st_mtime_ns
+    code, text, err = run_cli(["ablate", "--pool", pool, "--recipe", "procedural", "--eval", pool / "heldout",
+                               "--out", out, *ARGS], capsys)
+    assert code == 0, err
+    assert "6 of 6 students already trained and graded" in text
+    assert model.stat().st_mtime_ns == before
+
+
+def test_another_plan_in_the_same_folder_is_refused(ablation, capsys):
+    pool, out, _ = ablation
+    args = [a if a != "24" else "20" for a in ARGS]
+    code, _, err = run_cli(["ablate", "--pool", pool, "--recipe", "procedural", "--eval", pool / "heldout",
+                            "--out", out, *args], capsys)
+    assert code == 2
+    assert "another k" in err and len(err.strip().splitlines()) == 1

@@ -1,0 +1,327 @@
+"""`distillery ablate`: does the recipe's k beat other k of the same pool? Train and measure.
+
+    distillery ablate --pool traces/ --recipe procedural --k 1000 --baselines random,longest \\
+        --model tiny --eval traces/heldout --seeds 3 --out runs/ablation
+
+1. the recipe runs on the pool (OUT becomes its run folder: traces, selected, manifest);
+2. each baseline (`train.baselines`) picks k rows of the same pool, per seed;
+3. one student per arm and seed trains with the same config, `--set`s and step count
+   (`distillery train sft`, in subprocesses, `--jobs` at a time with the cores split between them)
+   and is graded on the held-out problems (`distillery eval`, greedy, one sample);
+4. `train.ablation_table` turns the grades into mean ± sd per arm and family, the recipe's gap to
+   each baseline paired by seed, and a plot.
+
+OUT/ablation/ holds the plan, the selections, the students and their evals, results.parquet and
+summary.json: `distillery sql OUT` gets views over them and `distillery report OUT` a section.
+Finished students are kept: running the same command again only runs what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field
+
+from curate import schema, store
+from curate.errors import BadInput
+
+ABLATION = "ablation"
+PLAN = "plan.json"
+RECIPE_ARM = "recipe"
+
+
+class AblateConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pool: Path
+    recipe: str
+    k: int = Field(gt=0)
+    baselines: list[str] = Field(default_factory=lambda: ["random"])
+    model: str = "tiny"
+    eval: str
+    seeds: int = Field(3, ge=1)
+    out: Path
+    config: str = "ablate-tiny"
+    sets: list[str] = Field(default_factory=list)
+    jobs: int | None = Field(None, ge=1)
+    backend: str = "hf"
+    max_new_tokens: int | None = Field(None, ge=1)
+    eval_batch_size: int = Field(64, ge=1)
+    overwrite: bool = False
+
+
+@dataclass(frozen=True)
+class Job:
+    arm: str
+    seed: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.arm}/seed-{self.seed}"
+
+
+def folder(out: Path) -> Path:
+    return Path(out) / ABLATION
+
+
+def student_dir(out: Path, job: Job) -> Path:
+    return folder(out) / "students" / job.arm / f"seed-{job.seed}"
+
+
+def selection_file(out: Path, job: Job) -> Path:
+    return folder(out) / "selections" / job.arm / f"seed-{job.seed}.parquet"
+
+
+# ---------------------------------------------------------------------------------- checking
+
+def check_inputs(cfg: AblateConfig):
+    """Everything a user can get wrong, found before anything is written. Returns (recipe, pool
+    table, eval problems, train config, max_steps)."""
+    from curate import recipe as recipes
+    from train import baselines
+    from train.config import load_config
+    from train.evaluate import load_bench
+
+    arms = [b.strip() for b in cfg.baselines if b.strip()]
+    if not arms:
+        raise BadInput("--baselines: name at least one baseline (e.g. random)")
+    if RECIPE_ARM in arms or len(set(arms)) != len(arms):
+        raise BadInput(f"--baselines {','.join(cfg.baselines)}: each baseline once, and not {RECIPE_ARM!r}")
+    for name in arms:
+        baselines.resolve(name)
+    if cfg.backend not in ("hf", "vllm"):
+        raise BadInput(f"--backend {cfg.backend}: expected hf or vllm")
+    recipe = recipes.load(cfg.recipe)
+    pool = store.load_traces(cfg.pool, check_ids=False)
+    if cfg.k > pool.num_rows:
+        raise BadInput(f"--k {cfg.k:,} is larger than the pool ({cfg.pool}: {pool.num_rows:,} rows)")
+    _, problems = load_bench(cfg.eval)
+    overlap = _overlap(pool, problems)
+    if overlap:
+        raise BadInput(f"--eval {cfg.eval}: {len(overlap):,} of its {len(problems):,} problems are also in the pool "
+                       f"{cfg.pool} (e.g. {overlap[0]!r}); evaluate on held-out problems")
+    train_cfg = load_config(cfg.config, cfg.sets)
+    if cfg.model != "tiny":
+        from train.sft import check_model
+
+        check_model(cfg.model)
+    steps = train_cfg.max_steps
+    if steps <= 0:
+        # the step count must not depend on the arm's data: fix it from k, the batch and the epochs
+        steps = max(1, math.ceil(cfg.k / train_cfg.global_batch_size * train_cfg.num_train_epochs))
+    return recipe, pool, problems, train_cfg, steps
+
+
+def _overlap(pool, problems: list[dict]) -> list[str]:
+    from curate.text import normalize_for_dedup
+
+    ids = set(pool.column("problem_id").to_pylist())
+    texts = {normalize_for_dedup(p) for p in pool.column("problem").to_pylist() if p}
+    return [p["problem"] for p in problems
+            if schema.problem_id(p["problem"]) in ids or normalize_for_dedup(p["problem"]) in texts]
+
+
+def _with_k(recipe, k: int):
+    """The recipe with its (last) select stage keeping k rows; a recipe without one is used as is."""
+    stages = list(recipe.stages)
+    for i in range(len(stages) - 1, -1, -1):
+        if stages[i].name == "select":
+            stages[i] = replace(stages[i], config=stages[i].config.model_copy(update={"k": k}))
+            return replace(recipe, stages=tuple(stages))
+    return recipe
+
+
+# ---------------------------------------------------------------------------------- the plan
+
+def plan_of(cfg: AblateConfig, recipe, pool_files: list[Path], train_cfg, steps: int) -> dict:
+    return {"pool": str(cfg.pool), "pool_fingerprint": store.fingerprint(pool_files), "recipe": recipe.name,
+            "recipe_resolved": recipe.resolved(), "k": cfg.k, "arms": [RECIPE_ARM, *cfg.baselines],
+            "seeds": list(range(cfg.seeds)), "model": cfg.model, "eval": str(cfg.eval),
+            "train_config": cfg.config, "sets": list(cfg.sets), "max_steps": steps,
+            "train": train_cfg.model_dump(mode="json"), "backend": cfg.backend,
+            "max_new_tokens": cfg.max_new_tokens, "eval_n": 1, "temperature": 0.0}
+
+
+def _check_plan(out: Path, plan: dict, overwrite: bool) -> None:
+    path = folder(out) / PLAN
+    if not path.is_file() or overwrite:
+        return
+    old = json.loads(path.read_text())
+    keys = ("pool_fingerprint", "recipe_resolved", "k", "model", "eval", "train", "max_steps", "backend")
+    changed = [k for k in keys if old.get(k) != plan.get(k)]
+    if changed:
+        raise BadInput(f"{out}: holds an ablation with another {', '.join(changed)}; use --overwrite to replace it "
+                       f"or another --out")
+
+
+# ------------------------------------------------------------------------------------ running
+
+@dataclass
+class AblateResult:
+    out: Path
+    summary: dict
+    table: str
+
+
+def run(cfg: AblateConfig, log=print) -> AblateResult:
+    from curate import run as runner
+    from train import ablation_table
+
+    recipe, pool_table, problems, train_cfg, steps = check_inputs(cfg)
+    recipe = _with_k(recipe, cfg.k)
+    out = Path(cfg.out)
+    plan = plan_of(cfg, recipe, store.parquet_files(cfg.pool), train_cfg, steps)
+    _check_plan(out, plan, cfg.overwrite)
+    log(f"curating: recipe {recipe.name} on {cfg.pool} ({pool_table.num_rows:,} rows)")
+    result = runner.run(recipe, cfg.pool, out, overwrite=cfg.overwrite)
+    if result.rows_selected != cfg.k:
+        raise BadInput(f"recipe {recipe.name} kept {result.rows_selected:,} rows of {cfg.pool}, not k = {cfg.k:,} "
+                       f"(a larger pool, or a smaller --k)")
+    base = folder(out)
+    base.mkdir(parents=True, exist_ok=True)
+    store.write_text(json.dumps(plan, indent=2, sort_keys=True) + "\n", base / PLAN)
+    jobs = write_selections(cfg, recipe, out)
+    inits = init_models(cfg, out)
+    todo = [j for j in jobs if not (student_dir(out, j) / "eval" / "summary.json").is_file()]
+    if len(todo) < len(jobs):
+        log(f"{len(jobs) - len(todo)} of {len(jobs)} students already trained and graded: kept")
+    slots, threads, gpus = _slots(cfg.jobs)
+    log(f"training {len(todo)} students ({len(plan['arms'])} arms × {cfg.seeds} seeds, {steps:,} steps each), "
+        f"{slots} at a time" + (f", {threads} threads each" if not gpus else f" on {gpus} GPUs"))
+    failures = _run_jobs(cfg, out, todo, inits, steps, slots, threads, gpus, log)
+    if failures:
+        job, step, path = failures[0]
+        raise BadInput(f"{job.name}: {step} failed (see {path}); {len(failures)} of {len(todo)} jobs failed")
+    results = ablation_table.collect(out, jobs)
+    summary = ablation_table.summarize(results, plan)
+    table = ablation_table.render(summary)
+    ablation_table.write(out, results, summary, table)
+    return AblateResult(out, summary, table)
+
+
+def write_selections(cfg: AblateConfig, recipe, out: Path) -> list[Job]:
+    """One Parquet file per arm and seed: trace_id, problem_id, source, the chat `messages` the
+    student trains on (exported exactly as the recipe's export stage writes them)."""
+    from curate.stages.export import ExportConfig, messages_expr
+    from train import baselines
+
+    frame = pl.read_parquet(out / "traces.parquet")
+    pool = baselines.Pool(frame, recipe, out)
+    chosen = pl.read_parquet(out / "selected.parquet", columns=["trace_id"])["trace_id"].to_list()
+    export = next((s.config for s in recipe.stages if s.name == "export"), ExportConfig())
+    keep = ["trace_id", "problem_id", "source", "problem", messages_expr(export)]
+    jobs = []
+    for seed in range(cfg.seeds):
+        for arm in [RECIPE_ARM, *cfg.baselines]:
+            ids = chosen if arm == RECIPE_ARM else baselines.select(arm, pool, cfg.k, seed)
+            rank = pl.DataFrame({"trace_id": ids, "rank": range(1, len(ids) + 1)})
+            rows = frame.join(rank, on="trace_id").sort("rank").select(*keep, "rank").with_columns(
+                pl.lit(arm).alias("arm"), pl.lit(seed).alias("seed"))
+            job = Job(arm, seed)
+            path = selection_file(out, job)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            store.write_parquet(rows.to_arrow(), path)
+            jobs.append(job)
+    return jobs
+
+
+def init_models(cfg: AblateConfig, out: Path) -> dict[int, str]:
+    """The student each seed starts from: `tiny` builds one random-weight procedural student per
+    seed (every arm of a seed starts from the same weights); a model path or name is used as is."""
+    if cfg.model != "tiny":
+        return dict.fromkeys(range(cfg.seeds), cfg.model)
+    from train import tiny
+
+    inits = {}
+    for seed in range(cfg.seeds):
+        path = folder(out) / "init" / f"seed-{seed}"
+        if not (path / "config.json").is_file():
+            tiny.build(path, tiny.spec_for("procedural", seed=seed))
+        inits[seed] = str(path)
+    return inits
+
+
+def _slots(jobs: int | None) -> tuple[int, int, int]:
+    """(concurrent jobs, threads per job, GPUs). One job per GPU; on a CPU, two jobs at a time
+    where there are two cores or more, the cores split between them."""
+    gpus = 0
+    try:
+        import torch
+
+        gpus = torch.cuda.device_count()
+    except ImportError:  # pragma: no cover - train extra missing is reported by train sft
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    slots = jobs or (gpus if gpus else (2 if cores >= 2 else 1))
+    return slots, max(1, cores // slots), gpus
+
+
+def _cli() -> list[str]:
+    return [sys.executable, "-m", "curate.cli"]
+
+
+def commands(cfg: AblateConfig, out: Path, job: Job, init: str, steps: int) -> tuple[list[str], list[str]]:
+    """The two commands of one student: `distillery train sft` and `distillery eval`."""
+    student = student_dir(out, job)
+    train = [*_cli(), "train", "sft", "--data", str(selection_file(out, job)), "--model", init,
+             "--out", str(student), "--config", cfg.config]
+    for item in [*cfg.sets, f"seed={job.seed}", f"max_steps={steps}"]:
+        train += ["--set", item]
+    max_new = cfg.max_new_tokens or 512
+    ev = [*_cli(), "eval", "--model", str(student), "--bench", str(cfg.eval), "--out", str(student / "eval"),
+          "--n", "1", "--temperature", "0", "--max-new-tokens", str(max_new), "--backend", cfg.backend,
+          "--batch-size", str(cfg.eval_batch_size), "--seed", str(job.seed)]
+    return train, ev
+
+
+def _run_jobs(cfg, out, todo, inits, steps, slots, threads, gpus, log) -> list[tuple[Job, str, Path]]:
+    import queue
+
+    failures: list[tuple[Job, str, Path]] = []
+    done = [0]
+    started = time.perf_counter()
+    free: queue.Queue[int] = queue.Queue()   # slot ids: a job holds one (and its GPU) while it runs
+    for slot in range(slots):
+        free.put(slot)
+
+    def one(job: Job) -> None:
+        slot = free.get()
+        try:
+            run_one(job, slot)
+        finally:
+            free.put(slot)
+
+    def run_one(job: Job, slot: int) -> None:
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads),
+                   TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1")
+        if gpus:
+            env["CUDA_VISIBLE_DEVICES"] = str(slot % gpus)
+        student = student_dir(out, job)
+        student.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        for step, cmd in zip(("training", "eval"), commands(cfg, out, job, inits[job.seed], steps)):
+            path = student / f"{'train' if step == 'training' else 'eval'}.log"
+            with path.open("w") as fh:
+                fh.write(" ".join(cmd) + "\n")
+                fh.flush()
+                code = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env).returncode
+            if code != 0:
+                failures.append((job, step, path))
+                return
+        summary = json.loads((student / "eval" / "summary.json").read_text())
+        done[0] += 1
+        log(f"[{done[0]}/{len(todo)}] {job.name}: pass@1 {summary['pass@1']:.3f} "
+            f"({time.perf_counter() - t0:.0f} s; {time.perf_counter() - started:.0f} s in all)")
+
+    with ThreadPoolExecutor(max_workers=slots) as pool:
+        list(pool.map(one, todo))
+    return failures
