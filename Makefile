@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 DEMO_N ?= 20000
 DEMO   ?= demo
 DEMO_ABLATE_STEPS ?= 400
-ABLATE_STEPS := 1000
+ABLATE_STEPS := 900
 demo: setup
 	$(DISTILLERY) synth --n $(DEMO_N) --seed 0 --out $(DEMO)/traces
 	$(DISTILLERY) curate demo --input $(DEMO)/traces --out $(DEMO)/runs/demo

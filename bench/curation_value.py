@@ -3,7 +3,7 @@
     python bench/curation_value.py [--seeds 3] [--baselines random] [--n 6000] [--k 1000] [--out DIR]
 
 Writes the procedural pool (`distillery synth --profile procedural`), then runs `distillery ablate`
-(recipe `procedural` against each baseline, tiny 0.57M students, `ablate-tiny` training config,
+(recipe `procedural` against each baseline, tiny 0.54M students, `ablate-tiny` training config,
 two students at a time on a CPU) and prints its table: macro pass@1 mean ± sd over seeds per arm,
 and the recipe's gap to each baseline paired by seed. Each figure is also given as a ratio to the
 random baseline measured in the same run, and the wall time of the whole ablation is printed with

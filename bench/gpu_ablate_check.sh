@@ -4,7 +4,7 @@
 # GPU and graded through vLLM (`--backend vllm`), one student at a time per GPU.
 #   1. the procedural pool and its held-out split (`distillery synth --profile procedural`);
 #   2. the student: MODEL=/path/to/a/local/instruct/model (e.g. Qwen2.5-0.5B-Instruct already on
-#      disk), or by default the 0.57M procedural student rebuilt with head_dim 64 (two heads), a
+#      disk), or by default the 0.54M procedural student rebuilt with head_dim 64 (two heads), a
 #      head size every vLLM attention back-end supports (the CPU default has head_dim 32);
 #   3. `distillery ablate … --backend vllm`, then the table; the results land in $OUT.
 # Budget: under 8 minutes on one H100 with the tiny student (training is seconds per 1,000 steps on

@@ -415,7 +415,7 @@ def ablate(
     out: Annotated[Path, typer.Option("--out", help="Run folder: the recipe's run, plus ablation/ (students, evals, table, plot).")],
     k: Annotated[int, typer.Option("--k", min=1, help="Rows per selection.")] = 1000,
     baselines: Annotated[str, typer.Option("--baselines", help="Comma-separated: random, longest, diverse, unfiltered-top, filtered-unbalanced, or package.module:function.")] = "random",
-    model: Annotated[str, typer.Option("--model", help="Student to start from: a model folder or name, or tiny (a random-weight 0.57M student per seed).")] = "tiny",
+    model: Annotated[str, typer.Option("--model", help="Student to start from: a model folder or name, or tiny (a random-weight 0.54M student per seed).")] = "tiny",
     seeds: Annotated[int, typer.Option("--seeds", min=1, help="Seeds per arm (training order, the tiny student's weights, baseline draws).")] = 3,
     config: Annotated[str, typer.Option("--config", help="Training config for every arm (default ablate-tiny).")] = "ablate-tiny",
     set_: Annotated[list[str] | None, typer.Option("--set", help="KEY=VALUE override of the training config, the same for every arm.")] = None,
@@ -441,7 +441,7 @@ def tiny_model(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the model and tokenizer into.")],
     seed: Annotated[int, typer.Option("--seed", help="Seed of the random weights.")] = 0,
     profile: Annotated[str, typer.Option("--profile", help="default (64 wide, for smoke tests) or procedural "
-                                         "(0.57M parameters, the student `synth --profile procedural` teaches).")] = "default",
+                                         "(0.54M parameters, the student `synth --profile procedural` teaches).")] = "default",
 ):
     """A tiny random-weight Qwen-shaped student and a thinking-aware tokenizer (offline, CPU)."""
     from train import tiny as lib

@@ -46,7 +46,7 @@ def test_every_arm_and_seed_trained_with_identical_settings(ablation):
         summary = json.loads((student / "train_summary.json").read_text())
         config = dict(summary["config"])
         configs.setdefault(config.pop("seed"), []).append(config)
-        steps.add(summary["steps"])
+        steps.add(summary["global_step"])
         assert (student / "eval" / "summary.json").is_file()
     assert steps == {2}
     assert sorted(configs) == [0, 1]

@@ -55,7 +55,7 @@ class AblateConfig(BaseModel):
     jobs: int | None = Field(None, ge=1)
     backend: str = "hf"
     max_new_tokens: int | None = Field(None, ge=1)
-    eval_batch_size: int = Field(64, ge=1)
+    eval_batch_size: int = Field(256, ge=1)
     overwrite: bool = False
 
 
@@ -156,8 +156,9 @@ def _check_plan(out: Path, plan: dict, overwrite: bool) -> None:
     if not path.is_file() or overwrite:
         return
     old = json.loads(path.read_text())
-    keys = ("pool_fingerprint", "recipe_resolved", "k", "model", "eval", "train", "max_steps", "backend")
-    changed = [k for k in keys if old.get(k) != plan.get(k)]
+    keys = {"pool_fingerprint": "pool", "recipe_resolved": "recipe", "k": "k", "model": "model", "eval": "eval set",
+            "train": "training config", "max_steps": "step count", "backend": "eval back-end"}
+    changed = [name for key, name in keys.items() if old.get(key) != plan.get(key)]
     if changed:
         raise BadInput(f"{out}: holds an ablation with another {', '.join(changed)}; use --overwrite to replace it "
                        f"or another --out")
@@ -177,10 +178,10 @@ def run(cfg: AblateConfig, log=print) -> AblateResult:
     from train import ablation_table
 
     recipe, pool_table, problems, train_cfg, steps = check_inputs(cfg)
-    recipe = _with_k(recipe, cfg.k)
     out = Path(cfg.out)
     plan = plan_of(cfg, recipe, store.parquet_files(cfg.pool), train_cfg, steps)
     _check_plan(out, plan, cfg.overwrite)
+    recipe = _with_k(recipe, cfg.k)
     log(f"curating: recipe {recipe.name} on {cfg.pool} ({pool_table.num_rows:,} rows)")
     result = runner.run(recipe, cfg.pool, out, overwrite=cfg.overwrite)
     if result.rows_selected != cfg.k:
@@ -196,7 +197,7 @@ def run(cfg: AblateConfig, log=print) -> AblateResult:
         log(f"{len(jobs) - len(todo)} of {len(jobs)} students already trained and graded: kept")
     slots, threads, gpus = _slots(cfg.jobs)
     log(f"training {len(todo)} students ({len(plan['arms'])} arms × {cfg.seeds} seeds, {steps:,} steps each), "
-        f"{slots} at a time" + (f", {threads} threads each" if not gpus else f" on {gpus} GPUs"))
+        f"{slots} at a time" + (f", {threads} thread{'s' if threads > 1 else ''} each" if not gpus else f" on {gpus} GPUs"))
     failures = _run_jobs(cfg, out, todo, inits, steps, slots, threads, gpus, log)
     if failures:
         job, step, path = failures[0]
@@ -239,8 +240,11 @@ def init_models(cfg: AblateConfig, out: Path) -> dict[int, str]:
     seed (every arm of a seed starts from the same weights); a model path or name is used as is."""
     if cfg.model != "tiny":
         return dict.fromkeys(range(cfg.seeds), cfg.model)
+    from transformers.utils import logging as hf_logging
+
     from train import tiny
 
+    hf_logging.disable_progress_bar()   # one line per student, not a bar per saved shard
     inits = {}
     for seed in range(cfg.seeds):
         path = folder(out) / "init" / f"seed-{seed}"
@@ -266,7 +270,24 @@ def _slots(jobs: int | None) -> tuple[int, int, int]:
 
 
 def _cli() -> list[str]:
-    return [sys.executable, "-m", "curate.cli"]
+    return ["distillery"]
+
+
+THEN = ":::"   # separates the two commands of a job (see `job_main`)
+
+
+def job_main(argv: list[str]) -> int:
+    """`python -m train.ablate TRAIN-ARGS ::: EVAL-ARGS`: one student's `distillery train sft`
+    then `distillery eval`, through the CLI's own entry point, in one interpreter (importing torch
+    and TRL once per student rather than twice)."""
+    from curate.cli import main
+
+    cut = argv.index(THEN)
+    code = main(argv[:cut])
+    if code:
+        return code
+    print("", flush=True)
+    return main(argv[cut + 1:])
 
 
 def commands(cfg: AblateConfig, out: Path, job: Job, init: str, steps: int) -> tuple[list[str], list[str]]:
@@ -308,15 +329,17 @@ def _run_jobs(cfg, out, todo, inits, steps, slots, threads, gpus, log) -> list[t
         student = student_dir(out, job)
         student.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
-        for step, cmd in zip(("training", "eval"), commands(cfg, out, job, inits[job.seed], steps)):
-            path = student / f"{'train' if step == 'training' else 'eval'}.log"
-            with path.open("w") as fh:
-                fh.write(" ".join(cmd) + "\n")
-                fh.flush()
-                code = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env).returncode
-            if code != 0:
-                failures.append((job, step, path))
-                return
+        train, ev = commands(cfg, out, job, inits[job.seed], steps)
+        path = student / "job.log"
+        with path.open("w") as fh:
+            fh.write("\n".join(" ".join(c) for c in (train, ev)) + "\n\n")
+            fh.flush()
+            code = subprocess.run([sys.executable, "-m", "train.ablate", *train[1:], THEN, *ev[1:]],
+                                  stdout=fh, stderr=subprocess.STDOUT, env=env).returncode
+        if code != 0:
+            step = "eval" if (student / "train_summary.json").is_file() else "training"
+            failures.append((job, step, path))
+            return
         summary = json.loads((student / "eval" / "summary.json").read_text())
         done[0] += 1
         log(f"[{done[0]}/{len(todo)}] {job.name}: pass@1 {summary['pass@1']:.3f} "
@@ -325,3 +348,7 @@ def _run_jobs(cfg, out, todo, inits, steps, slots, threads, gpus, log) -> list[t
     with ThreadPoolExecutor(max_workers=slots) as pool:
         list(pool.map(one, todo))
     return failures
+
+
+if __name__ == "__main__":
+    sys.exit(job_main(sys.argv[1:]))

@@ -57,7 +57,7 @@ def collect(out: Path, jobs) -> tuple[pl.DataFrame, pl.DataFrame]:
                      "macro_pass_at_1": float(per["pass_at_1"].mean()),
                      "micro_pass_at_1": float(samples["correct"].mean()),
                      "boxed_share": float(samples["boxed"].mean()),
-                     "steps": int(trained.get("steps", 0)), "rows_trained": int(stats.get("rows_kept", 0)),
+                     "steps": int(trained.get("global_step", trained.get("steps", 0))), "rows_trained": int(stats.get("rows_kept", 0)),
                      "rows_over_max_length": int(stats.get("overlength_rows", 0)),
                      "final_loss": trained.get("final_loss"), "train_seconds": trained.get("train_seconds"),
                      "config": json.dumps(trained.get("config", {}), sort_keys=True)})
@@ -96,7 +96,8 @@ def summarize(data: tuple[pl.DataFrame, pl.DataFrame], plan: dict) -> dict:
     recipe = runs.filter(pl.col("arm") == arms[0]).select("seed", pl.col("macro_pass_at_1").alias("r"))
     for arm in arms[1:]:
         paired = recipe.join(runs.filter(pl.col("arm") == arm).select("seed", "macro_pass_at_1"), on="seed").sort("seed")
-        diffs = [float(r - b) for r, b in zip(paired["r"], paired["macro_pass_at_1"])]
+        # rounded: two students with the same answers tie exactly, not by a float's last bit
+        diffs = [round(float(r - b), 9) for r, b in zip(paired["r"], paired["macro_pass_at_1"])]
         gaps.append({"baseline": arm, **_stats(diffs), "wins": sum(d > 0 for d in diffs), "seeds": len(diffs)})
     return {"metric": "macro pass@1: mean over families of pass@1 (greedy, one sample per problem)",
             "reference": arms[0], "k": plan.get("k"), "eval": plan.get("eval"), "seeds": seeds,

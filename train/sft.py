@@ -234,7 +234,7 @@ def _save(trainer, tokenizer, out: Path, model: str, data, file: Path, cfg: Trai
     _, values = card.losses(history)
     card.write_card(out, model=model, data=str(data), recipe=cfg.recipe, config=cfg.model_dump(mode="json"),
                     stats=stats.as_dict(), history=history, manifest=run_manifest(file), kind=kind,
-                    extra={"train_seconds": round(seconds, 2)})
+                    extra={"train_seconds": round(seconds, 2), "global_step": int(trainer.state.global_step)})
     (out / "distillery_train.json").write_text(json.dumps({"kind": kind, "config": cfg.model_dump(mode="json")},
                                                           indent=2) + "\n")
     return TrainResult(out, stats, values[-1] if values else None, int(trainer.state.global_step), seconds, history)

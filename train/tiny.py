@@ -51,7 +51,7 @@ class TinySpec:
     corpus: str = "default"   # the synth profile the tokenizer is trained on
 
 
-# The student of `distillery synth --profile procedural` (0.57M parameters): in a feasibility study a
+# The student of `distillery synth --profile procedural` (0.54M parameters): in a feasibility study a
 # small model trained for many steps beat a larger one trained for the same time on 2 CPU cores.
 PROFILES = {
     "default": {},
