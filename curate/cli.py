@@ -421,7 +421,7 @@ def ablate(
     set_: Annotated[list[str] | None, typer.Option("--set", help="KEY=VALUE override of the training config, the same for every arm.")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", min=1, help="Students trained at once (default: 2 on a CPU, one per GPU).")] = None,
     backend: Annotated[str, typer.Option("--backend", help="Eval back-end: hf or vllm.")] = "hf",
-    max_new_tokens: Annotated[int | None, typer.Option("--max-new-tokens", min=1, help="Eval token limit per answer (default 512).")] = None,
+    max_new_tokens: Annotated[int | None, typer.Option("--max-new-tokens", min=1, help="Eval token limit per answer (default: the training max_length).")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace another recipe's run or ablation in OUT.")] = False,
 ):
     """Train a student on the recipe's k and on baseline k of the same pool; compare them on held-out problems."""

@@ -49,9 +49,11 @@ def test_split_thinking():
 def test_benchmark_names_resolve(tmp_path, monkeypatch):
     from curate.errors import BadInput
 
-    name, path = resolve_bench("math500")
-    assert name == "math500" and path.name == "math500.jsonl"
+    (tmp_path / "math500.jsonl").write_text('{"id": "1", "problem": "p", "answer": "3"}\n')
     monkeypatch.setenv("DISTILLERY_BENCHMARKS", str(tmp_path))
+    name, path = resolve_bench("math500")
+    assert name == "math500" and path == tmp_path / "math500.jsonl"
+    (tmp_path / "math500.jsonl").unlink()
     with pytest.raises(BadInput, match="DISTILLERY_BENCHMARKS"):
         resolve_bench("aime24")
     (tmp_path / "aime24.jsonl").write_text('{"id": "1", "problem": "p", "answer": "3"}\n')

@@ -148,7 +148,8 @@ def plan_of(cfg: AblateConfig, recipe, pool_files: list[Path], train_cfg, steps:
             "seeds": list(range(cfg.seeds)), "model": cfg.model, "eval": str(cfg.eval),
             "train_config": cfg.config, "sets": list(cfg.sets), "max_steps": steps,
             "train": train_cfg.model_dump(mode="json"), "backend": cfg.backend,
-            "max_new_tokens": cfg.max_new_tokens, "eval_n": 1, "temperature": 0.0}
+            # an answer fits in what training allowed the whole conversation
+            "max_new_tokens": cfg.max_new_tokens or train_cfg.max_length or 4096, "eval_n": 1, "temperature": 0.0}
 
 
 def _check_plan(out: Path, plan: dict, overwrite: bool) -> None:
@@ -157,7 +158,8 @@ def _check_plan(out: Path, plan: dict, overwrite: bool) -> None:
         return
     old = json.loads(path.read_text())
     keys = {"pool_fingerprint": "pool", "recipe_resolved": "recipe", "k": "k", "model": "model", "eval": "eval set",
-            "train": "training config", "max_steps": "step count", "backend": "eval back-end"}
+            "train": "training config", "max_steps": "step count", "backend": "eval back-end",
+            "max_new_tokens": "eval token limit"}
     changed = [name for key, name in keys.items() if old.get(key) != plan.get(key)]
     if changed:
         raise BadInput(f"{out}: holds an ablation with another {', '.join(changed)}; use --overwrite to replace it "
@@ -198,6 +200,7 @@ def run(cfg: AblateConfig, log=print) -> AblateResult:
     slots, threads, gpus = _slots(cfg.jobs)
     log(f"training {len(todo)} students ({len(plan['arms'])} arms × {cfg.seeds} seeds, {steps:,} steps each), "
         f"{slots} at a time" + (f", {threads} thread{'s' if threads > 1 else ''} each" if not gpus else f" on {gpus} GPUs"))
+    cfg = cfg.model_copy(update={"max_new_tokens": plan["max_new_tokens"]})
     failures = _run_jobs(cfg, out, todo, inits, steps, slots, threads, gpus, log)
     if failures:
         job, step, path = failures[0]
@@ -297,7 +300,7 @@ def commands(cfg: AblateConfig, out: Path, job: Job, init: str, steps: int) -> t
              "--out", str(student), "--config", cfg.config]
     for item in [*cfg.sets, f"seed={job.seed}", f"max_steps={steps}"]:
         train += ["--set", item]
-    max_new = cfg.max_new_tokens or 512
+    max_new = cfg.max_new_tokens or 4096
     ev = [*_cli(), "eval", "--model", str(student), "--bench", str(cfg.eval), "--out", str(student / "eval"),
           "--n", "1", "--temperature", "0", "--max-new-tokens", str(max_new), "--backend", cfg.backend,
           "--batch-size", str(cfg.eval_batch_size), "--seed", str(job.seed)]
