@@ -1,4 +1,5 @@
-"""Student training and evaluation: `distillery train sft | kd`, `distillery eval`, `distillery tiny-model`.
+"""Student training and evaluation: `distillery train sft | kd`, `distillery eval`, `distillery tiny-model`,
+`distillery ablate`.
 
     sft.py      TRL SFTTrainer on a run's `messages` (assistant-only loss, end-of-turn trained,
                 bfd packing, max_length from the config or the data, over-length rows reported)
@@ -7,7 +8,11 @@
     data.py     loading, chat-template checks, tokenization and length accounting
     config.py   typed configs (configs/*.yaml) and `--set` overrides
     card.py     model card, loss.png, train_log.jsonl, train_summary.json
-    tiny.py     a tiny random-weight Qwen2 student with a local tokenizer (tests, demo)
+    tiny.py     a tiny random-weight Qwen2 student with a local tokenizer (tests, demo; `procedural`
+                profile: the 0.54M student of the ablation)
+    ablate.py   the recipe's k against baseline k of one pool: students per arm and seed, graded
+    baselines.py          the baseline selectors (random, longest, diverse, unfiltered-top, …)
+    ablation_table.py     mean ± sd over seeds, per family, paired gaps; the plot
     teacher_logprobs.py   a teacher's top-k by teacher forcing (for kd, and a later `score`)
 
 Heavy dependencies (torch, transformers, trl, peft, datasets) are imported inside functions.

@@ -18,7 +18,6 @@ the same pool, k and seed give the same rows.
 from __future__ import annotations
 
 import importlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,18 +61,10 @@ class Pool:
             of = dict(zip(distinct, codes))
             return pl.Series("group", [of[t] for t in texts], pl.String)
         for key in ("family", "domain"):
-            values = self.frame["meta"].map_elements(lambda m, key=key: _meta_get(m, key), return_dtype=pl.String)
+            values = self.frame.select(pl.col("meta").str.json_path_match(f"$.{key}").alias("group"))["group"]
             if values.null_count() == 0:
-                return values.alias("group")
+                return values
         return self.frame["source"].cast(pl.String).fill_null("(none)").alias("group")
-
-
-def _meta_get(meta: str | None, key: str) -> str | None:
-    try:
-        value = json.loads(meta or "{}").get(key)
-    except (ValueError, AttributeError):
-        return None
-    return None if value is None else str(value)
 
 
 Selector = Callable[[Pool, int, int], list[str]]
