@@ -118,3 +118,17 @@ def test_another_plan_in_the_same_folder_is_refused(ablation, capsys):
                             "--out", out, *args], capsys)
     assert code == 2
     assert "another k" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_failing_student_names_its_log(ablation, tmp_path, capsys):
+    pool, _, _ = ablation
+    out = tmp_path / "run"
+    args = ["--k", "24", "--baselines", "random", "--seeds", "1", "--model", "tiny", "--set", "max_steps=2",
+            "--set", "max_length=8"]   # every row is longer: train sft refuses them all
+    code, _, err = run_cli(["ablate", "--pool", pool, "--recipe", "procedural", "--eval", pool / "heldout",
+                            "--out", out, *args], capsys)
+    assert code == 2
+    line = err.strip()
+    assert len(line.splitlines()) == 1 and "training failed" in line and "job.log" in line
+    log = next(out.glob("ablation/students/*/seed-0/job.log")).read_text()
+    assert "longer than max_length 8" in log
