@@ -126,11 +126,11 @@ def filtered_unbalanced(pool: Pool, k: int, seed: int) -> list[str]:
 
 def _stratified(df: pl.DataFrame, k: int, seed: int) -> list[str]:
     """k rows in equal shares per group (small groups give all they have), seeded inside each."""
-    from curate.stages.select import _equal_quotas
+    from curate.stages.select import equal_quotas
 
     df = df.with_columns(pl.Series("_r", np.argsort(_random_order(df["trace_id"], seed))))
     sizes = dict(df.group_by("group").len().iter_rows())
-    quotas = _equal_quotas(sizes, k)
+    quotas = equal_quotas(sizes, k)
     df = df.sort("group", "_r").with_columns(pl.int_range(pl.len()).over("group").alias("_i"))
     df = df.filter(pl.col("_i") < pl.col("group").replace_strict(quotas, default=0, return_dtype=pl.Int64))
     return df.sort("_i", "group")["trace_id"].to_list()

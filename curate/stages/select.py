@@ -117,7 +117,7 @@ class Select(Stage):
         desc = cfg.descending if cfg.order_by else False
         df = df.sort(["_s", "_v", "trace_id"], descending=[False, desc, False], nulls_last=True)
         sizes = dict(df.group_by("_s").len().iter_rows())
-        quotas = cfg.quotas if cfg.quotas is not None else _equal_quotas(sizes, k)
+        quotas = cfg.quotas if cfg.quotas is not None else equal_quotas(sizes, k)
         unknown = sorted(set(quotas) - set(sizes))
         if cfg.quotas is not None and unknown:
             raise ctx.error(f"quotas name value(s) {', '.join(unknown)} absent from column {cfg.by!r}")
@@ -139,7 +139,7 @@ class Select(Stage):
         return lib.k_center(vectors.astype(np.float64), k, first)
 
 
-def _equal_quotas(sizes: dict[str, int], k: int) -> dict[str, int]:
+def equal_quotas(sizes: dict[str, int], k: int) -> dict[str, int]:
     """k split as evenly as the strata allow: small strata give all they have, the rest share the
     remainder (the extra ones go to the values first in sort order)."""
     quotas = {s: 0 for s in sizes}

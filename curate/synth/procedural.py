@@ -228,11 +228,13 @@ class ProceduralResult:
     written: list[Path] = field(default_factory=list)
 
     def summary(self) -> str:
-        fams = Counter(json.loads(m)["family"] for m in self.traces.column("meta").to_pylist())
-        correct = sum(json.loads(m)["correct"] for m in self.traces.column("meta").to_pylist())
-        lines = [f"{self.traces.num_rows} procedural teacher traces, seed {self.config.seed}; "
-                 f"{correct / max(1, self.traces.num_rows):.0%} correct",
-                 "families (rows): " + ", ".join(f"{k} {v}" for k, v in fams.most_common()),
+        import polars as pl
+
+        frame = pl.from_arrow(self.traces.select(["source", "meta"]))
+        fams = frame["source"].str.strip_prefix("procedural/").value_counts(sort=True).rows()
+        correct = frame["meta"].str.json_path_match("$.correct").eq("true").mean() or 0.0
+        lines = [f"{self.traces.num_rows} procedural teacher traces, seed {self.config.seed}; {correct:.0%} correct",
+                 "families (rows): " + ", ".join(f"{k} {v}" for k, v in fams),
                  "defects (rows): " + ", ".join(f"{k} {v}" for k, v in sorted(self.defect_counts.items())),
                  f"held-out: {self.heldout.num_rows} problems ({self.config.heldout} per family), "
                  f"no operands shared with the pool"]
@@ -251,21 +253,16 @@ def _fresh(family: str, rng: random.Random, seen: set) -> Problem:
 
 
 def _table(rows: list[dict], teacher: str) -> pa.Table:
-    # a verbatim duplicate is another sample of the same problem: number samples per problem id
+    """The default profile's table builder, after numbering samples per problem id: a verbatim
+    duplicate is another sample of the same problem."""
+    from curate.synth import _table as synth_table
+
     seen: Counter = Counter()
-    idx = []
     for r in rows:
         pid = schema.problem_id(r["problem"])
-        idx.append(seen[pid])
+        r["sample_idx"] = seen[pid]
         seen[pid] += 1
-    table = pa.table({
-        **{k: pa.array([r[k] for r in rows], pa.string()) for k in ("source", "problem", "gold", "thinking", "response")},
-        "teacher": pa.array([teacher] * len(rows), pa.string()),
-        "sample_idx": pa.array(idx, pa.int32()),
-        "finish_reason": pa.array([r["finish_reason"] for r in rows], pa.string()),
-        "meta": pa.array([r["meta"] for r in rows], pa.string()),
-    })
-    return schema.conform(schema.with_ids(table), PREFIX, check_ids=False)
+    return synth_table(rows, [teacher] * len(rows))
 
 
 def generate(cfg: ProceduralConfig) -> ProceduralResult:
