@@ -65,6 +65,13 @@ class Criterion(BaseModel):
             raise ValueError("a criterion has exactly one of check, sql, judge")
         if self.check is not None and self.check not in CHECKS:
             raise ValueError(f"unknown check {self.check!r} (built-in: {', '.join(CHECKS)})")
+        if self.sql is not None:  # one expression, never a statement: checked when the rubric loads
+            from curate import sandbox
+
+            try:
+                sandbox.expression(self.sql, "sql")
+            except BadInput as exc:
+                raise ValueError(str(exc)) from None
         return self
 
 
@@ -156,8 +163,6 @@ def check_expr(c: Criterion, frame: pl.DataFrame) -> pl.Expr:
 
 def score(frame: pl.DataFrame, rubric: Rubric, prefix: str = "rubric_", score_column: str = "score") -> pl.DataFrame:
     """trace_id, one column per criterion (0..1), and the weighted mean as `score_column`."""
-    import duckdb
-
     judges = [c.name for c in rubric.criteria if c.judge is not None]
     if judges:
         raise BadInput(f"rubric {rubric.name}: criterion {judges[0]} is an LLM judge, which needs the "
@@ -167,16 +172,23 @@ def score(frame: pl.DataFrame, rubric: Rubric, prefix: str = "rubric_", score_co
     out = frame.select("trace_id", *checks)
     sqls = [c for c in rubric.criteria if c.sql is not None]
     if sqls:
-        con = duckdb.connect()
+        # Each criterion is one parsed expression, evaluated where no file can be reached.
+        import duckdb
+
+        from curate import sandbox
+
+        exprs = []
+        for c in sqls:
+            value = sandbox.expression(c.sql, f"rubric {rubric.name}: criterion {c.name}").cast(duckdb.sqltypes.DOUBLE)
+            clipped = duckdb.FunctionExpression("least", duckdb.FunctionExpression(
+                "greatest", duckdb.CoalesceOperator(value, duckdb.ConstantExpression(0.0)),
+                duckdb.ConstantExpression(0.0)), duckdb.ConstantExpression(1.0))
+            exprs.append(duckdb.FunctionExpression("round", clipped, duckdb.ConstantExpression(6))
+                         .alias(prefix + c.name))
         try:
-            con.register("frame", frame.with_row_index("_pos").to_arrow())
-            cols = ", ".join(f"round(least(greatest(coalesce(CAST(({c.sql}) AS DOUBLE), 0), 0), 1), 6) "
-                             f"AS \"{prefix + c.name}\"" for c in sqls)
-            extra = con.sql(f"SELECT {cols} FROM frame ORDER BY _pos").pl()
-        except duckdb.Error as exc:
-            raise BadInput(f"rubric {rubric.name}: SQL criterion failed: {str(exc).strip().splitlines()[0]}") from exc
-        finally:
-            con.close()
+            extra = sandbox.over_frame(frame, exprs, "sql")
+        except BadInput as exc:
+            raise BadInput(f"rubric {rubric.name}: SQL criterion failed: {str(exc).removeprefix('sql: ')}") from None
         out = pl.concat([out, extra], how="horizontal")
     total = sum(c.weight for c in rubric.criteria)
     weighted = sum(pl.col(prefix + c.name) * c.weight for c in rubric.criteria)

@@ -13,6 +13,8 @@ DuckDB's errors into `BadInput`, so the CLI prints DuckDB's message on one line 
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 import tempfile
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ import duckdb
 import pyarrow as pa
 
 import curate
-from curate import store
+from curate import locks, sandbox, store
 from curate.errors import BadInput
 
 SQL_DIR = Path(curate.__file__).resolve().parents[1] / "sql"
@@ -31,6 +33,10 @@ FORMATS = ("csv", "json", "parquet")
 
 # Statements that only read. SET stays allowed: variables parameterise the named queries.
 READ_ONLY = {"SELECT", "EXPLAIN", "PRAGMA", "SET", "VARIABLE_SET"}
+# PRAGMAs that only read (import_database runs a schema.sql; profiling ones write files).
+READ_PRAGMAS = {"show_tables", "show_tables_expanded", "table_info", "show", "version", "database_size",
+                "database_list", "functions", "collations", "platform", "user_agent", "storage_info",
+                "metadata_info", "show_databases"}
 
 # Where each optional column comes from, for the message when a query needs one a run lacks.
 PRODUCERS = {
@@ -74,36 +80,102 @@ def kind_of(path: Path) -> str:
     raise BadInput(f"{path}: not a run folder, trace folder or .parquet trace file")
 
 
-def connect(path: Path) -> duckdb.DuckDBPyConnection:
+def connect(path: Path, allow_files: bool = False) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with the views over a run (traces, kept, dropped, selected,
     stages, funnel, problems; ablation_* where the run holds an ablation) or over a trace folder or
-    file (traces alone)."""
+    file (traces alone).
+
+    The connection cannot reach the file system (`curate.sandbox`): the views read the run's files
+    as Arrow datasets that we register, so the SQL files' `read_parquet(getvariable('run') || …)`
+    sources are swapped for those datasets here (the files stay as they are for the duckdb CLI)."""
     path = Path(path)
     kind = kind_of(path)
-    con = duckdb.connect()
+    con = sandbox.connect(allow_files=allow_files)
     try:
         if kind == "run":
-            con.execute("SET VARIABLE run = ?", [str(path.resolve())])
-            con.execute((SQL_DIR / "views.sql").read_text())
-            if (path / "ablation" / "runs.parquet").is_file():
-                con.execute((SQL_DIR / "ablation_views.sql").read_text())
+            snapshot = locks.check_generation(path)
+            with locks.reading(path):
+                _execute_views(con, SQL_DIR / "views.sql", {"run": path.resolve()})
+                if (path / "ablation" / "runs.parquet").is_file():
+                    _execute_views(con, SQL_DIR / "ablation_views.sql", {"run": path.resolve()})
+                con.execute("SET VARIABLE run = ?", [str(path.resolve())])
+                _RUNS[id(con)] = (path, snapshot)
         elif kind == "folder":
+            _execute_views(con, SQL_DIR / "folder_views.sql", {"traces": path.resolve()})
             con.execute("SET VARIABLE traces = ?", [str(path.resolve())])
-            con.execute((SQL_DIR / "folder_views.sql").read_text())
         else:
-            # DDL takes no parameters: the path goes in as a quoted literal.
-            literal = str(path.resolve()).replace("'", "''")
-            con.execute(f"CREATE VIEW traces AS FROM read_parquet('{literal}')")
+            con.register("_source_traces", _dataset([path.resolve()]))
+            con.execute("CREATE VIEW traces AS FROM _source_traces")
         con.execute("SELECT * FROM traces LIMIT 0").fetchall()  # a damaged file fails here, not mid-session
     except duckdb.Error as exc:
         con.close()
         raise BadInput(f"{path}: cannot be read as traces: {error_line(exc)}") from exc
+    except BadInput as exc:
+        con.close()
+        if "being written" in str(exc) or "belong to different" in str(exc):
+            raise
+        raise BadInput(f"{path}: cannot be read as traces: {exc}") from None
     return con
+
+
+# The runs open connections read: (folder, generation at connect), to re-check before each query.
+_RUNS: dict[int, tuple[Path, str | None]] = {}
+
+# read_parquet(getvariable('run') || '/traces.parquet'[, options]) and read_json(…) in the SQL files.
+_SOURCE = re.compile(r"read_(parquet|json)\(\s*getvariable\('(\w+)'\)\s*\|\|\s*'([^']*)'\s*(?:,\s*([^()]*?))?\)")
+
+
+def _execute_views(con: duckdb.DuckDBPyConnection, file: Path, variables: dict[str, Path]) -> None:
+    """Run a views file with every file source replaced by an Arrow object registered under a
+    private name, so the views work in a connection without file access."""
+    text = file.read_text()
+    counter = [0]
+
+    def replace(m: re.Match) -> str:
+        fmt, var, pattern, options = m.group(1), m.group(2), m.group(3), m.group(4) or ""
+        counter[0] += 1
+        name = f"_source_{file.stem}_{counter[0]}"
+        base = variables[var]
+        if fmt == "json":
+            data = json.loads((base / pattern.lstrip("/")).read_text())
+            keys = re.findall(r"(\w+)\s*:\s*'JSON'", options)
+            con.register(name, pa.table({k: [json.dumps(data.get(k))] for k in keys}))
+            return "(SELECT " + ", ".join(f"{k}::JSON AS {k}" for k in keys) + f" FROM {name})"
+        files = sorted(f for f in base.glob(pattern.lstrip("/")) if not f.name.startswith(".") and f.is_file())
+        if not files:
+            return f"(SELECT error('no files match {str(base / pattern.lstrip('/'))!s}') AS missing)"
+        if re.search(r"filename\s*=\s*true", options):
+            tables = [store.read_parquet(f) for f in files]
+            tables = [t.append_column("filename", pa.array([str(f)] * t.num_rows, pa.string()))
+                      for t, f in zip(tables, files)]
+            con.register(name, pa.concat_tables(tables, promote_options="permissive"))
+        else:
+            con.register(name, _dataset(files))
+        return name
+
+    con.execute(_SOURCE.sub(replace, text))
+
+
+def _dataset(files: list[Path]):
+    """A lazy pyarrow dataset over Parquet files; shards whose columns differ line up by name."""
+    import pyarrow.dataset as ds
+
+    for f in files:
+        store.read_parquet_footer(f)  # not Parquet, or damaged: one line naming the file
+    if len(files) == 1:
+        return ds.dataset(str(files[0]), format="parquet")
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pa.unify_schemas([pq.read_schema(f) for f in files], promote_options="permissive")
+    except pa.ArrowException as exc:
+        raise BadInput(f"{files[0].parent}: shards have incompatible columns: {exc}") from None
+    return ds.dataset([str(f) for f in files], schema=schema, format="parquet")
 
 
 def error_line(exc: Exception) -> str:
     """DuckDB's message without the echoed query and caret that follow it."""
-    return str(exc).split("\nLINE ")[0].strip()
+    return sandbox.error_line(exc)
 
 
 def columns(con: duckdb.DuckDBPyConnection, view: str = "traces") -> list[str]:
@@ -112,35 +184,76 @@ def columns(con: duckdb.DuckDBPyConnection, view: str = "traces") -> list[str]:
 
 def views(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [row[0] for row in con.execute(
-        "SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY view_name").fetchall()]
+        "SELECT view_name FROM duckdb_views() WHERE NOT internal AND view_name NOT LIKE '\\_source\\_%' ESCAPE '\\' "
+        "ORDER BY view_name").fetchall()]
 
 
 # ---------------------------------------------------------------------------------------- running
 
+def _refuse_writes(con: duckdb.DuckDBPyConnection, statements) -> None:
+    """Refuse every statement that is not plainly reading (the sandbox would stop a write to a file
+    anyway; this names the statement instead of a Permission Error). EXPLAIN [ANALYZE] runs its
+    statement, so that statement is checked too; PRAGMA only where it reads."""
+    for stmt in statements:
+        kind = stmt.type.name
+        if kind not in READ_ONLY:
+            raise BadInput(f"read-only: {kind} statements are not allowed here "
+                           f"(only SELECT, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN, PRAGMA and SET)")
+        if kind == "EXPLAIN":
+            inner = re.sub(r"(?is)^\s*EXPLAIN\s+(?:ANALY[SZ]E\s+)?(?:\([^)]*\)\s*)?", "", stmt.query)
+            if inner.strip() and inner != stmt.query:
+                _refuse_writes(con, con.extract_statements(inner))
+        elif kind == "PRAGMA":
+            m = re.match(r"(?is)\s*PRAGMA\s+(\w+)", stmt.query)
+            name = m.group(1).lower() if m else ""
+            if name not in READ_PRAGMAS and not stmt.query.lstrip().upper().startswith(("SHOW", "DESCRIBE", "SUMMARIZE")):
+                raise BadInput(f"read-only: PRAGMA {name or '?'} is not allowed here "
+                               f"(only {', '.join(sorted(READ_PRAGMAS))})")
+
+
 def run_query(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table | None:
-    """Run one or more read-only statements; the last one's rows (None if it returns none)."""
+    """Run one or more read-only statements; the last one's rows (None if it returns none).
+
+    Over a run, the statements run while the run's snapshot is held shared (a curate rewriting the
+    run waits to swap its files until they finish), after checking its files still belong together."""
     try:
         statements = con.extract_statements(sql)
     except duckdb.Error as exc:
         raise BadInput(error_line(exc)) from exc
     if not statements:
         raise BadInput("no SQL statement given")
-    for stmt in statements:
-        kind = stmt.type.name
-        if kind not in READ_ONLY:
-            raise BadInput(f"read-only: {kind} statements are not allowed here "
-                           f"(only SELECT, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN, PRAGMA and SET)")
+    try:
+        _refuse_writes(con, statements)
+    except duckdb.Error as exc:
+        raise BadInput(error_line(exc)) from exc
+    run = _RUNS.get(id(con))
+    guard = locks.reading(run[0]) if run else contextlib.nullcontext()
     result = None
-    for stmt in statements:
-        try:
-            if stmt.type.name in ("SET", "VARIABLE_SET"):
-                con.execute(stmt.query)
-                result = None
-            else:
-                result = con.sql(stmt.query).to_arrow_table()
-        except duckdb.Error as exc:
-            raise BadInput(error_line(exc)) from exc
+    with guard:
+        if run:
+            _refresh(con, *run)
+        for stmt in statements:
+            try:
+                if stmt.type.name in ("SET", "VARIABLE_SET"):
+                    con.execute(stmt.query)
+                    result = None
+                else:
+                    result = con.sql(stmt.query).to_arrow_table()
+            except duckdb.Error as exc:
+                raise BadInput(error_line(exc)) from exc
     return result
+
+
+def _refresh(con: duckdb.DuckDBPyConnection, path: Path, generation: str | None) -> None:
+    """Re-point the views at the run's files when a curate has rewritten them since `connect`."""
+    if not (path / "manifest.json").is_file():
+        raise BadInput(f"{path}: the run is being rewritten (no manifest.json yet); try again when it finishes")
+    now = locks.check_generation(path)
+    if now != generation:
+        _execute_views(con, SQL_DIR / "views.sql", {"run": path.resolve()})
+        if (path / "ablation" / "runs.parquet").is_file():
+            _execute_views(con, SQL_DIR / "ablation_views.sql", {"run": path.resolve()})
+        _RUNS[id(con)] = (path, now)
 
 
 def set_variable(con: duckdb.DuckDBPyConnection, assignment: str) -> None:

@@ -6,14 +6,19 @@
 ```
 A row where `where` is NULL is dropped, as SQL's WHERE would; a row where `drop_where` is NULL is
 kept.
+
+The predicate is parsed as one SQL expression when the recipe loads (anything else is an error at
+its recipe line) and evaluated in a connection that cannot reach files (`curate.sandbox`).
 """
 
 from __future__ import annotations
 
 import duckdb
 import polars as pl
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from curate import sandbox
+from curate.errors import BadInput
 from curate.stages import DROP, Stage, StageConfig, StageContext, register
 
 
@@ -21,6 +26,16 @@ class FilterConfig(StageConfig):
     where: str | None = Field(None, description="SQL predicate: rows where it holds are kept")
     drop_where: str | None = Field(None, description="SQL predicate: rows where it holds are dropped")
     reason: str = Field(min_length=1, description="drop_reason recorded for dropped rows")
+
+    @field_validator("where", "drop_where")
+    @classmethod
+    def _one_expression(cls, text: str | None) -> str | None:
+        if text is not None:
+            try:
+                sandbox.expression(text, "predicate")
+            except BadInput as exc:
+                raise ValueError(str(exc).removeprefix("predicate: ")) from None
+        return text
 
     @model_validator(mode="after")
     def _one_predicate(self):
@@ -36,17 +51,15 @@ class Filter(Stage):
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         cfg = self.config
+        reason = duckdb.ConstantExpression(cfg.reason)
+        null = duckdb.ConstantExpression(None).cast(duckdb.sqltypes.VARCHAR)
+        # CASE WHEN p: a NULL predicate takes the ELSE branch (dropped for where, kept for drop_where).
         if cfg.where is not None:
-            case = f"CASE WHEN coalesce(({cfg.where}), false) THEN NULL ELSE $reason END"
+            case = duckdb.CaseExpression(sandbox.expression(cfg.where, ctx.where), null).otherwise(reason)
         else:
-            case = f"CASE WHEN coalesce(({cfg.drop_where}), false) THEN $reason ELSE NULL END"
-        con = duckdb.connect()
+            case = duckdb.CaseExpression(sandbox.expression(cfg.drop_where, ctx.where), reason).otherwise(null)
         try:
-            con.register("frame", frame.to_arrow())
-            return con.sql(f"SELECT trace_id, {case} AS {DROP} FROM frame",
-                           params={"reason": cfg.reason}).pl()
-        except duckdb.Error as exc:
-            msg = str(exc).strip().splitlines()[0]
-            raise ctx.error(f"SQL predicate failed: {msg}") from exc
-        finally:
-            con.close()
+            out = sandbox.over_frame(frame, [duckdb.ColumnExpression("trace_id"), case.alias(DROP)], "predicate")
+        except BadInput as exc:
+            raise ctx.error(f"SQL predicate failed: {str(exc).removeprefix('predicate: ')}") from None
+        return out

@@ -23,6 +23,7 @@ import polars as pl
 from pydantic import Field, model_validator
 
 from curate import select as lib
+from curate.errors import BadInput
 from curate.stages import DROP, Stage, StageConfig, StageContext, register
 from curate.stages.sample import hash_rank
 
@@ -161,12 +162,13 @@ def equal_quotas(sizes: dict[str, int], k: int) -> dict[str, int]:
 
 
 def _predicate(frame: pl.DataFrame, where: str, ctx: StageContext) -> list[bool]:
-    con = duckdb.connect()
+    # Parsed as one expression and run where no file can be reached (curate.sandbox).
+    from curate import sandbox
+
+    expr = sandbox.expression(where, f"{ctx.where}: must_keep")
+    keep = duckdb.CaseExpression(expr, duckdb.ConstantExpression(True)).otherwise(duckdb.ConstantExpression(False))
     try:
-        con.register("frame", frame.with_row_index("_pos").to_arrow())
-        rows = con.sql(f"SELECT coalesce(({where}), false) FROM frame ORDER BY _pos").fetchall()
-        return [bool(r[0]) for r in rows]
-    except duckdb.Error as exc:
-        raise ctx.error(f"must_keep predicate failed: {str(exc).strip().splitlines()[0]}") from exc
-    finally:
-        con.close()
+        out = sandbox.over_frame(frame, [keep.alias("keep")], "must_keep")
+    except BadInput as exc:
+        raise ctx.error(f"must_keep predicate failed: {str(exc).removeprefix('must_keep: ')}") from None
+    return out["keep"].to_list()
