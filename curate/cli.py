@@ -200,6 +200,8 @@ def sql_(
     fmt: Annotated[str | None, typer.Option("--format", help="csv, json or parquet (default: a table).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the result to FILE instead of printing it.")] = None,
     max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="Rows a printed table shows.")] = 40,
+    allow_files: Annotated[bool, typer.Option("--allow-files", help="Let SQL read other files (read_csv, read_parquet, …); "
+                                              "writing stays refused. Without it SQL sees the run's views only.")] = False,
 ):
     """SQL over a run's traces and stages (DuckDB views); an interactive shell without -c/--query."""
     from rich.console import Console
@@ -214,7 +216,7 @@ def sql_(
         raise BadInput("--format and --out go with -c SQL or --query NAME")
     if query is not None:
         lib.named(query)  # an unknown name fails before the data is opened
-    con = lib.connect(path)
+    con = lib.connect(path, allow_files=allow_files)
     for assignment in set_ or []:
         lib.set_variable(con, assignment)
     if command is None and query is None:

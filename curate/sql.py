@@ -240,7 +240,9 @@ def run_query(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table | None:
                 else:
                     result = con.sql(stmt.query).to_arrow_table()
             except duckdb.Error as exc:
-                raise BadInput(error_line(exc)) from exc
+                hint = (" (SQL here reads the run's views only; --allow-files lets it read other files)"
+                        if "operations are disabled by configuration" in str(exc) else "")
+                raise BadInput(error_line(exc) + hint) from exc
     return result
 
 
