@@ -15,7 +15,6 @@ known ones listed), an unknown or mistyped key (with the stage's keys listed).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from curate import safe_yaml
 from curate import stages as registry
 from curate.errors import BadInput
 
@@ -96,37 +96,21 @@ def resolve_path(recipe: str | Path) -> Path:
 
 def load(recipe: str | Path) -> Recipe:
     path = resolve_path(recipe)
-    text = path.read_text(encoding="utf-8")
-    return parse(text, str(path))
+    return parse(safe_yaml.read_text(path, "recipe"), str(path))
 
 
 # ------------------------------------------------------------------------------------ parsing
 
-class _Loader(yaml.SafeLoader):
-    """YAML 1.2 booleans: only true/false. Under YAML 1.1 rules `on: problem` (a dedup key) would
-    read as `True: problem`, and `no`/`off` would turn into False."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-                              list("tTfF"))
+# Recipes are shared files: read with limits (aliases, size, tags, UTF-8), see curate.safe_yaml.
+_Loader = safe_yaml.Loader
 
 
 def _compose(text: str, where: str) -> yaml.Node | None:
-    try:
-        return yaml.compose(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = f" line {mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise BadInput(f"{where}{line}: YAML does not parse: {problem}") from exc
+    return safe_yaml.compose(text, where)
 
 
-def _value(node: yaml.Node) -> Any:
-    return _Loader("").construct_document(node)
+def _value(node: yaml.Node, where: str = "recipe") -> Any:
+    return safe_yaml.construct(node, where)
 
 
 def _line(node: yaml.Node) -> int:
@@ -161,10 +145,10 @@ def _scalar(top: dict, key: str, kind: type, where: str, default: Any) -> Any:
     if key not in top:
         return default
     knode, vnode = top[key]
-    value = _value(vnode)
+    value = _value(vnode, where)
     if not isinstance(value, kind) or isinstance(value, bool):
         raise BadInput(f"{where} line {_line(vnode)}: {key!r} must be {'an integer' if kind is int else 'text'}, "
-                       f"found {value!r}")
+                       f"found {_short(value)}")
     return value
 
 
@@ -180,9 +164,9 @@ def _stage(node: yaml.Node, index: int, where: str) -> StageSpec:
     if name not in registry.MODULES:
         raise BadInput(f"{where} line {line}: unknown stage {name!r} (known stages: {', '.join(registry.known())})")
     cls = registry.get(name)
-    if cnode is not None and not isinstance(cnode, (yaml.MappingNode,)) and _value(cnode) is not None:
-        raise BadInput(f"{where} line {line}: stage {name!r} takes a mapping of settings, found {_value(cnode)!r}")
-    raw = _value(cnode) if cnode is not None else None
+    if cnode is not None and not isinstance(cnode, (yaml.MappingNode,)) and _value(cnode, where) is not None:
+        raise BadInput(f"{where} line {line}: stage {name!r} takes a mapping of settings, found {_short(_value(cnode, where))}")
+    raw = _value(cnode, where) if cnode is not None else None
     raw = raw or {}
     key_lines = {k.value: _line(k) for k, _ in cnode.value} if isinstance(cnode, yaml.MappingNode) else {}
     try:
@@ -204,5 +188,11 @@ def _config_error(exc: ValidationError, cls, name: str, where: str, line: int,
         return BadInput(f"{at}: stage {name!r} needs key {key!r} (its keys: {fields})")
     msg = err["msg"]
     if key:
-        return BadInput(f"{at}: stage {name!r}, key {key!r}: {msg} (got {err.get('input')!r})")
+        return BadInput(f"{at}: stage {name!r}, key {key!r}: {msg} (got {_short(err.get('input'))})")
     return BadInput(f"{at}: stage {name!r}: {msg}")
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """A value for an error line: its repr, cut short (a 4 MB repr is no error line)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"

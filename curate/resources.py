@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from curate import safe_yaml
 from curate.errors import BadInput
 
 
@@ -22,7 +21,4 @@ def load_named_yaml(name: str, folder: Path, kind: str) -> tuple[Path, Any]:
         if "/" in name or not path.is_file():
             raise BadInput(f"{kind} {name!r}: no such file, and no built-in {kind} of that name "
                            f"(built-in: {', '.join(known(folder))})")
-    try:
-        return path, yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise BadInput(f"{path}: YAML does not parse: {str(exc).splitlines()[0]}") from exc
+    return path, safe_yaml.load_file(path, kind) or {}

@@ -67,10 +67,10 @@ def _owner(out: Path) -> str | None:
     recipe = out / "recipe.yaml"
     if recipe.is_file():
         try:
-            import yaml
+            from curate import safe_yaml
 
-            return str((yaml.safe_load(recipe.read_text()) or {}).get("name"))
-        except Exception:
+            return str((safe_yaml.load_file(recipe, "recipe") or {}).get("name"))
+        except Exception:  # noqa: BLE001 - any damage: an owner we cannot name
             return "?"
     for f in sorted((out / "stages").glob("*.parquet")):
         try:

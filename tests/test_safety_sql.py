@@ -4,16 +4,15 @@ write or read nothing outside (issue 15)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
+from test_sql import build_run
 
 from conftest import run_cli
 from curate import recipe, rubric, run, sql, store
 from curate.errors import BadInput
-from test_sql import build_run
 
 ATTACKS = [
     "COPY (SELECT 42) TO '{out}/x.csv'",

@@ -162,10 +162,9 @@ def _first_error(exc: ValidationError, where: str) -> BadInput:
 
 def load_config(config: str | Path | None = None, sets: list[str] | None = None) -> TrainConfig:
     path = resolve_path(config)
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise BadInput(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+    from curate import safe_yaml  # shared files: alias bombs, tags, size and encoding refused
+
+    data = safe_yaml.load_file(path, "config") or {}
     if not isinstance(data, dict):
         raise BadInput(f"{path}: a config is a mapping of keys to values")
     try:

@@ -1,0 +1,98 @@
+"""Hostile and broken input: one line, exit 2, nothing written, and no memory blow-up (issue 15)."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import run_cli, trace_table
+from curate import recipe, safe_yaml, store
+from curate.errors import BadInput
+
+
+def _bomb(levels: int, width: int) -> str:
+    """The billion laughs: each level a list of `width` aliases of the one before."""
+    parts = ['l0: &l0 "lol"'] + [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * width) + "]"
+                                 for i in range(1, levels + 1)]
+    return "{" + ", ".join(parts) + "}"
+
+
+def _maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@pytest.mark.parametrize("where", ["description", "filter"])
+def test_yaml_alias_bomb_is_refused_quickly_with_a_short_line(tmp_path, where, capsys):
+    bomb = _bomb(9, 9)
+    if where == "description":
+        text = f"name: bomb\ndescription: {bomb}\nstages:\n  - format: {{}}\n"
+    else:
+        text = f"name: bomb\nstages:\n  - filter: {{where: {bomb}, reason: r}}\n"
+    path = tmp_path / "bomb.yaml"
+    path.write_text(text)
+    assert len(text) < 1000
+    before = _maxrss_mb()
+    code, out, err = run_cli(["curate", path, "--input", tmp_path / "nothing", "--out", tmp_path / "run"], capsys)
+    assert code == 2 and err.count("\n") == 1 and len(err) < 300, err
+    assert "alias" in err and "bomb.yaml line" in err
+    assert _maxrss_mb() - before < 200  # nothing was expanded
+    assert not (tmp_path / "run").exists()
+
+
+def test_small_bomb_under_the_limits_still_gets_a_short_error(tmp_path, capsys):
+    path = tmp_path / "five.yaml"
+    path.write_text(f"name: five\ndescription: {_bomb(5, 5)}\nstages:\n  - format: {{}}\n")
+    code, out, err = run_cli(["curate", path, "--input", tmp_path, "--out", tmp_path / "run"], capsys)
+    assert code == 2 and len(err) < 300 and "'description' must be text" in err, err
+
+
+def test_small_alias_use_still_loads():
+    text = "name: ok\nstages:\n  - filter: &f {drop_where: 'length(thinking) < 3', reason: short}\n  - filter: *f\n"
+    assert len(recipe.parse(text, "ok.yaml").stages) == 2
+
+
+def test_recursive_alias_and_deep_nesting(tmp_path):
+    with pytest.raises(BadInput, match="refers to itself"):
+        safe_yaml.load("a: &a [*a]\n", "r.yaml")
+    with pytest.raises(BadInput, match="nested too deeply|does not parse"):
+        safe_yaml.load("[" * 100_000 + "]" * 100_000, "deep.yaml")
+
+
+def test_python_tag_is_exit_2_naming_the_line(tmp_path, capsys):
+    path = tmp_path / "tag.yaml"
+    path.write_text("name: t\nstages:\n  - filter:\n      where: !!python/object/apply:os.system ['touch pwned']\n"
+                    "      reason: r\n")
+    code, out, err = run_cli(["curate", path, "--input", tmp_path, "--out", tmp_path / "run"], capsys)
+    assert code == 2 and "tag.yaml line 4" in err and "python/object/apply" in err, err
+    assert not (tmp_path / "pwned").exists() and not (tmp_path / "run").exists()
+
+
+def test_recipe_not_utf8_and_too_big(tmp_path, capsys):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("name: café\nstages:\n  - format: {}\n".encode("latin-1"))
+    code, out, err = run_cli(["curate", path, "--input", tmp_path, "--out", tmp_path / "run"], capsys)
+    assert code == 2 and "latin1.yaml" in err and "not UTF-8" in err and err.count("\n") == 1, err
+    big = tmp_path / "big.yaml"
+    big.write_text("name: big\ndescription: '" + "x" * (safe_yaml.MAX_BYTES + 10) + "'\nstages: [format]\n")
+    code, out, err = run_cli(["curate", big, "--input", tmp_path, "--out", tmp_path / "run"], capsys)
+    assert code == 2 and "limit" in err, err
+
+
+def test_rubric_and_train_config_use_the_same_limits(tmp_path):
+    from curate import rubric
+
+    path = tmp_path / "r.yaml"
+    path.write_text("name: r\ncriteria:\n  - !!python/name:os.system {}\n")
+    with pytest.raises(BadInput, match="line 3.*not allowed"):
+        rubric.load_rubric(str(path))
+    from train import config
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_bytes(b"learning_rate: \xff\xfe\n")
+    with pytest.raises(BadInput, match="not UTF-8"):
+        config.load_config(str(cfg))
