@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
 import resource
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
-from conftest import run_cli, trace_table
-from curate import recipe, safe_yaml, store
+from conftest import run_cli
+from curate import recipe, safe_yaml
 from curate.errors import BadInput
 
 
