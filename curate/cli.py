@@ -96,7 +96,10 @@ def ingest(
 ):
     """Import an existing trace dataset (s1K, OpenThoughts, OpenR1-Math, LIMO, chat, any table)."""
     from curate import ingest as lib
+    from curate import outputs
 
+    outputs.folder_out(out)
+    outputs.refuse_overlap(out, [Path(src)], fills_folder=True)
     result = lib.ingest_to(src, out, preset=preset, mapping=map_, trace=trace, source=source,
                            teacher=teacher, name=name)
     typer.echo(result.summary())
@@ -152,9 +155,13 @@ def dedup(
     """Mark duplicate problems (exact, MinHash or semantic); duplicates get a drop_reason."""
     import polars as pl
 
-    from curate import store
+    from curate import outputs, store
     from curate.dedup import dedup_table
 
+    outputs.file_out(out)
+    outputs.refuse_overlap(out, [input_, index])
+    if save_index is not None:
+        outputs.refuse_overlap(save_index, [input_], option="--save-index")
     frame = pl.from_arrow(store.read_table(input_))
     result = dedup_table(frame, on=on, method=method, threshold=threshold, keep=keep, ngram=ngram,
                          num_perm=num_perm, bands=bands, check=check, model=model, index=index,
@@ -179,9 +186,11 @@ def decontam(
     """Drop rows sharing a word 8-gram with benchmark problems (MATH-500, AIME, AMC, GSM8K, files)."""
     import polars as pl
 
-    from curate import store
+    from curate import outputs, store
     from curate.dedup import decontaminate
 
+    outputs.file_out(out)
+    outputs.refuse_overlap(out, [input_, bench_dir, *[Path(b) for v in bench for b in v.split(",") if b]])
     frame = pl.from_arrow(store.read_table(input_))
     names = [b for value in bench for b in value.split(",") if b]
     result = decontaminate(frame, bench=names, on=on, ngram=ngram, fuzzy=fuzzy, bench_dir=bench_dir)
@@ -216,6 +225,11 @@ def sql_(
         raise BadInput("--format and --out go with -c SQL or --query NAME")
     if query is not None:
         lib.named(query)  # an unknown name fails before the data is opened
+    if out is not None:
+        from curate import outputs
+
+        outputs.file_out(out)
+        outputs.refuse_overlap(out, [path])
     con = lib.connect(path, allow_files=allow_files)
     for assignment in set_ or []:
         lib.set_variable(con, assignment)
@@ -242,8 +256,12 @@ def report(
     out: Annotated[Path | None, typer.Option("--out", help="HTML file to write (default: RUN/report.html).")] = None,
 ):
     """One self-contained HTML report of a run: funnel, lengths, verdicts, domains, samples."""
+    from curate import outputs
     from curate import report as lib
 
+    if out is not None:
+        outputs.file_out(out)
+        outputs.refuse_overlap(out, [run])
     written = lib.write(run, out)
     typer.echo(f"report → {written}")
 
@@ -263,10 +281,13 @@ def verify(
     from rich.progress import Progress
     from rich.table import Table
 
+    from curate import outputs
     from curate.errors import BadInput
     from curate.verify import Options
     from curate.verify import files as lib
 
+    outputs.file_out(out)
+    outputs.refuse_overlap(out, [input_])
     try:
         options = Options(percent=percent, fallback_last_number=last_number)
     except ValueError as exc:
@@ -307,8 +328,14 @@ def _train_command(kind: str, data: str, model: str, out: Path, config: str | No
                    overlength: str | None, teacher: str | None, teacher_logprobs: str | None,
                    accelerate: str | None, num_processes: int, num_machines: int, machine_rank: int,
                    main_process_ip: str | None, main_process_port: int | None, dry_run: bool) -> None:
+    import contextlib
+    import os
+
+    from curate import locks, outputs
     from curate.errors import BadInput
 
+    outputs.folder_out(out)
+    outputs.refuse_overlap(out, [Path(data), Path(model)], fills_folder=True)
     sets = list(set_ or [])
     if overlength is not None:
         if overlength not in ("drop", "error"):
@@ -331,11 +358,16 @@ def _train_command(kind: str, data: str, model: str, out: Path, config: str | No
                              main_process_port)
         typer.echo(" ".join(cmd))
         if not dry_run:
-            raise typer.Exit(subprocess.run(cmd).returncode)
+            # The launcher holds the folder's lock; its processes (same --out) inherit it.
+            lock = locks.writer(out) if machine_rank == 0 else contextlib.nullcontext()
+            with lock:
+                env = {**os.environ, locks.INHERITED: str(Path(out).resolve())}
+                raise typer.Exit(subprocess.run(cmd, env=env).returncode)
         return
     from train import sft as lib
 
-    result = lib.train(data, model, out, config, sets, kind=kind, teacher=teacher, log=typer.echo)
+    with locks.writer(out):
+        result = lib.train(data, model, out, config, sets, kind=kind, teacher=teacher, log=typer.echo)
     typer.echo(result.summary())
 
 
@@ -401,8 +433,11 @@ def eval_(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Prompts per generation batch (hf).")] = 16,
 ):
     """Evaluate a student: n samples per problem, verified; pass@1, pass@k, per subject and level."""
+    from curate import outputs
     from train import evaluate as lib
 
+    outputs.folder_out(out)
+    outputs.refuse_overlap(out, [Path(bench)], fills_folder=True)
     result = lib.evaluate(model, bench, out, n=n, max_new_tokens=max_new_tokens, max_thinking=max_thinking,
                           min_wait=min_wait, backend=backend, limit=limit, temperature=temperature, seed=seed,
                           batch_size=batch_size)
@@ -427,12 +462,16 @@ def ablate(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace another recipe's run or ablation in OUT.")] = False,
 ):
     """Train a student on the recipe's k and on baseline k of the same pool; compare them on held-out problems."""
+    from curate import locks, outputs
     from train import ablate as lib
 
+    outputs.folder_out(out)
+    outputs.refuse_overlap(out, [pool, Path(eval_)], fills_folder=True)
     cfg = lib.AblateConfig(pool=pool, recipe=recipe, k=k, baselines=[b.strip() for b in baselines.split(",") if b.strip()],
                            model=model, eval=eval_, seeds=seeds, out=out, config=config, sets=set_ or [], jobs=jobs,
                            backend=backend, max_new_tokens=max_new_tokens, overwrite=overwrite)
-    result = lib.run(cfg, log=typer.echo)
+    with locks.writer(out, clean=(".", "stages")):
+        result = lib.run(cfg, log=typer.echo)
     typer.echo(result.table, nl=False)
     typer.echo(f"→ {lib.folder(result.out)} (table.md, summary.json, ablation.svg, results.parquet); "
                f"distillery sql {result.out} -q ablation")
@@ -460,7 +499,10 @@ def export(
 ):
     """Write a run's selected rows (with messages) as JSONL, Parquet, a HF dataset or ShareGPT."""
     from curate import exporting as lib
+    from curate import outputs
 
+    (outputs.folder_out if format_ == "hf" else outputs.file_out)(out)
+    outputs.refuse_overlap(out, [run], fills_folder=format_ == "hf")
     rows = lib.export(run, format_, out)
     typer.echo(f"{rows:,} rows → {out}")
 
@@ -501,7 +543,10 @@ def generate(
     from rich.progress import Progress, TextColumn
 
     from curate import generate as lib
+    from curate import outputs
 
+    outputs.folder_out(out)
+    outputs.refuse_overlap(out, [Path(problems)], fills_folder=True)
     params = lib.SamplingParams(
         temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed, system=system, logprobs=logprobs,
         forcing=lib.Forcing(max_thinking=max_thinking, min_thinking=min_thinking, min_wait=min_wait,
@@ -536,8 +581,11 @@ def score(
     system: Annotated[str | None, typer.Option("--system", help="System prompt, as the SFT export renders it.")] = None,
 ):
     """Teacher top-k logprobs for existing traces by teacher forcing, for soft-label distillation."""
+    from curate import outputs
     from curate.generate import score as lib
 
+    outputs.folder_out(out)
+    outputs.refuse_overlap(out, [traces, Path(model)], fills_folder=True)
     typer.echo(lib.score(traces, model, out, k=k, backend=backend, system=system).summary())
 
 

@@ -27,6 +27,8 @@ from curate.errors import BadInput
 LOCK = ".distillery.lock"
 SNAPSHOT = ".distillery.snapshot"
 GENERATION_META = "distillery.generation"
+# Folders whose lock a parent process holds for us (an accelerate launcher and its ranks).
+INHERITED = "DISTILLERY_LOCKS_INHERITED"
 _HELD: dict[Path, int] = {}
 
 
@@ -63,8 +65,12 @@ def writer(folder: Path, command: str | None = None, option: str = "--out",
            clean: tuple[str, ...] = (".",)) -> Iterator[Path]:
     """Hold the writer lock of `folder` (created if missing) for the block; see the module doc.
     `clean` names the sub-folders whose stale temporary files are removed once the lock is ours."""
+    created = not Path(folder).exists()
     folder = writable_folder(folder, option)
     key = folder.resolve()
+    if str(key) in os.environ.get(INHERITED, "").split(os.pathsep):
+        yield folder
+        return
     if key in _HELD:
         _HELD[key] += 1
         try:
@@ -97,6 +103,13 @@ def writer(folder: Path, command: str | None = None, option: str = "--out",
         finally:
             del _HELD[key]
             os.ftruncate(fd, 0)  # an empty lock file: released cleanly, nothing to take over
+            if created and {p.name for p in folder.iterdir()} <= {LOCK, SNAPSHOT}:
+                # A command that failed before writing anything leaves no folder behind.
+                for name in (LOCK, SNAPSHOT):
+                    with contextlib.suppress(OSError):
+                        (folder / name).unlink()
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
     finally:
         os.close(fd)  # closing drops the flock
 

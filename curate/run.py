@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import xxhash
 
-from curate import __version__, schema, store
+from curate import __version__, locks, outputs, schema, store
 from curate import stages as registry
 from curate.errors import BadInput
 from curate.recipe import Recipe, StageSpec
@@ -62,8 +62,17 @@ class RunResult:
 
 # ------------------------------------------------------------------------------------ the folder
 
+MARKER = ".distillery-run"  # written before any stage: a folder killed in its first write is still a run
+
+
 def _owner(out: Path) -> str | None:
     """The recipe name a run folder belongs to (None: not a run folder, or an empty one)."""
+    marker = out / MARKER
+    if marker.is_file():
+        try:
+            return str(json.loads(marker.read_text(encoding="utf-8"))["recipe"])
+        except (ValueError, KeyError, TypeError, OSError):
+            return "?"
     recipe = out / "recipe.yaml"
     if recipe.is_file():
         try:
@@ -96,7 +105,10 @@ def prepare_folder(out: Path, recipe: Recipe, overwrite: bool) -> None:
             raise BadInput(f"{out}: holds a run of recipe {owner!r}, not {recipe.name!r}; "
                            f"use another --out, or --overwrite to replace it")
         # Everything goes: a student trained on the old selection, its eval and report included.
+        # (Not the lock files: we hold them.)
         for entry in out.iterdir():
+            if entry.name in (locks.LOCK, locks.SNAPSHOT):
+                continue
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry)
             else:
@@ -186,13 +198,24 @@ def run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool = False,
         console=None) -> RunResult:
     input_path, out = Path(input_path), Path(out)
     # Everything that can be wrong with the input is found before anything is written.
+    outputs.refuse_overlap(out, [input_path], fills_folder=True)
+    outputs.folder_out(out)
     files = store.parquet_files(input_path)
     # Ids are checked against their content by ingest, synth and `validate`; a run keys on them
     # and on the files' fingerprints only, so re-hashing every trace here would double a rerun.
     table = store.load_traces(input_path, check_ids=False)
     if table.num_rows == 0:
         raise BadInput(f"{input_path}: holds no rows")
+    # One writer per run folder; stale temporary files of a killed writer go once the lock is ours.
+    with locks.writer(out, clean=(".", "stages")):
+        return _run(recipe, input_path, out, overwrite, console, files, table)
+
+
+def _run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool, console,
+         files: list[Path], table: pa.Table) -> RunResult:
     prepare_folder(out, recipe, overwrite)
+    if _owner(out) != recipe.name:
+        store.write_text(json.dumps({"recipe": recipe.name}) + "\n", out / MARKER)
     inputs = store.fingerprint(files)
     parent = xxhash.xxh3_128_hexdigest(json.dumps(
         {"schema": schema.SCHEMA_VERSION, "inputs": [v["xxh3_64"] for v in inputs.values()]}).encode())
@@ -248,11 +271,18 @@ def run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool = False,
     selected = (full.filter(pl.col(DROPPED_BY).is_null()).drop(DROPPED_BY, registry.DROP)
                 .join(messages, on="trace_id", how="left", maintain_order="left"))
     selected_tbl = selected.select(["messages", *[c for c in selected.columns if c != "messages"]]).to_arrow()
-    store.write_text(recipe.resolved_yaml(), out / "recipe.yaml")
-    store.write_parquet(traces_tbl, out / "traces.parquet")
-    store.write_parquet(selected_tbl, out / "selected.parquet")
-    manifest = _manifest(recipe, inputs, table.num_rows, selected.height, results, out)
-    store.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", out / "manifest.json")
+    # The four files are published together (curate.locks): readers see the old run or the new
+    # one, and the manifest names the generation (the last stage's key) its Parquet files carry.
+    generation = parent
+    pub = locks.Publication(out, generation)
+    gen_meta = {locks.GENERATION_META: generation}
+    store.write_text(recipe.resolved_yaml(), pub.path("recipe.yaml"))
+    store.write_parquet(traces_tbl, pub.path("traces.parquet"), metadata=gen_meta)
+    store.write_parquet(selected_tbl, pub.path("selected.parquet"), metadata=gen_meta)
+    manifest = _manifest(recipe, inputs, table.num_rows, selected.height, results, pub.paths)
+    manifest["generation"] = generation
+    store.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", pub.path("manifest.json"))
+    pub.commit()
     return RunResult(out, table.num_rows, selected.height, results, manifest)
 
 
@@ -273,7 +303,7 @@ def _versions() -> dict[str, str]:
 
 
 def _manifest(recipe: Recipe, inputs: dict, rows_in: int, rows_out: int,
-              results: list[StageResult], out: Path) -> dict:
+              results: list[StageResult], files: dict[str, Path]) -> dict:
     return {
         "recipe": recipe.name,
         "recipe_source": recipe.source,
@@ -285,7 +315,7 @@ def _manifest(recipe: Recipe, inputs: dict, rows_in: int, rows_out: int,
         "stages": [{"stage": r.label, "rows_in": r.rows_in, "rows_out": r.rows_out,
                     "dropped": r.rows_in - r.rows_out, "drops_by_reason": r.drops,
                     "seconds": r.seconds, "cached": r.cached, "stats": r.stats} for r in results],
-        "outputs": {name: {"rows": pq.read_metadata(out / name).num_rows,
-                           "xxh3_64": store.file_hash(out / name)}
+        "outputs": {name: {"rows": pq.read_metadata(files[name]).num_rows,
+                           "xxh3_64": store.file_hash(files[name])}
                     for name in ("traces.parquet", "selected.parquet")},
     }

@@ -33,8 +33,17 @@ os.umask(_UMASK)
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success rename it onto `path`, else remove it."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if path.is_dir():
+        raise BadInput(f"{path}: is a folder, and a file is to be written there")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except FileExistsError:
+        raise BadInput(f"{path}: a parent of it is a file, not a folder") from None
+    except NotADirectoryError:
+        raise BadInput(f"{path}: a parent of it is a file, not a folder") from None
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot write here ({exc.strerror})") from None
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; the file should get the usual mode
     try:

@@ -150,9 +150,25 @@ def resolve(name: str) -> Selector:
             raise BadInput(f"--baselines {name}: cannot import it ({exc})") from exc
         if not callable(fn):
             raise BadInput(f"--baselines {name}: not a function")
+        _check_signature(name, fn)
         return fn
     raise BadInput(f"--baselines {name}: unknown baseline (known: {', '.join(BASELINES)}, "
                    f"or package.module:function)")
+
+
+def _check_signature(name: str, fn: Callable) -> None:
+    """A user's selector must take (pool, k, seed): checked when the plan is made, before the
+    recipe runs and anything is written, not when the first seed reaches it."""
+    import inspect
+
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return  # a builtin or C function: nothing to inspect, its call will tell
+    try:
+        sig.bind(object(), 0, 0)
+    except TypeError:
+        raise BadInput(f"--baselines {name}: a baseline takes (pool, k, seed); this one takes {sig}") from None
 
 
 def select(name: str, pool: Pool, k: int, seed: int) -> list[str]:
