@@ -66,6 +66,9 @@ def synth(
     heldout: Annotated[int | None, typer.Option("--heldout", min=0, help="procedural: held-out problems per family (default 60).")] = None,
 ):
     """Write the embedded synthetic math corpus (known truth, planted defects)."""
+    from curate import outputs
+
+    outputs.folder_out(out)
     if profile == "procedural":
         from curate.synth import procedural
 
@@ -629,6 +632,22 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        # A path that cannot be written or read as asked (a file where a folder is expected, a
+        # read-only folder, a full disk): the user's to fix, so one line and exit 2.
+        if _state["debug"] or not getattr(exc, "filename", None):
+            if _state["debug"]:
+                raise
+            print(f"error: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
+                  file=sys.stderr)
+            return 1
+        print(f"error: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except RecursionError:
+        if _state["debug"]:
+            raise
+        print("error: input nested too deeply to read (e.g. JSON nested thousands of levels)", file=sys.stderr)
+        return 2
     except Exception as exc:  # a bug, not bad input: still one line unless --debug
         if _state["debug"]:
             raise
