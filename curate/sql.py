@@ -243,6 +243,8 @@ def run_query(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table | None:
                 hint = (" (SQL here reads the run's views only; --allow-files lets it read other files)"
                         if "operations are disabled by configuration" in str(exc) else "")
                 raise BadInput(error_line(exc) + hint) from exc
+    if result is not None:  # DuckDB passes bytes from Arrow unchecked: say so, not a decode traceback
+        store.check_utf8(result, "query result (its input holds text that is not UTF-8)")
     return result
 
 

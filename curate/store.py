@@ -158,9 +158,52 @@ def read_parquet(path: Path) -> pa.Table:
     path = Path(path)
     read_parquet_footer(path)
     try:
-        return pq.read_table(path)
+        table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
         raise BadInput(f"{path}: unreadable Parquet file: {_first_line(exc)}") from exc
+    check_utf8(table, str(path))
+    return table
+
+
+def check_utf8(table: pa.Table, where: str) -> None:
+    """Refuse text columns holding bytes that are not UTF-8 (Parquet writers other than Arrow do
+    not check): one line naming the column and row, instead of a panic deep inside Polars."""
+    for name, column in zip(table.column_names, table.columns):
+        if not _has_text(column.type):
+            continue
+        offset = 0
+        for chunk in column.chunks:
+            try:
+                chunk.validate(full=True)
+            except pa.ArrowInvalid:
+                row = offset + _first_invalid(chunk)
+                raise BadInput(f"{where}: column {name!r}, row {row}: text is not valid UTF-8") from None
+            offset += len(chunk)
+
+
+def _has_text(kind: pa.DataType) -> bool:
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+        return True
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+        return _has_text(kind.value_type)
+    if pa.types.is_struct(kind):
+        return any(_has_text(kind.field(i).type) for i in range(kind.num_fields))
+    if pa.types.is_map(kind):
+        return _has_text(kind.key_type) or _has_text(kind.item_type)
+    return False
+
+
+def _first_invalid(chunk: pa.Array) -> int:
+    """The first row of `chunk` that fails full validation (bisection: the error path only)."""
+    lo, hi = 0, len(chunk)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        try:
+            chunk.slice(lo, mid - lo).validate(full=True)
+            lo = mid
+        except pa.ArrowInvalid:
+            hi = mid
+    return lo
 
 
 def read_parquet_files(files: list[Path]) -> pa.Table:
@@ -228,6 +271,8 @@ def read_jsonl(path: Path) -> pa.Table:
                     obj = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise BadInput(f"{path}: line {lineno}: not valid JSON ({exc.msg})") from exc
+                except RecursionError:
+                    raise BadInput(f"{path}: line {lineno}: JSON nested too deeply to read") from None
                 if not isinstance(obj, dict):
                     raise BadInput(f"{path}: line {lineno}: expected a JSON object, found {type(obj).__name__}")
                 rows.append(obj)
@@ -245,6 +290,8 @@ def read_json(path: Path) -> pa.Table:
     except json.JSONDecodeError:
         # Many ".json" files in the wild are JSON Lines.
         return read_jsonl(path)
+    except RecursionError:
+        raise BadInput(f"{path}: JSON nested too deeply to read") from None
     except UnicodeDecodeError as exc:
         raise BadInput(f"{path}: not UTF-8 text ({exc.reason})") from exc
     if isinstance(data, dict):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import resource
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from conftest import run_cli
-from curate import recipe, safe_yaml
+from curate import recipe, safe_yaml, store
 from curate.errors import BadInput
 
 
@@ -92,3 +95,66 @@ def test_rubric_and_train_config_use_the_same_limits(tmp_path):
     cfg.write_bytes(b"learning_rate: \xff\xfe\n")
     with pytest.raises(BadInput, match="not UTF-8"):
         config.load_config(str(cfg))
+
+
+# ------------------------------------------------------------------------------ broken data files
+
+def _bad_utf8_folder(folder, traces_dir):
+    table = store.read_parquet(next(traces_dir.glob("*.parquet")))
+    raw = [s.encode() for s in table["problem"].to_pylist()]
+    raw[3] = b"caf\xe9 \xff"  # latin-1, as a non-Arrow writer may leave it
+    bad = pa.array(raw, pa.binary()).view(pa.string())
+    folder.mkdir()
+    pq.write_table(table.set_column(table.schema.get_field_index("problem"), "problem", bad), folder / "x-00000.parquet")
+    return folder
+
+
+def test_invalid_utf8_in_a_parquet_column_is_one_line(traces_dir, tmp_path, capsys):
+    bad = _bad_utf8_folder(tmp_path / "bad", traces_dir)
+    (tmp_path / "r.yaml").write_text("name: r\nstages:\n  - format: {}\n")
+    for args in (["curate", tmp_path / "r.yaml", "--input", bad, "--out", tmp_path / "run"],
+                 ["validate", bad],
+                 ["dedup", bad, "--out", tmp_path / "d.parquet"],
+                 ["sql", bad, "-c", "SELECT max(problem) FROM traces"]):
+        code, out, err = run_cli(args, capsys)
+        assert code == 2, (args, out, err)
+        assert ("column 'problem', row 3: text is not valid UTF-8" in err + out) or (args[0] == "sql" and "UTF" in err.upper()), (args, err, out)
+        assert "panic" not in (err + out).lower() and "Traceback" not in err
+    assert not (tmp_path / "run").exists() and not (tmp_path / "d.parquet").exists()
+
+
+@pytest.mark.parametrize("name,text", [
+    ("deep.json", '{"a":' * 100_000 + "1" + "}" * 100_000),
+    ("deep.jsonl", '{"problem": "p", "x": ' + "[" * 100_000 + "]" * 100_000 + "}\n"),
+])
+def test_json_nested_100k_deep_is_one_line(tmp_path, name, text, capsys):
+    (tmp_path / name).write_text(text)
+    code, out, err = run_cli(["ingest", tmp_path / name, "--out", tmp_path / "out"], capsys)
+    assert code == 2 and "nested too deeply" in err and name in err and err.count("\n") == 1, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_hf_ingest_without_network_is_one_line(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    env["HF_HOME"] = str(tmp_path / "hf")  # an empty cache
+    env["HF_ENDPOINT"] = "http://127.0.0.1:9"  # nothing listens on the discard port: as without network
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    res = subprocess.run([sys.executable, "-m", "curate.cli", "ingest", "hf:simplescaling/s1K-1.1", "--preset", "s1k",
+                          "--out", tmp_path / "out"], capture_output=True, text=True, env=env, timeout=120)
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.count("\n") == 1 and "out of reach" in res.stderr, res.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_baseline_with_the_wrong_signature_fails_before_anything_runs(traces_dir, tmp_path, capsys, monkeypatch):
+    (tmp_path / "mybase.py").write_text("def pick(pool, k):\n    return []\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code, out, err = run_cli(["ablate", "--pool", traces_dir, "--recipe", "demo", "--eval", traces_dir,
+                              "--out", tmp_path / "abl", "--k", "2", "--baselines", "mybase:pick"], capsys)
+    assert code == 2 and err.count("\n") == 1, err
+    assert "mybase:pick" in err and "(pool, k, seed)" in err and "(pool, k)" in err
+    assert not (tmp_path / "abl").exists()

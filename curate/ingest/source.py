@@ -66,13 +66,18 @@ def parse_hf(text: str) -> tuple[str, str | None, str]:
 
 
 def _read_hf(text: str) -> Source:
+    from curate import hub
+
     name, config, split = parse_hf(text)
+    offline = hub.go_offline_if_unreachable()  # before datasets reads its settings
     datasets = require("datasets", "train", f"{text}: reading a Hugging Face dataset")
     try:
-        dataset = datasets.load_dataset(name, config, split=split)
-        table = dataset.with_format("arrow")[:]
+        with hub.quiet():
+            dataset = datasets.load_dataset(name, config, split=split)
+            table = dataset.with_format("arrow")[:]
     except Exception as exc:  # noqa: BLE001 - network, auth, missing config/split: all one line for the user
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise BadInput(f"{text}: cannot load the dataset: {first}") from exc
+        why = " (the Hugging Face hub is out of reach and it is not in the local cache)" if offline else ""
+        raise BadInput(f"{text}: cannot load the dataset{why}: {first}") from exc
     # Configs of one dataset are different sources (OpenR1-Math default vs extended); splits are not.
     return Source(table, text, f"{name}:{config}" if config else name)
