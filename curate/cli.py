@@ -111,11 +111,13 @@ def ingest(
 @app.command()
 def validate(
     path: Annotated[Path, typer.Argument(help="Trace file or folder.")],
+    max_text_bytes: Annotated[int, typer.Option("--max-text-bytes", min=1, help="Flag problem/thinking/response/gold "
+                                                "values longer than this (the format stage drops them).")] = 1_000_000,
 ):
     """Check a trace file or folder against the schema: rows, columns, problems found."""
     from curate import validate as lib
 
-    report = lib.validate_path(path)
+    report = lib.validate_path(path, max_text_bytes=max_text_bytes)
     typer.echo(report.render())
     if not report.ok:
         raise typer.Exit(2)

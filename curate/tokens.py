@@ -66,14 +66,66 @@ def load_tokenizer(name: str):
     return tok
 
 
+# Texts longer than this are tokenised in pieces cut before a space, and the counts summed: the
+# tokenizer's memory is ~100 bytes per token of one call, so a 100 MB text in one call took 19 GB.
+PIECE_CHARS = 64_000
+# Loop statistics read at most this much of one text (the format stage drops longer values anyway).
+LOOP_CHARS = 1_000_000
+
+
 def count_tokens(tok, texts: list[str | None], batch: int = 2048) -> list[int]:
-    """Tokens per text, without special tokens (null counts 0), in batches through the Rust tokenizer."""
+    """Tokens per text, without special tokens (null counts 0), in batches through the Rust tokenizer.
+    A text over PIECE_CHARS is counted in pieces cut before a space (pre-tokenizers split there, so
+    the sum equals the whole count except where a piece boundary has no space to fall on)."""
     backend = tok.backend_tokenizer
     encode = getattr(backend, "encode_batch_fast", None) or backend.encode_batch
     out: list[int] = []
     for i in range(0, len(texts), batch):
         chunk = [t or "" for t in texts[i:i + batch]]
-        out.extend(len(e.ids) for e in encode(chunk, add_special_tokens=False))
+        if all(len(t) <= PIECE_CHARS for t in chunk):
+            out.extend(len(e.ids) for e in encode(chunk, add_special_tokens=False))
+            continue
+        for t in chunk:
+            out.append(sum(len(e.ids) for piece in _batched(_pieces(t), 16)
+                           for e in encode(piece, add_special_tokens=False)))
+    return out
+
+
+def _pieces(text: str, size: int = PIECE_CHARS):
+    start, n = 0, len(text)
+    while start < n:
+        end = min(start + size, n)
+        if end < n:
+            cut = text.rfind(" ", start + 1, end)
+            end = cut if cut > start else end
+        yield text[start:end]
+        start = end
+
+
+def _batched(items, n: int):
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == n:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def measure(tok, frame, loop_ngram: int, batch: int = 4096) -> dict[str, list]:
+    """Token counts of problem, thinking and response and loop statistics of thinking, `batch` rows
+    at a time: only one batch of texts is ever a Python list (a whole column of a million long
+    traces would be gigabytes of Python strings)."""
+    out: dict[str, list] = {"problem": [], "thinking": [], "response": [], "loop_score": [], "max_line_repeats": []}
+    for lo in range(0, frame.height, batch):
+        part = frame.slice(lo, batch)
+        for c in ("problem", "thinking", "response"):
+            out[c].extend(count_tokens(tok, part[c].to_list()))
+        for t in part["thinking"].to_list():
+            score, repeats = loop_stats(t[:LOOP_CHARS] if t else t, loop_ngram)
+            out["loop_score"].append(score)
+            out["max_line_repeats"].append(repeats)
     return out
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curate import schema, store
+from curate import limits, schema, store
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Report:
         return "\n".join(lines)
 
 
-def validate_path(path: Path) -> Report:
+def validate_path(path: Path, max_text_bytes: int = limits.MAX_TEXT_BYTES) -> Report:
     """Validate every shard on its own (so a problem names its file), then the whole (unique ids)."""
     path = Path(path)
     files = store.parquet_files(path)
@@ -47,6 +47,10 @@ def validate_path(path: Path) -> Report:
         table = store.read_parquet(f)
         problems = schema.validate(table, str(f))
         report.problems += problems
+        for column, n, row, size in limits.oversized_values(table, max_text_bytes):
+            report.problems.append(schema.Problem(
+                f"{f}: column {column!r}", f"{n:,} value(s) over {max_text_bytes:,} bytes (first: row {row}, "
+                f"{size:,} bytes); the format stage drops such rows"))
         if not problems:
             tables.append(table)
         report.rows += table.num_rows

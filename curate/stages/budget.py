@@ -62,16 +62,13 @@ class Budget(Stage):
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         cfg = self.config
         tok = tokens.load_tokenizer(cfg.tokenizer)
-        thinking = frame["thinking"].to_list()
-        counts = {c: tokens.count_tokens(tok, frame[c].to_list() if c != "thinking" else thinking)
-                  for c in ("problem", "thinking", "response")}
-        loops = [tokens.loop_stats(t, cfg.loop_ngram) for t in thinking]
+        counts = tokens.measure(tok, frame, cfg.loop_ngram)  # in row batches, long texts in pieces
         df = frame.select("trace_id", "finish_reason", "response", "thinking").with_columns(
             pl.Series("thinking_tokens", counts["thinking"], pl.Int64),
             pl.Series("response_tokens", counts["response"], pl.Int64),
             pl.Series("_problem_tokens", counts["problem"], pl.Int64),
-            pl.Series("loop_score", [x[0] for x in loops], pl.Float64),
-            pl.Series("max_line_repeats", [x[1] for x in loops], pl.Int32),
+            pl.Series("loop_score", counts["loop_score"], pl.Float64),
+            pl.Series("max_line_repeats", counts["max_line_repeats"], pl.Int32),
             tokens.script_ratio_expr("thinking").alias("_s1"),
             tokens.script_ratio_expr("response").alias("_s2"),
         )
