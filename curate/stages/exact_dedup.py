@@ -37,6 +37,9 @@ def rank_expr(keep: Keep) -> list[pl.Expr]:
             "longest": [-length, pl.col("_pos")], "shortest": [length, pl.col("_pos")]}[keep]
 
 
+BATCH = 50_000
+
+
 @register
 class ExactDedup(Stage):
     name = "exact_dedup"
@@ -46,10 +49,13 @@ class ExactDedup(Stage):
         cfg = self.config
         if cfg.on not in frame.columns:
             raise ctx.error(f"no column {cfg.on!r} to deduplicate on")
-        keys = [xxhash.xxh3_64_hexdigest(normalize_for_dedup(t).encode())
-                for t in frame[cfg.on].cast(pl.String).fill_null("").to_list()]
+        # Python lists of one batch at a time, never of the whole column (normalising is Python).
+        text = frame[cfg.on].cast(pl.String).fill_null("")
+        keys = pl.concat([pl.Series("_key", [xxhash.xxh3_64_hexdigest(normalize_for_dedup(t).encode())
+                                             for t in text.slice(lo, BATCH).to_list()], pl.String)
+                          for lo in range(0, len(text), BATCH)] or [pl.Series("_key", [], pl.String)])
         df = (frame.select("trace_id", "problem_id", "thinking")
-              .with_columns(pl.Series("_key", keys), pl.int_range(pl.len()).alias("_pos"))
+              .with_columns(keys, pl.int_range(pl.len()).alias("_pos"))
               .sort(rank_expr(cfg.keep)))
         # Within each group (already ranked), the first row's problem survives.
         df = df.with_columns(

@@ -38,6 +38,9 @@ class VerifyConfig(StageConfig):
     thinking_fallback: bool = Field(True, description="read a boxed answer from thinking when response is empty")
 
 
+BATCH = 100_000  # rows whose texts are Python lists at once
+
+
 @register
 class Verify(Stage):
     name = "verify"
@@ -49,15 +52,20 @@ class Verify(Stage):
         if missing:
             raise ctx.error(f"needs column(s) {', '.join(missing)}")
         options = Options(rel_tol=cfg.rel_tol, percent=cfg.percent, fallback_last_number=cfg.fallback_last_number)
-        thinking = frame["thinking"].to_list() if "thinking" in frame.columns else [None] * frame.height
-        preds = [self._answer(r, t, options) for r, t in zip(frame["response"].to_list(), thinking)]
-        verdicts = verify_batch(frame["gold"].to_list(), preds, timeout=cfg.timeout_s, workers=cfg.workers,
-                                options=options, extract=False)
-        out = frame.select("trace_id", "problem_id").with_columns(
-            pl.Series("pred_answer", [v.pred_answer for v in verdicts], pl.String),
-            pl.Series("verdict", [v.verdict for v in verdicts], pl.String),
-            pl.Series("verdict_reason", [v.reason for v in verdicts], pl.String),
-        )
+        parts = []
+        for lo in range(0, frame.height, BATCH):  # Python lists of one batch at a time, not whole columns
+            part = frame.slice(lo, BATCH)
+            thinking = part["thinking"].to_list() if "thinking" in part.columns else [None] * part.height
+            preds = [self._answer(r, t, options) for r, t in zip(part["response"].to_list(), thinking)]
+            verdicts = verify_batch(part["gold"].to_list(), preds, timeout=cfg.timeout_s, workers=cfg.workers,
+                                    options=options, extract=False)
+            parts.append(pl.DataFrame([
+                pl.Series("pred_answer", [v.pred_answer for v in verdicts], pl.String),
+                pl.Series("verdict", [v.verdict for v in verdicts], pl.String),
+                pl.Series("verdict_reason", [v.reason for v in verdicts], pl.String)]))
+        cols = pl.concat(parts) if parts else pl.DataFrame(schema={"pred_answer": pl.String, "verdict": pl.String,
+                                                                   "verdict_reason": pl.String})
+        out = pl.concat([frame.select("trace_id", "problem_id"), cols], how="horizontal")
         graded = pl.col("verdict") != "no_gold"
         out = out.with_columns(
             ((pl.col("verdict") == "correct") & graded).cast(pl.Float64).sum().over("problem_id")
