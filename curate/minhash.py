@@ -331,20 +331,28 @@ def candidate_pairs(keys: np.ndarray, other: np.ndarray | None = None,
     size = keys.size + (0 if other is None else other.size)
     if engine == "duckdb" or (engine == "auto" and size > DUCKDB_ABOVE):
         return _pairs_duckdb(keys, other)
-    left = _band_frame(keys)
-    if other is None:
-        bucket = pl.len().over("band", "key")
-        left = left.filter(bucket > 1).with_columns(bucket.alias("size"))  # most keys are unique
-        small = left.filter(pl.col("size") <= MAX_BUCKET)
-        pairs = (small.join(small, on=["band", "key"], suffix="_r")
-                 .filter(pl.col("doc") < pl.col("doc_r")).select("doc", "doc_r"))
-        star = (left.filter(pl.col("size") > MAX_BUCKET)
-                .select(pl.col("doc").min().over("band", "key").alias("doc"), pl.col("doc").alias("doc_r"))
-                .filter(pl.col("doc") != pl.col("doc_r")))
-        pairs = pl.concat([pairs, star])
-    else:
-        pairs = left.join(_band_frame(other), on=["band", "key"], suffix="_r")
-    pairs = pairs.select("doc", "doc_r").unique().sort("doc", "doc_r")
+    # One band at a time: the grouping's peak memory is one band's key table, not all of them
+    # (a (row, band) table with a window over it cost ~2 KB per row), and the pairs found are the
+    # same, since rows share a (band, key) exactly when they share a key within that band.
+    found = []
+    for band in range(keys.shape[1]):
+        left = pl.DataFrame({"doc": np.arange(keys.shape[0], dtype=np.int64), "key": keys[:, band]})
+        if other is None:
+            bucket = pl.len().over("key")
+            left = left.filter(bucket > 1).with_columns(bucket.alias("size"))  # most keys are unique
+            small = left.filter(pl.col("size") <= MAX_BUCKET)
+            pairs = (small.join(small, on="key", suffix="_r")
+                     .filter(pl.col("doc") < pl.col("doc_r")).select("doc", "doc_r"))
+            star = (left.filter(pl.col("size") > MAX_BUCKET)
+                    .select(pl.col("doc").min().over("key").alias("doc"), pl.col("doc").alias("doc_r"))
+                    .filter(pl.col("doc") != pl.col("doc_r")))
+            pairs = pl.concat([pairs, star])
+        else:
+            right = pl.DataFrame({"doc_r": np.arange(other.shape[0], dtype=np.int64), "key": other[:, band]})
+            pairs = left.join(right, on="key")
+        found.append(pairs.select("doc", "doc_r").unique())
+    pairs = (pl.concat(found).unique() if found else pl.DataFrame(schema={"doc": pl.Int64, "doc_r": pl.Int64}))
+    pairs = pairs.sort("doc", "doc_r")
     return pairs["doc"].to_numpy(), pairs["doc_r"].to_numpy()
 
 
