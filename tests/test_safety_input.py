@@ -158,3 +158,39 @@ def test_baseline_with_the_wrong_signature_fails_before_anything_runs(traces_dir
     assert code == 2 and err.count("\n") == 1, err
     assert "mybase:pick" in err and "(pool, k, seed)" in err and "(pool, k)" in err
     assert not (tmp_path / "abl").exists()
+
+
+# ------------------------------------------------------------------------------- bounded memory
+
+def test_oversized_text_flagged_by_validate_and_dropped_by_format(traces_dir, tmp_path, capsys):
+    import polars as pl
+
+    from curate import run
+
+    table = store.read_parquet(next(traces_dir.glob("*.parquet")))
+    problems = table["problem"].to_pylist()
+    problems[2] = "Compute " + "1 + " * 400_000 + "1."  # 1.6 MB
+    big = tmp_path / "big"
+    big.mkdir()
+    pq.write_table(table.set_column(table.schema.get_field_index("problem"), "problem", pa.array(problems)),
+                   big / "x-00000.parquet")
+    code, out, err = run_cli(["validate", big], capsys)
+    assert code == 2 and "column 'problem': 1 value(s) over 1,000,000 bytes (first: row 2" in out, out
+    code, out, err = run_cli(["validate", big, "--max-text-bytes", "2000000"], capsys)
+    assert "over 2,000,000" not in out
+    res = run.run(recipe.parse("name: b\nstages:\n  - format: {}\n  - budget: {}\n", "b.yaml"), big, tmp_path / "run")
+    t = pl.read_parquet(tmp_path / "run" / "traces.parquet")
+    row = t.filter(pl.col("trace_id") == table["trace_id"][2].as_py()).row(0, named=True)
+    assert row["dropped_by"] == "01-format" and row["drop_reason"] == "text over 1,000,000 bytes in problem"
+    assert res.manifest["stages"][0]["stats"]["oversized"] == 1
+
+
+def test_long_texts_are_counted_in_pieces_with_the_same_count():
+    from curate import tokens
+
+    tok = tokens.load_tokenizer("builtin:minilm")
+    text = ("Let x be the number of apples;  then 3x + 4 = 19, so x = 5.\n\nWait, check: 3·5 + 4 = 19. " * 4000)
+    assert len(text) > 3 * tokens.PIECE_CHARS
+    whole = len(tok.backend_tokenizer.encode(text, add_special_tokens=False).ids)
+    short = len(tok.backend_tokenizer.encode("short one", add_special_tokens=False).ids)
+    assert tokens.count_tokens(tok, [text, "short one", None]) == [whole, short, 0]
