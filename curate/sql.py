@@ -1,14 +1,16 @@
 """SQL over traces and every stage of a run: DuckDB views, named queries, read-only execution.
 
 The views live in `sql/views.sql` (a run) and `sql/folder_views.sql` (a bare trace folder), written
-for the plain `duckdb` CLI as much as for us: they read the run's path from a DuckDB variable, so
-`connect()` only sets that variable and executes the file. Named queries are `sql/queries/NAME.sql`;
+for the plain `duckdb` CLI as much as for us: they read the run's path from a DuckDB variable.
+`connect()` runs the same files in a sandboxed connection (`curate.sandbox`: no file access), with
+each `read_parquet(getvariable(…) || …)` source swapped for an Arrow dataset it registers. Named queries are `sql/queries/NAME.sql`;
 the first line is a comment saying what the query answers, and an optional `-- needs: a, b` line
 names the trace columns it reads that only some runs have.
 
 `run_query` is the one way the CLI, the shell and the report execute user SQL: it refuses anything
-but reading (the views sit on the run's own files, which a stray COPY could overwrite) and turns
-DuckDB's errors into `BadInput`, so the CLI prints DuckDB's message on one line and exits 2.
+but reading (EXPLAIN's statement included), holds the run's snapshot lock while the statements run
+(`curate.locks`), and turns DuckDB's errors into `BadInput`, so the CLI prints DuckDB's message on
+one line and exits 2.
 """
 
 from __future__ import annotations
