@@ -36,6 +36,8 @@ def protected(path: Path) -> list[Path]:
     path = _real(path)
     if path.is_dir() and is_run(path):
         return [path / name for name in RUN_FILES]
+    if path.is_dir() and not any(p.suffix == ".parquet" for p in path.iterdir()):
+        return []  # not a trace folder: nothing in it is read as traces (the command will say so)
     return [path]
 
 
