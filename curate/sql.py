@@ -69,7 +69,7 @@ def kind_of(path: Path) -> str:
     if not path.exists():
         raise BadInput(f"{path}: no such run folder, trace folder or trace file")
     if path.is_dir():
-        if (path / "traces.parquet").is_file():
+        if (path / "traces.parquet").is_file() or (path / ".distillery-run").is_file():
             if not (path / "manifest.json").is_file():  # the manifest is written last
                 raise BadInput(f"{path}: an unfinished run (no manifest.json); run distillery curate again")
             return "run"
