@@ -253,3 +253,21 @@ def test_cli_sql_during_a_rewrite_says_so(made, capsys):
     (made / "manifest.json").write_text(json.dumps(m))
     code, out, err = run_cli(["sql", made, "-c", "SELECT count(*) FROM traces"], capsys)
     assert code == 2 and "belong to different writes" in err
+
+
+def test_kill_in_a_stage_write_and_between_publishing_renames(traces_dir, tmp_path):
+    """The quick version of the test above: two points, one inside a stage, one mid-publication."""
+    (tmp_path / "safe.yaml").write_text(RECIPE)
+    ref = tmp_path / "ref"
+    run.run(recipe.parse(RECIPE, str(tmp_path / "safe.yaml")), traces_dir, ref)
+    want = {k: v for k, v in _bytes(ref).items() if k != "manifest.json"}
+    for at in (3, 11):
+        out = tmp_path / f"run{at}"
+        assert _crash_run(tmp_path / "safe.yaml", traces_dir, out, at).returncode == -9
+        if at == 11:  # killed between renames: readers are told, not shown a mix
+            with pytest.raises(BadInput, match="belong to different writes|no manifest|unfinished"):
+                sql.connect(out)
+        again = _cli("curate", tmp_path / "safe.yaml", "--input", traces_dir, "--out", out)
+        assert again.returncode == 0, again.stderr
+        assert {k: v for k, v in _bytes(out).items() if k != "manifest.json"} == want
+        assert not list(out.rglob(".*.tmp"))
