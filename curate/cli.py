@@ -422,6 +422,7 @@ def ablate(
     jobs: Annotated[int | None, typer.Option("--jobs", min=1, help="Students trained at once (default: 2 on a CPU, one per GPU).")] = None,
     backend: Annotated[str, typer.Option("--backend", help="Eval back-end: hf or vllm.")] = "hf",
     max_new_tokens: Annotated[int | None, typer.Option("--max-new-tokens", min=1, help="Eval token limit per answer (default: the training max_length).")] = None,
+    eval_n: Annotated[int, typer.Option("--eval-n", min=1, help="Answers sampled per held-out problem (1: greedy; more: temperature 0.6).")] = 1,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace another recipe's run or ablation in OUT.")] = False,
 ):
     """Train a student on the recipe's k and on baseline k of the same pool; compare them on held-out problems."""
@@ -429,10 +430,10 @@ def ablate(
 
     cfg = lib.AblateConfig(pool=pool, recipe=recipe, k=k, baselines=[b.strip() for b in baselines.split(",") if b.strip()],
                            model=model, eval=eval_, seeds=seeds, out=out, config=config, sets=set_ or [], jobs=jobs,
-                           backend=backend, max_new_tokens=max_new_tokens, overwrite=overwrite)
+                           backend=backend, max_new_tokens=max_new_tokens, eval_n=eval_n, overwrite=overwrite)
     result = lib.run(cfg, log=typer.echo)
     typer.echo(result.table, nl=False)
-    typer.echo(f"→ {lib.folder(result.out)} (table.md, summary.json, ablation.svg, results.parquet); "
+    typer.echo(f"→ {lib.folder(result.out)} (table.md, summary.json, ablation.svg, results.parquet, intervals.parquet); "
                f"distillery sql {result.out} -q ablation")
 
 

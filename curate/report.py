@@ -241,6 +241,8 @@ def _student(run: Path) -> tuple[str, str, str] | None:
     if evaluation.is_file():
         ev = json.loads(evaluation.read_text())
         rows = [{"metric": "pass@1", "value": f"{ev.get('pass@1', 0):.3f}"}]
+        if ev.get("pass@1_ci"):
+            rows.append({"metric": "pass@1 95% CI", "value": f"[{ev['pass@1_ci']['lo']:.3f}, {ev['pass@1_ci']['hi']:.3f}]"})
         rows += [{"metric": f"pass@{k}", "value": f"{v:.3f}"} for k, v in ev.get("pass@k", {}).items() if k != "1"]
         rows += [{"metric": f"samples {k}", "value": f"{v:,}"} for k, v in sorted(ev.get("verdicts", {}).items())]
         body += (f"<h3>Evaluation on {escape(str(ev.get('bench')))}: {ev.get('problems')} problems × "
@@ -260,7 +262,9 @@ def _ablation(run: Path) -> tuple[str, str, str] | None:
     summary = json.loads(path.read_text())
     fams = [f for f in summary["families"] if f != ablation_table.ALL] or summary["families"]
     pm = ablation_table._pm
-    rows = [{"arm": a["arm"], "macro pass@1": pm(a["macro"]), "micro pass@1": pm(a["micro"]),
+    ci = "interval" in summary
+    rows = [{"arm": a["arm"], "macro pass@1": pm(a["macro"]),
+             **({"95% CI": ablation_table._ci(a["macro"]["ci"])} if ci else {}), "micro pass@1": pm(a["micro"]),
              "boxed share": pm(a["boxed"]), **{f: pm(a["families"][f]) for f in fams},
              "rows trained": ", ".join(f"{int(v):,}" for v in a["rows_trained"])} for a in summary["arms"]]
     body = (f"<p class=meta>{escape(summary['metric'])}; k = {summary['k']:,}, {summary['max_steps']:,} steps per "
@@ -272,12 +276,19 @@ def _ablation(run: Path) -> tuple[str, str, str] | None:
                                y_title="pass@1")
     if summary["gaps"]:
         gaps = [{"baseline": g["baseline"], f"{summary['reference']} − baseline": pm(g, signed=True),
+                 **({"95% CI": ablation_table._ci(g["ci"], signed=True),
+                     "excludes 0": "yes" if g["excludes_zero"] else "no"} if ci else {}),
                  "ahead on seeds": f"{g['wins']}/{g['seeds']}",
                  "per seed": ", ".join(f"{v:+.3f}" for v in g["values"])} for g in summary["gaps"]]
         body += "<h3>Gap in macro pass@1, paired by seed</h3>" + _table(pa.Table.from_pylist(gaps))
+        if ci:
+            about = summary["interval"]
+            body += (f"<p class=meta>95% CI: {escape(about['method'])}, {about['problems']:,} problems, "
+                     f"{about['resamples']:,} resamples. A gap whose interval includes 0 is not a measured "
+                     "difference.</p>")
     body += ("<p class=meta>SQL: <code>distillery sql RUN -q ablation</code>, <code>-q ablation_drops</code> "
              "(what each arm trained on, by why the recipe would have dropped it); views ablation_runs, "
-             "ablation_results, ablation_selections, ablation_samples.</p>")
+             "ablation_results, ablation_problems, ablation_intervals, ablation_selections, ablation_samples.</p>")
     return _section("ablation", "Ablation: the recipe against baselines", body)
 
 

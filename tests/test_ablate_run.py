@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 ARGS = ["--k", "24", "--baselines", "random,longest", "--seeds", "2", "--model", "tiny",
         "--set", "max_steps=2", "--set", "max_length=128", "--set", "global_batch_size=4",
-        "--set", "per_device_batch_size=4", "--max-new-tokens", "8", "--jobs", "2"]
+        "--set", "per_device_batch_size=4", "--max-new-tokens", "8", "--jobs", "2", "--eval-n", "2"]
 
 
 @pytest.fixture(scope="module")
@@ -80,24 +80,39 @@ def test_summary_table_sql_and_report(ablation, capsys):
     for arm in summary["arms"]:
         values = runs.filter(pl.col("arm") == arm["arm"]).sort("seed")["macro_pass_at_1"].to_list()
         assert arm["macro"]["values"] == pytest.approx(values)
-    assert "| recipe" in (out / "ablation" / "table.md").read_text()
+    table = (out / "ablation" / "table.md").read_text()
+    assert "| recipe" in table and "95% CI" in table and "excludes 0" in table and "(2 samples per problem)" in table
     assert 'data-chart="ablation"' in (out / "ablation" / "ablation.svg").read_text()
+    assert 'class="error-bar"' in (out / "ablation" / "ablation.svg").read_text()
+    # intervals: every arm's macro inside its own, every gap with one and a verdict on zero
+    assert summary["eval_n"] == 2 and summary["interval"]["problems"] == 16 and summary["interval"]["seeds"] == [0, 1]
+    for arm in summary["arms"]:
+        assert arm["macro"]["ci"][0] <= arm["macro"]["mean"] <= arm["macro"]["ci"][1]
+    for gap in summary["gaps"]:
+        assert gap["ci"][0] <= gap["mean"] <= gap["ci"][1]
+        assert gap["excludes_zero"] == (gap["ci"][0] > 0 or gap["ci"][1] < 0)
+    problems = pl.read_parquet(out / "ablation" / "problems.parquet")
+    assert problems.height == 6 * 16 and set(problems["samples"]) == {2}
 
     code, text, err = run_cli(["sql", out, "-q", "ablation", "--format", "csv"], capsys)
     assert code == 0, err
     lines = text.strip().splitlines()
     assert lines[0].startswith("arm,seeds,macro_mean") and len(lines) == 4
+    assert "macro_ci_lo,macro_ci_hi,gap,gap_ci_lo,gap_ci_hi,gap_excludes_zero" in lines[0]
+    code, text, err = run_cli(["sql", out, "-c", "SELECT kind, count(*) AS n FROM ablation_intervals GROUP BY kind "
+                                                 "ORDER BY kind", "--format", "csv"], capsys)
+    assert code == 0 and text.strip().splitlines()[1:] == ["arm,3", "gap,2"], err
     code, text, err = run_cli(["sql", out, "-q", "ablation_drops", "--format", "csv"], capsys)
     assert code == 0, err
     assert "(kept by the recipe)" in text
     code, text, err = run_cli(["sql", out, "-c", "SELECT count(*) AS n FROM ablation_samples", "--format", "csv"],
                               capsys)
-    assert code == 0 and text.strip().splitlines()[1] == str(6 * 16)   # 4 held-out problems × 4 families
+    assert code == 0 and text.strip().splitlines()[1] == str(6 * 16 * 2)   # 4 held-out problems × 4 families × 2
 
     code, _, err = run_cli(["report", out], capsys)
     assert code == 0, err
     html = (out / "report.html").read_text()
-    assert 'id="ablation"' in html and 'data-chart="ablation"' in html
+    assert 'id="ablation"' in html and 'data-chart="ablation"' in html and "95% CI" in html
 
 
 def test_rerun_keeps_finished_students(ablation, capsys):
