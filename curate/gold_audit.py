@@ -34,7 +34,7 @@ COLUMNS = ("majority_answer", "majority_share", "audit_answers", "gold_agrees", 
 @dataclass(frozen=True)
 class AuditOptions:
     min_samples: int = 3
-    min_share: float = 0.6
+    min_share: float = 0.55
     timeout: float = 5.0
     workers: int | None = None
 

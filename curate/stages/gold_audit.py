@@ -1,7 +1,7 @@
 """gold_audit: flag problems whose samples confidently agree on an answer the gold contradicts.
 
 ```yaml
-- gold_audit: {min_samples: 3, min_share: 0.6, action: keep}   # or drop, or replace
+- gold_audit: {min_samples: 3, min_share: 0.55, action: keep}   # or drop, or replace
 ```
 Adds `majority_answer`, `majority_share`, `audit_answers` (samples with an answer), `gold_agrees`
 and `gold_suspect` to every row of a problem (`curate.gold_audit` says how they are computed).
@@ -30,7 +30,7 @@ from curate.stages import DROP, Stage, StageConfig, StageContext, register
 
 class GoldAuditConfig(StageConfig):
     min_samples: int = Field(3, ge=2, description="answers a problem needs before its majority is trusted")
-    min_share: float = Field(0.6, gt=0.5, le=1.0, description="share of the answers the majority needs")
+    min_share: float = Field(0.55, gt=0.5, le=1.0, description="share of the answers the majority needs")
     action: Literal["keep", "drop", "replace"] = Field(
         "keep", description="a suspect gold: keep its rows (flag only), drop them, or replace the gold by the "
                             "majority answer (the old gold recorded in meta.gold_audit)")
