@@ -238,11 +238,12 @@ def sql_(
 def report(
     run: Annotated[Path, typer.Argument(help="Run folder (from distillery curate).")],
     out: Annotated[Path | None, typer.Option("--out", help="HTML file to write (default: RUN/report.html).")] = None,
+    prices: Annotated[Path | None, typer.Option("--prices", help="YAML of teachers' $ per million input/output tokens: adds each teacher's cost.")] = None,
 ):
-    """One self-contained HTML report of a run: funnel, lengths, verdicts, domains, samples."""
+    """One self-contained HTML report of a run: funnel, lengths, verdicts, domains, teachers, samples."""
     from curate import report as lib
 
-    written = lib.write(run, out)
+    written = lib.write(run, out, prices=prices)
     typer.echo(f"report → {written}")
 
 
@@ -414,7 +415,7 @@ def ablate(
     eval_: Annotated[str, typer.Option("--eval", help="Held-out problems: a benchmark name, a file, or a trace folder (e.g. POOL/heldout).")],
     out: Annotated[Path, typer.Option("--out", help="Run folder: the recipe's run, plus ablation/ (students, evals, table, plot).")],
     k: Annotated[int, typer.Option("--k", min=1, help="Rows per selection.")] = 1000,
-    baselines: Annotated[str, typer.Option("--baselines", help="Comma-separated: random, longest, diverse, unfiltered-top, filtered-unbalanced, or package.module:function.")] = "random",
+    baselines: Annotated[str, typer.Option("--baselines", help="Comma-separated: random, longest, diverse, unfiltered-top, filtered-unbalanced, teacher:NAME (that teacher's traces only), or package.module:function.")] = "random",
     model: Annotated[str, typer.Option("--model", help="Student to start from: a model folder or name, or tiny (a random-weight 0.54M student per seed).")] = "tiny",
     seeds: Annotated[int, typer.Option("--seeds", min=1, help="Seeds per arm (training order, the tiny student's weights, baseline draws).")] = 3,
     config: Annotated[str, typer.Option("--config", help="Training config for every arm (default ablate-tiny).")] = "ablate-tiny",

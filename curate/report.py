@@ -252,6 +252,29 @@ def _student(run: Path) -> tuple[str, str, str] | None:
     return _section("student", "Student", body)
 
 
+def _teachers(con, have: set[str], prices: dict | None) -> tuple[str, str, str]:
+    """The `teachers` named query, with each teacher's cost when prices are given."""
+    from curate import teachers
+
+    query = sql.named("teachers")
+    missing = [c for c in query.needs if c not in have]
+    if missing:
+        return _section("teachers", "Teachers side by side", _absent(missing[0]))
+    table = sql.run_named(con, "teachers")
+    note = ("<p class=meta>Over the problems every teacher has a graded sample of. accuracy and pass@k over "
+            "graded samples (k = its samples of a problem); rates and lengths over all of its samples of those "
+            "problems; lengths in words and punctuation marks (tokenizer-free). "
+            "<code>distillery sql RUN -q teachers</code>.</p>")
+    if prices:
+        table, unpriced = teachers.with_costs(table, prices)
+        note += ("<p class=meta>cost_usd: input and output words priced as tokens (a lower bound) at the "
+                 "--prices file's $ per million." + (f" No price for: {escape(', '.join(unpriced))}." if unpriced else "")
+                 + "</p>")
+    if table.num_rows == 1:
+        note += "<p class=meta>One teacher in this run: nothing to compare it with.</p>"
+    return _section("teachers", "Teachers side by side", _table(table) + note)
+
+
 def _ablation(run: Path) -> tuple[str, str, str] | None:
     """`distillery ablate --out RUN`: the table (mean ± sd over seeds), the plot, the paired gaps."""
     path = run / "ablation" / "summary.json"
@@ -294,8 +317,8 @@ def _ablation(run: Path) -> tuple[str, str, str] | None:
 
 # ------------------------------------------------------------------------------------------ page
 
-def build(run: Path) -> str:
-    """The report of a run folder as one HTML string."""
+def build(run: Path, prices: dict | None = None) -> str:
+    """The report of a run folder as one HTML string (`prices`: `curate.teachers.load_prices`)."""
     run = Path(run)
     if sql.kind_of(run) != "run":
         raise BadInput(f"{run}: a report needs a run folder (from distillery curate), not trace files")
@@ -304,7 +327,8 @@ def build(run: Path) -> str:
     try:
         have = set(sql.columns(con))
         sections = [_funnel(con), _lengths(con), _verdicts(con, have), _domains(con, have),
-                    _duplicates(con, have), _contamination(con, have), _seconds(con), _samples(con)]
+                    _duplicates(con, have), _contamination(con, have), _teachers(con, have, prices),
+                    _seconds(con), _samples(con)]
         for extra in (_student(run), _ablation(run)):
             if extra is not None:
                 sections.insert(-1, extra)
@@ -330,7 +354,11 @@ def build(run: Path) -> str:
         "</body></html>", ""])
 
 
-def write(run: Path, out: Path | None = None) -> Path:
-    """Write the report (default RUN/report.html) atomically; returns its path."""
+def write(run: Path, out: Path | None = None, prices: Path | None = None) -> Path:
+    """Write the report (default RUN/report.html) atomically; returns its path. `prices`: a YAML
+    file of teachers' $ per million tokens (`curate.teachers`), checked before anything is read."""
+    from curate import teachers
+
+    table = teachers.load_prices(prices) if prices is not None else None
     out = Path(out) if out is not None else Path(run) / "report.html"
-    return store.write_text(build(run), out)
+    return store.write_text(build(run, table), out)

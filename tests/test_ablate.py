@@ -140,6 +140,29 @@ def test_unfiltered_top_ranks_by_the_rubric_without_verifying(curated):
     assert reasons["wrong final answer"] > 0
 
 
+def test_teacher_arm_takes_one_teachers_traces_on_the_recipes_problems_first(curated):
+    pool = curated["pool"]
+    frame = pool.frame
+    other = frame.with_columns(pl.lit("teacher-b").alias("teacher"), (pl.col("trace_id") + "-b").alias("trace_id"))
+    both = baselines.Pool(pl.concat([frame, other]), pool.recipe, pool.run)
+    ids = baselines.select("teacher:teacher-b", both, K, seed=0)
+    rows = rows_of(both, ids)
+    assert rows["teacher"].unique().to_list() == ["teacher-b"] and len(set(ids)) == K
+    recipe_problems = set(frame.filter(pl.col("dropped_by").is_null())["problem_id"].to_list())
+    assert len(recipe_problems) >= K // 2
+    # the recipe's problems come first, one sample each before any second one
+    first = rows.head(len(recipe_problems))
+    assert set(first["problem_id"].to_list()) == recipe_problems
+    assert baselines.select("teacher:teacher-b", both, K, seed=0) == ids
+    (own,) = frame["teacher"].unique().to_list()
+    mine = baselines.select(f"teacher:{own}", both, K, seed=0)
+    assert rows_of(both, mine)["teacher"].unique().to_list() == [own]
+    with pytest.raises(BadInput, match="fewer than"):
+        baselines.select("teacher:nobody", both, K, seed=0)
+    with pytest.raises(BadInput, match="name the teacher"):
+        baselines.resolve("teacher:")
+
+
 def test_user_baseline_by_module_path(curated, tmp_path, monkeypatch):
     (tmp_path / "ablate_user_baselines.py").write_text(textwrap.dedent("""
         def first(pool, k, seed):
