@@ -457,12 +457,17 @@ def export(
     run: Annotated[Path, typer.Argument(help="Run folder (from distillery curate).")],
     format_: Annotated[str, typer.Option("--format", help="jsonl, parquet, hf (datasets folder) or sharegpt.")],
     out: Annotated[Path, typer.Option("--out", help="File (jsonl, parquet, sharegpt) or folder (hf) to write.")],
+    push_to_hub: Annotated[str | None, typer.Option("--push-to-hub", help="Also upload the data and its card to this Hugging Face dataset repository (OWNER/NAME).")] = None,
 ):
-    """Write a run's selected rows (with messages) as JSONL, Parquet, a HF dataset or ShareGPT."""
+    """Write a run's selected rows (with messages) as JSONL, Parquet, a HF dataset or ShareGPT, with a dataset card."""
+    import shlex
+
     from curate import exporting as lib
 
-    rows = lib.export(run, format_, out)
-    typer.echo(f"{rows:,} rows → {out}")
+    command = " ".join(shlex.quote(a) for a in ["distillery", "export", str(run), "--format", format_, "--out", str(out)])
+    rows = lib.export(run, format_, out, push_to_hub=push_to_hub, command=command)
+    typer.echo(f"{rows:,} rows → {out} (card: {lib.card_path(format_, out)})"
+               + (f"; pushed to {push_to_hub}" if push_to_hub else ""))
 
 
 # ------------------------------------------------------------------------------ generate, score
