@@ -111,10 +111,7 @@ def hub_preflight(repo: str) -> None:
     if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
         raise BadInput(f"--push-to-hub {repo}: HF_HUB_OFFLINE is set, so the hub is not contacted; nothing written "
                        f"(export without --push-to-hub, and upload later)")
-    try:
-        require("huggingface_hub", "train", "export --push-to-hub")
-    except BadInput:
-        raise
+    require("huggingface_hub", "train", "export --push-to-hub")
     endpoint = _endpoint()
     try:
         httpx.head(f"{endpoint}/api/whoami-v2", timeout=HUB_TIMEOUT, follow_redirects=False)
