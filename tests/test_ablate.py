@@ -367,6 +367,7 @@ def ablate_args(curated, out: Path, **over) -> list[str]:
     ({"--baselines": "random,random"}, ["--baselines", "each baseline once"]),
     ({"--eval": "POOL"}, ["--eval", "also in the pool", "held-out"]),
     ({"--baselines": "no_such_module_for_ablate:f"}, ["cannot import"]),
+    ({"--baselines": "random,teacher:nobody"}, ["teacher:nobody", "fewer than k = 50", "teachers: "]),
     ({"--recipe": "no-such-recipe"}, ["no-such-recipe"]),
 ])
 def test_bad_input_writes_nothing(curated, tmp_path, capsys, over, words):

@@ -108,6 +108,7 @@ def check_inputs(cfg: AblateConfig):
     pool = store.load_traces(cfg.pool, check_ids=False)
     if cfg.k > pool.num_rows:
         raise BadInput(f"--k {cfg.k:,} is larger than the pool ({cfg.pool}: {pool.num_rows:,} rows)")
+    _check_teachers(arms, pool, cfg.k)
     _, problems = load_bench(cfg.eval)
     overlap = _overlap(pool, problems)
     if overlap:
@@ -123,6 +124,24 @@ def check_inputs(cfg: AblateConfig):
         # the step count must not depend on the arm's data: fix it from k, the batch and the epochs
         steps = max(1, math.ceil(cfg.k / train_cfg.global_batch_size * train_cfg.num_train_epochs))
     return recipe, pool, problems, train_cfg, steps
+
+
+def _check_teachers(arms: list[str], pool, k: int) -> None:
+    """`teacher:NAME` arms need k of NAME's traces in the pool: found before anything is written."""
+    from collections import Counter
+
+    from train.baselines import TEACHER
+
+    wanted = [a for a in arms if a.startswith(TEACHER)]
+    if not wanted:
+        return
+    counts = Counter(pool.column("teacher").to_pylist())
+    for arm in wanted:
+        have = counts.get(arm[len(TEACHER):], 0)
+        if have < k:
+            known = ", ".join(f"{t} ({n:,})" for t, n in counts.most_common(6))
+            raise BadInput(f"--baselines {arm}: the pool has {have:,} traces of that teacher, fewer than k = {k:,} "
+                           f"(teachers: {known})")
 
 
 def _overlap(pool, problems: list[dict]) -> list[str]:

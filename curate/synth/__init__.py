@@ -123,6 +123,7 @@ class SynthResult:
                  f"({len(families)} families), seed {self.config.seed}; "
                  f"{self.correct / self.traces.num_rows:.0%} correct",
                  "defects (rows): " + ", ".join(f"{k} {v}" for k, v in sorted(self.defect_counts.items()))]
+        lines += [line for line in [golds.summary_line(self.traces)] if line]
         if self.attempts is not None:
             lines.append(f"attempts: {self.attempts.num_rows} rows by "
                          + ", ".join(s.name for s in self.config.students))

@@ -88,3 +88,12 @@ def record(table: pa.Table | None, planted: dict[str, Planted]) -> tuple[pa.Tabl
         delta += meta["correct"]
         metas[i] = to_json(meta)
     return table.set_column(table.schema.get_field_index("meta"), "meta", pa.array(metas, pa.string())), delta
+
+
+def summary_line(traces: pa.Table) -> str | None:
+    """'wrong golds planted: N problems (M rows)' for a corpus that has them."""
+    planted = [pid for pid, m in zip(traces.column("problem_id").to_pylist(), traces.column("meta").to_pylist())
+               if '"wrong_gold"' in m]
+    if not planted:
+        return None
+    return f"wrong golds planted (meta.wrong_gold): {len(set(planted))} problems, {len(planted)} rows"
