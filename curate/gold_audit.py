@@ -7,7 +7,8 @@ Teams repair wrong reference answers by comparing a teacher's majority vote with
 1. each sample's final answer: `extract_answer` of the response; where the response is empty (a
    thinking-only or cut-off sample), of the end of the thinking; samples without one do not vote;
 2. the answers of one problem grouped by the verifier (`verify_batch` on every pair of distinct
-   answers; equal ones join one group): `\\frac12`, `0.5` and `1/2` are one vote;
+   answers, and on the gold against each, in one batch; equal ones join one group): `\\frac12`,
+   `0.5` and `1/2` are one vote;
 3. the largest group is the majority (ties: the group whose most frequent text sorts first);
    `majority_share` = its votes / the samples with an answer;
 4. the gold against every distinct text of the majority group: `gold_agrees` when the verifier
@@ -84,15 +85,21 @@ def audit(frame: pl.DataFrame, options: AuditOptions = AuditOptions()) -> tuple[
     for pid, answer, n in votes.iter_rows():
         by_problem.setdefault(pid, []).append((answer, n))
 
-    # 2. every pair of distinct answers of a problem, judged once in one batch
+    # 2. every pair of distinct answers of a problem, and the gold against each distinct answer:
+    # one batch, so the verifier's workers start once
+    gold_of = dict(rows.group_by("problem_id").agg(pl.col("gold").drop_nulls().first()).iter_rows())
     pairs = [(pid, a, b) for pid, items in by_problem.items()
              for i, (a, _) in enumerate(items) for b, _ in items[i + 1:]]
-    verdicts = verify_batch([a for _, a, _ in pairs], [b for _, _, b in pairs], timeout=options.timeout,
-                            workers=options.workers, extract=False) if pairs else []
+    checks = [(pid, a) for pid, items in by_problem.items() for a, _ in items]
+    golds = [a for _, a, _ in pairs] + [gold_of.get(pid) for pid, _ in checks]
+    preds = [b for _, _, b in pairs] + [a for _, a in checks]
+    verdicts = verify_batch(golds, preds, timeout=options.timeout, workers=options.workers,
+                            extract=False) if preds else []
     groups = {pid: _Groups([a for a, _ in items]) for pid, items in by_problem.items()}
     for (pid, a, b), v in zip(pairs, verdicts):
         if v.verdict == "correct":
             groups[pid].join(a, b)
+    against_gold = {(pid, a): v.verdict for (pid, a), v in zip(checks, verdicts[len(pairs):])}
 
     # 3. the majority group of each problem
     majority: dict[str, tuple[str, list[str], int, int]] = {}   # pid -> (answer, members, votes, answered)
@@ -106,14 +113,8 @@ def audit(frame: pl.DataFrame, options: AuditOptions = AuditOptions()) -> tuple[
         best = min(sizes, key=lambda r: (-sizes[r], members[r][0]))
         majority[pid] = (members[best][0], members[best], sizes[best], sum(n for _, n in items))
 
-    # 4. the gold against the majority group's texts
-    gold_of = dict(rows.group_by("problem_id").agg(pl.col("gold").drop_nulls().first()).iter_rows())
-    checks = [(pid, m) for pid, (_, members, _, _) in majority.items() for m in members]
-    judged = verify_batch([gold_of.get(pid) for pid, _ in checks], [m for _, m in checks], timeout=options.timeout,
-                          workers=options.workers, extract=False) if checks else []
-    said: dict[str, set[str]] = {}
-    for (pid, _), v in zip(checks, judged):
-        said.setdefault(pid, set()).add(v.verdict)
+    # 4. what the verifier said of the gold against the majority group's texts
+    said = {pid: {against_gold[(pid, m)] for m in members} for pid, (_, members, _, _) in majority.items()}
 
     records = []
     for pid, (answer, _, n, answered) in majority.items():

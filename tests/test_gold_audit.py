@@ -67,8 +67,7 @@ stages:
 """
 
 
-@pytest.mark.parametrize("action", [pytest.param("keep", marks=pytest.mark.slow),
-                                    pytest.param("drop", marks=pytest.mark.slow), "replace"])
+@pytest.mark.parametrize("action", ["keep", "drop", "replace"])
 def test_stage_actions_through_the_runner(tmp_path, action):
     frame = table()
     store.save_traces(frame.to_arrow(), tmp_path / "in", prefix="t")
