@@ -92,6 +92,11 @@ def test_stage_actions_through_the_runner(tmp_path, action):
         others = traces.filter(~pl.col("problem").str.starts_with("A:"))
         assert others["gold"].to_list() == frame.filter(~pl.col("problem").str.starts_with("A:"))["gold"].to_list()
         assert all("gold_audit" not in json.loads(m) for m in others["meta"].to_list())
+    if action == "keep":   # nothing to audit is said, not silent
+        lone = tmp_path / "lone"
+        store.save_traces(frame.filter(pl.col("sample_idx") == 0).to_arrow(), lone, prefix="t")
+        res = runner.run(recipes.parse(RECIPE.format(action=action)), lone, tmp_path / "lone-run")
+        assert "nothing to audit" in res.manifest["stages"][0]["stats"]["warning"]
     # the named query lists exactly the suspect problem
     from curate import sql
 

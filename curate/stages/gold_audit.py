@@ -51,7 +51,9 @@ class GoldAudit(Stage):
             raise ctx.error(f"needs column(s) {', '.join(missing)}")
         out, stats = audit(frame, AuditOptions(cfg.min_samples, cfg.min_share, cfg.timeout_s, cfg.workers))
         stats["action"] = cfg.action
-        if stats["problems_with_min_samples"] == 0:
+        if frame["gold"].null_count() == frame.height:
+            stats["warning"] = "no row has a gold answer: nothing to audit"
+        elif stats["problems_with_min_samples"] == 0:
             stats["warning"] = (f"no problem has {cfg.min_samples} or more samples with an answer: "
                                 "nothing to audit (gold_audit needs several samples per problem)")
         ctx.stats.update(stats)
