@@ -26,6 +26,9 @@ demo: setup
 	$(DISTILLERY) synth --n $(DEMO_N) --seed 0 --out $(DEMO)/traces
 	$(DISTILLERY) curate demo --input $(DEMO)/traces --out $(DEMO)/runs/demo
 	$(DISTILLERY) sql $(DEMO)/runs/demo --query funnel
+	$(DISTILLERY) sql $(DEMO)/runs/demo --query suspect_golds --max-rows 10
+	$(DISTILLERY) sql $(DEMO)/runs/demo --query teachers
+	$(DISTILLERY) export $(DEMO)/runs/demo --format parquet --out $(DEMO)/export/demo.parquet
 	$(DISTILLERY) tiny-model --out $(DEMO)/tiny
 	$(DISTILLERY) train sft --data $(DEMO)/runs/demo --model $(DEMO)/tiny --out $(DEMO)/runs/demo/student --config tiny --set max_rows=256 --set num_train_epochs=2
 	$(DISTILLERY) synth --n 200 --seed 1 --no-attempts --out $(DEMO)/heldout

@@ -259,15 +259,16 @@ def sql_(
 def report(
     run: Annotated[Path, typer.Argument(help="Run folder (from distillery curate).")],
     out: Annotated[Path | None, typer.Option("--out", help="HTML file to write (default: RUN/report.html).")] = None,
+    prices: Annotated[Path | None, typer.Option("--prices", help="YAML of teachers' $ per million input/output tokens: adds each teacher's cost.")] = None,
 ):
-    """One self-contained HTML report of a run: funnel, lengths, verdicts, domains, samples."""
+    """One self-contained HTML report of a run: funnel, lengths, verdicts, domains, teachers, samples."""
     from curate import outputs
     from curate import report as lib
 
     if out is not None:
         outputs.file_out(out)
         outputs.refuse_overlap(out, [run])
-    written = lib.write(run, out)
+    written = lib.write(run, out, prices=prices)
     typer.echo(f"report → {written}")
 
 
@@ -456,7 +457,7 @@ def ablate(
     eval_: Annotated[str, typer.Option("--eval", help="Held-out problems: a benchmark name, a file, or a trace folder (e.g. POOL/heldout).")],
     out: Annotated[Path, typer.Option("--out", help="Run folder: the recipe's run, plus ablation/ (students, evals, table, plot).")],
     k: Annotated[int, typer.Option("--k", min=1, help="Rows per selection.")] = 1000,
-    baselines: Annotated[str, typer.Option("--baselines", help="Comma-separated: random, longest, diverse, unfiltered-top, filtered-unbalanced, or package.module:function.")] = "random",
+    baselines: Annotated[str, typer.Option("--baselines", help="Comma-separated: random, longest, diverse, unfiltered-top, filtered-unbalanced, teacher:NAME (that teacher's traces only), or package.module:function.")] = "random",
     model: Annotated[str, typer.Option("--model", help="Student to start from: a model folder or name, or tiny (a random-weight 0.54M student per seed).")] = "tiny",
     seeds: Annotated[int, typer.Option("--seeds", min=1, help="Seeds per arm (training order, the tiny student's weights, baseline draws).")] = 3,
     config: Annotated[str, typer.Option("--config", help="Training config for every arm (default ablate-tiny).")] = "ablate-tiny",
@@ -464,6 +465,7 @@ def ablate(
     jobs: Annotated[int | None, typer.Option("--jobs", min=1, help="Students trained at once (default: 2 on a CPU, one per GPU).")] = None,
     backend: Annotated[str, typer.Option("--backend", help="Eval back-end: hf or vllm.")] = "hf",
     max_new_tokens: Annotated[int | None, typer.Option("--max-new-tokens", min=1, help="Eval token limit per answer (default: the training max_length).")] = None,
+    eval_n: Annotated[int, typer.Option("--eval-n", min=1, help="Answers sampled per held-out problem (1: greedy; more: temperature 0.6).")] = 1,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace another recipe's run or ablation in OUT.")] = False,
 ):
     """Train a student on the recipe's k and on baseline k of the same pool; compare them on held-out problems."""
@@ -474,11 +476,11 @@ def ablate(
     outputs.refuse_overlap(out, [pool, Path(eval_)], fills_folder=True)
     cfg = lib.AblateConfig(pool=pool, recipe=recipe, k=k, baselines=[b.strip() for b in baselines.split(",") if b.strip()],
                            model=model, eval=eval_, seeds=seeds, out=out, config=config, sets=set_ or [], jobs=jobs,
-                           backend=backend, max_new_tokens=max_new_tokens, overwrite=overwrite)
+                           backend=backend, max_new_tokens=max_new_tokens, eval_n=eval_n, overwrite=overwrite)
     with locks.writer(out, clean=(".", "stages")):
         result = lib.run(cfg, log=typer.echo)
     typer.echo(result.table, nl=False)
-    typer.echo(f"→ {lib.folder(result.out)} (table.md, summary.json, ablation.svg, results.parquet); "
+    typer.echo(f"→ {lib.folder(result.out)} (table.md, summary.json, ablation.svg, results.parquet, intervals.parquet); "
                f"distillery sql {result.out} -q ablation")
 
 
@@ -501,15 +503,20 @@ def export(
     run: Annotated[Path, typer.Argument(help="Run folder (from distillery curate).")],
     format_: Annotated[str, typer.Option("--format", help="jsonl, parquet, hf (datasets folder) or sharegpt.")],
     out: Annotated[Path, typer.Option("--out", help="File (jsonl, parquet, sharegpt) or folder (hf) to write.")],
+    push_to_hub: Annotated[str | None, typer.Option("--push-to-hub", help="Also upload the data and its card to this Hugging Face dataset repository (OWNER/NAME).")] = None,
 ):
-    """Write a run's selected rows (with messages) as JSONL, Parquet, a HF dataset or ShareGPT."""
+    """Write a run's selected rows (with messages) as JSONL, Parquet, a HF dataset or ShareGPT, with a dataset card."""
+    import shlex
+
     from curate import exporting as lib
     from curate import outputs
 
     (outputs.folder_out if format_ == "hf" else outputs.file_out)(out)
     outputs.refuse_overlap(out, [run], fills_folder=format_ == "hf")
-    rows = lib.export(run, format_, out)
-    typer.echo(f"{rows:,} rows → {out}")
+    command = " ".join(shlex.quote(a) for a in ["distillery", "export", str(run), "--format", format_, "--out", str(out)])
+    rows = lib.export(run, format_, out, push_to_hub=push_to_hub, command=command)
+    typer.echo(f"{rows:,} rows → {out} (card: {lib.card_path(format_, out)})"
+               + (f"; pushed to {push_to_hub}" if push_to_hub else ""))
 
 
 # ------------------------------------------------------------------------------ generate, score

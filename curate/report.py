@@ -241,6 +241,8 @@ def _student(run: Path) -> tuple[str, str, str] | None:
     if evaluation.is_file():
         ev = json.loads(evaluation.read_text())
         rows = [{"metric": "pass@1", "value": f"{ev.get('pass@1', 0):.3f}"}]
+        if ev.get("pass@1_ci"):
+            rows.append({"metric": "pass@1 95% CI", "value": f"[{ev['pass@1_ci']['lo']:.3f}, {ev['pass@1_ci']['hi']:.3f}]"})
         rows += [{"metric": f"pass@{k}", "value": f"{v:.3f}"} for k, v in ev.get("pass@k", {}).items() if k != "1"]
         rows += [{"metric": f"samples {k}", "value": f"{v:,}"} for k, v in sorted(ev.get("verdicts", {}).items())]
         body += (f"<h3>Evaluation on {escape(str(ev.get('bench')))}: {ev.get('problems')} problems × "
@@ -248,6 +250,29 @@ def _student(run: Path) -> tuple[str, str, str] | None:
     else:
         body += "<p class=absent>No evaluation yet: <code>distillery eval --out RUN/student/eval</code>.</p>"
     return _section("student", "Student", body)
+
+
+def _teachers(con, have: set[str], prices: dict | None) -> tuple[str, str, str]:
+    """The `teachers` named query, with each teacher's cost when prices are given."""
+    from curate import teachers
+
+    query = sql.named("teachers")
+    missing = [c for c in query.needs if c not in have]
+    if missing:
+        return _section("teachers", "Teachers side by side", _absent(missing[0]))
+    table = sql.run_named(con, "teachers")
+    note = ("<p class=meta>Over the problems every teacher has a graded sample of. accuracy and pass@k over "
+            "graded samples (k = its samples of a problem); rates and lengths over all of its samples of those "
+            "problems; lengths in words and punctuation marks (tokenizer-free). "
+            "<code>distillery sql RUN -q teachers</code>.</p>")
+    if prices:
+        table, unpriced = teachers.with_costs(table, prices)
+        note += ("<p class=meta>cost_usd: input and output words priced as tokens (a lower bound) at the "
+                 "--prices file's $ per million." + (f" No price for: {escape(', '.join(unpriced))}." if unpriced else "")
+                 + "</p>")
+    if table.num_rows == 1:
+        note += "<p class=meta>One teacher in this run: nothing to compare it with.</p>"
+    return _section("teachers", "Teachers side by side", _table(table) + note)
 
 
 def _ablation(run: Path) -> tuple[str, str, str] | None:
@@ -260,7 +285,9 @@ def _ablation(run: Path) -> tuple[str, str, str] | None:
     summary = json.loads(path.read_text())
     fams = [f for f in summary["families"] if f != ablation_table.ALL] or summary["families"]
     pm = ablation_table._pm
-    rows = [{"arm": a["arm"], "macro pass@1": pm(a["macro"]), "micro pass@1": pm(a["micro"]),
+    ci = "interval" in summary
+    rows = [{"arm": a["arm"], "macro pass@1": pm(a["macro"]),
+             **({"95% CI": ablation_table._ci(a["macro"]["ci"])} if ci else {}), "micro pass@1": pm(a["micro"]),
              "boxed share": pm(a["boxed"]), **{f: pm(a["families"][f]) for f in fams},
              "rows trained": ", ".join(f"{int(v):,}" for v in a["rows_trained"])} for a in summary["arms"]]
     body = (f"<p class=meta>{escape(summary['metric'])}; k = {summary['k']:,}, {summary['max_steps']:,} steps per "
@@ -272,19 +299,26 @@ def _ablation(run: Path) -> tuple[str, str, str] | None:
                                y_title="pass@1")
     if summary["gaps"]:
         gaps = [{"baseline": g["baseline"], f"{summary['reference']} − baseline": pm(g, signed=True),
+                 **({"95% CI": ablation_table._ci(g["ci"], signed=True),
+                     "excludes 0": "yes" if g["excludes_zero"] else "no"} if ci else {}),
                  "ahead on seeds": f"{g['wins']}/{g['seeds']}",
                  "per seed": ", ".join(f"{v:+.3f}" for v in g["values"])} for g in summary["gaps"]]
         body += "<h3>Gap in macro pass@1, paired by seed</h3>" + _table(pa.Table.from_pylist(gaps))
+        if ci:
+            about = summary["interval"]
+            body += (f"<p class=meta>95% CI: {escape(about['method'])}, {about['problems']:,} problems, "
+                     f"{about['resamples']:,} resamples. A gap whose interval includes 0 is not a measured "
+                     "difference.</p>")
     body += ("<p class=meta>SQL: <code>distillery sql RUN -q ablation</code>, <code>-q ablation_drops</code> "
              "(what each arm trained on, by why the recipe would have dropped it); views ablation_runs, "
-             "ablation_results, ablation_selections, ablation_samples.</p>")
+             "ablation_results, ablation_problems, ablation_intervals, ablation_selections, ablation_samples.</p>")
     return _section("ablation", "Ablation: the recipe against baselines", body)
 
 
 # ------------------------------------------------------------------------------------------ page
 
-def build(run: Path) -> str:
-    """The report of a run folder as one HTML string."""
+def build(run: Path, prices: dict | None = None) -> str:
+    """The report of a run folder as one HTML string (`prices`: `curate.teachers.load_prices`)."""
     run = Path(run)
     if sql.kind_of(run) != "run":
         raise BadInput(f"{run}: a report needs a run folder (from distillery curate), not trace files")
@@ -293,7 +327,8 @@ def build(run: Path) -> str:
     try:
         have = set(sql.columns(con))
         sections = [_funnel(con), _lengths(con), _verdicts(con, have), _domains(con, have),
-                    _duplicates(con, have), _contamination(con, have), _seconds(con), _samples(con)]
+                    _duplicates(con, have), _contamination(con, have), _teachers(con, have, prices),
+                    _seconds(con), _samples(con)]
         for extra in (_student(run), _ablation(run)):
             if extra is not None:
                 sections.insert(-1, extra)
@@ -319,7 +354,11 @@ def build(run: Path) -> str:
         "</body></html>", ""])
 
 
-def write(run: Path, out: Path | None = None) -> Path:
-    """Write the report (default RUN/report.html) atomically; returns its path."""
+def write(run: Path, out: Path | None = None, prices: Path | None = None) -> Path:
+    """Write the report (default RUN/report.html) atomically; returns its path. `prices`: a YAML
+    file of teachers' $ per million tokens (`curate.teachers`), checked before anything is read."""
+    from curate import teachers
+
+    table = teachers.load_prices(prices) if prices is not None else None
     out = Path(out) if out is not None else Path(run) / "report.html"
-    return store.write_text(build(run), out)
+    return store.write_text(build(run, table), out)

@@ -144,7 +144,7 @@ def _check_output(out: pl.DataFrame, alive: pl.DataFrame, spec: StageSpec, ctx) 
         raise ctx.error("returned no trace_id column")
     if out["trace_id"].n_unique() != out.height:
         raise ctx.error("returned a trace_id twice")
-    reserved = set(schema.BY_NAME) - {"trace_id"} | {DROPPED_BY}
+    reserved = set(schema.BY_NAME) - {"trace_id"} - set(registry.get(spec.name).replaces) | {DROPPED_BY}
     clash = reserved.intersection(out.columns)
     if clash:
         raise ctx.error(f"may not overwrite column(s) {', '.join(sorted(clash))}")

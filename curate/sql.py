@@ -49,6 +49,8 @@ PRODUCERS = {
     "dup_cluster": "a dedup stage",
     "contaminated_with": "the decontam stage",
     "domain": "the domain stage",
+    "gold_suspect": "the gold_audit stage",
+    "looping": "the budget stage",
 }
 
 

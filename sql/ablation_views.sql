@@ -9,6 +9,15 @@ FROM read_parquet(getvariable('run') || '/ablation/runs.parquet');
 CREATE OR REPLACE VIEW ablation_results AS
 FROM read_parquet(getvariable('run') || '/ablation/results.parquet');
 
+-- One row per arm × seed × held-out problem: samples, correct, pass@1 (what the intervals resample).
+CREATE OR REPLACE VIEW ablation_problems AS
+FROM read_parquet(getvariable('run') || '/ablation/problems.parquet');
+
+-- One row per arm and per gap (recipe − baseline): macro pass@1 or the gap, its 95% interval
+-- (paired bootstrap over problems and seeds), and for a gap whether the interval excludes zero.
+CREATE OR REPLACE VIEW ablation_intervals AS
+FROM read_parquet(getvariable('run') || '/ablation/intervals.parquet');
+
 -- The rows each arm trained on (rank = order chosen); join `traces` on trace_id for why the recipe
 -- would have dropped them.
 CREATE OR REPLACE VIEW ablation_selections AS

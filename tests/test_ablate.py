@@ -140,6 +140,29 @@ def test_unfiltered_top_ranks_by_the_rubric_without_verifying(curated):
     assert reasons["wrong final answer"] > 0
 
 
+def test_teacher_arm_takes_one_teachers_traces_on_the_recipes_problems_first(curated):
+    pool = curated["pool"]
+    frame = pool.frame
+    other = frame.with_columns(pl.lit("teacher-b").alias("teacher"), (pl.col("trace_id") + "-b").alias("trace_id"))
+    both = baselines.Pool(pl.concat([frame, other]), pool.recipe, pool.run)
+    ids = baselines.select("teacher:teacher-b", both, K, seed=0)
+    rows = rows_of(both, ids)
+    assert rows["teacher"].unique().to_list() == ["teacher-b"] and len(set(ids)) == K
+    recipe_problems = set(frame.filter(pl.col("dropped_by").is_null())["problem_id"].to_list())
+    assert len(recipe_problems) >= K // 2
+    # the recipe's problems come first, one sample each before any second one
+    first = rows.head(len(recipe_problems))
+    assert set(first["problem_id"].to_list()) == recipe_problems
+    assert baselines.select("teacher:teacher-b", both, K, seed=0) == ids
+    (own,) = frame["teacher"].unique().to_list()
+    mine = baselines.select(f"teacher:{own}", both, K, seed=0)
+    assert rows_of(both, mine)["teacher"].unique().to_list() == [own]
+    with pytest.raises(BadInput, match="fewer than"):
+        baselines.select("teacher:nobody", both, K, seed=0)
+    with pytest.raises(BadInput, match="name the teacher"):
+        baselines.resolve("teacher:")
+
+
 def test_user_baseline_by_module_path(curated, tmp_path, monkeypatch):
     (tmp_path / "ablate_user_baselines.py").write_text(textwrap.dedent("""
         def first(pool, k, seed):
@@ -275,6 +298,60 @@ def test_plot_hand_made():
     assert svg.count("<rect") == 2 and ">recipe<" in svg and ">random<" in svg
 
 
+def graded(rates: dict[str, float], seeds: int = 2, per_family: int = 40) -> tuple:
+    """(results, runs, problems) of arms that solve each held-out problem with its arm's rate; an
+    arm named twin-of-X answers exactly as X did (no difference at all)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    results, runs, problems = [], [], []
+    drawn: dict[str, np.ndarray] = {}
+    for arm, rate in rates.items():
+        twin = arm.removeprefix("twin-of-")
+        drawn[arm] = drawn[twin].copy() if arm != twin else rng.random((seeds, 2, per_family)) < rate
+        for seed in range(seeds):
+            for f, fam in enumerate(("f1", "f2")):
+                ok = drawn[arm][seed, f]
+                problems += [{"arm": arm, "seed": seed, "family": fam, "bench_id": f"{fam}-{i}", "samples": 1,
+                              "correct": int(c), "pass_at_1": float(c)} for i, c in enumerate(ok)]
+                results.append({"arm": arm, "seed": seed, "family": fam, "problems": per_family,
+                                "samples": per_family, "correct": int(ok.sum()), "pass_at_1": float(ok.mean()),
+                                "boxed_share": 1.0})
+            runs.append({"arm": arm, "seed": seed, "macro_pass_at_1": float(drawn[arm][seed].mean()),
+                         "micro_pass_at_1": float(drawn[arm][seed].mean()), "boxed_share": 1.0, "steps": 5,
+                         "rows_trained": 10, "rows_over_max_length": 0})
+    return pl.DataFrame(results), pl.DataFrame(runs), pl.DataFrame(problems)
+
+
+def test_intervals_call_a_planted_gap_and_a_planted_tie():
+    plan = {**PLAN, "arms": ["recipe", "random", "twin-of-recipe"]}
+    s = ablation_table.summarize(graded({"recipe": 0.8, "random": 0.3, "twin-of-recipe": 0.8}), plan)
+    assert s["interval"]["level"] == 0.95 and s["interval"]["problems"] == 80 and s["interval"]["seeds"] == [0, 1]
+    for arm in s["arms"]:
+        lo, hi = arm["macro"]["ci"]
+        assert lo <= arm["macro"]["mean"] <= hi
+    gaps = {g["baseline"]: g for g in s["gaps"]}
+    assert gaps["random"]["excludes_zero"] and gaps["random"]["ci"][0] > 0.3
+    assert not gaps["twin-of-recipe"]["excludes_zero"] and gaps["twin-of-recipe"]["ci"] == [0.0, 0.0]
+    json.dumps(s)
+    text = ablation_table.render(s)
+    lines = text.splitlines()
+    assert cells(lines[2])[:3] == ["arm", "macro pass@1", "95% CI"]
+    random_gap = next(cells(line) for line in lines if line.startswith("| random") and "yes" in line)
+    assert random_gap[2] == ablation_table._ci(gaps["random"]["ci"], signed=True) and random_gap[3] == "yes"
+    assert cells(lines[-3])[:4] == ["twin-of-recipe", "+0.000 ± 0.000", "[+0.000, +0.000]", "no"]
+    assert "paired bootstrap" in lines[-1]
+    svg = ablation_table.plot(s)
+    assert svg.count('class="error-bar"') == 3 and "95% CI" in svg
+    rows = ablation_table.interval_rows(s)
+    assert rows.filter(pl.col("kind") == "gap")["excludes_zero"].to_list() == [True, False]
+    # a student graded on other problems cannot be paired
+    results, runs, problems = graded({"recipe": 0.8, "random": 0.3})
+    problems = problems.filter(~((pl.col("arm") == "random") & (pl.col("bench_id") == "f1-0")))
+    with pytest.raises(ValueError, match="other problems"):
+        ablation_table.summarize((results, runs, problems), PLAN)
+
+
 # -------------------------------------------------------------------------------- bad input
 
 def ablate_args(curated, out: Path, **over) -> list[str]:
@@ -290,6 +367,7 @@ def ablate_args(curated, out: Path, **over) -> list[str]:
     ({"--baselines": "random,random"}, ["--baselines", "each baseline once"]),
     ({"--eval": "POOL"}, ["--eval", "also in the pool", "held-out"]),
     ({"--baselines": "no_such_module_for_ablate:f"}, ["cannot import"]),
+    ({"--baselines": "random,teacher:nobody"}, ["teacher:nobody", "fewer than k = 50", "teachers: "]),
     ({"--recipe": "no-such-recipe"}, ["no-such-recipe"]),
 ])
 def test_bad_input_writes_nothing(curated, tmp_path, capsys, over, words):

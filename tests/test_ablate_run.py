@@ -13,9 +13,10 @@ from conftest import run_cli
 
 pytestmark = pytest.mark.slow
 
-ARGS = ["--k", "24", "--baselines", "random,longest", "--seeds", "2", "--model", "tiny",
+TEACHER = "teacher:procedural-teacher"   # the pool's one teacher: an arm of its traces only
+ARGS = ["--k", "24", "--baselines", f"random,longest,{TEACHER}", "--seeds", "2", "--model", "tiny",
         "--set", "max_steps=2", "--set", "max_length=128", "--set", "global_batch_size=4",
-        "--set", "per_device_batch_size=4", "--max-new-tokens", "8", "--jobs", "2"]
+        "--set", "per_device_batch_size=4", "--max-new-tokens", "8", "--jobs", "2", "--eval-n", "2"]
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,8 @@ def test_every_arm_and_seed_trained_with_identical_settings(ablation):
     _, out, _ = ablation
     students = _students(out)
     assert [f"{p.parent.name}/{p.name}" for p in students] == [
-        "longest/seed-0", "longest/seed-1", "random/seed-0", "random/seed-1", "recipe/seed-0", "recipe/seed-1"]
+        "longest/seed-0", "longest/seed-1", "random/seed-0", "random/seed-1", "recipe/seed-0", "recipe/seed-1",
+        f"{TEACHER}/seed-0", f"{TEACHER}/seed-1"]
     configs, steps = {}, set()
     for student in students:
         summary = json.loads((student / "train_summary.json").read_text())
@@ -66,6 +68,12 @@ def test_selections_same_k_same_pool_recipe_is_its_selection(ablation):
         assert rows["messages"].list.len().min() == 2
         if path.parent.name == "recipe":
             assert set(rows["trace_id"].to_list()) == selected
+    # the teacher arm: that teacher's traces of the recipe's problems first (one trace per problem
+    # here, so the very rows the recipe chose)
+    teacher = pl.read_parquet(out / f"ablation/selections/{TEACHER}/seed-0.parquet").join(
+        traces.select("trace_id", "teacher"), on="trace_id")
+    assert teacher["teacher"].unique().to_list() == ["procedural-teacher"]
+    assert set(teacher["trace_id"].to_list()) == selected
     r0 = pl.read_parquet(out / "ablation/selections/random/seed-0.parquet")["trace_id"].to_list()
     r1 = pl.read_parquet(out / "ablation/selections/random/seed-1.parquet")["trace_id"].to_list()
     assert set(r0) != set(r1)
@@ -74,30 +82,45 @@ def test_selections_same_k_same_pool_recipe_is_its_selection(ablation):
 def test_summary_table_sql_and_report(ablation, capsys):
     _, out, _ = ablation
     summary = json.loads((out / "ablation" / "summary.json").read_text())
-    assert [a["arm"] for a in summary["arms"]] == ["recipe", "random", "longest"]
-    assert {g["baseline"] for g in summary["gaps"]} == {"random", "longest"}
+    assert [a["arm"] for a in summary["arms"]] == ["recipe", "random", "longest", TEACHER]
+    assert {g["baseline"] for g in summary["gaps"]} == {"random", "longest", TEACHER}
     runs = pl.read_parquet(out / "ablation" / "runs.parquet")
     for arm in summary["arms"]:
         values = runs.filter(pl.col("arm") == arm["arm"]).sort("seed")["macro_pass_at_1"].to_list()
         assert arm["macro"]["values"] == pytest.approx(values)
-    assert "| recipe" in (out / "ablation" / "table.md").read_text()
+    table = (out / "ablation" / "table.md").read_text()
+    assert "| recipe" in table and "95% CI" in table and "excludes 0" in table and "(2 samples per problem)" in table
     assert 'data-chart="ablation"' in (out / "ablation" / "ablation.svg").read_text()
+    assert 'class="error-bar"' in (out / "ablation" / "ablation.svg").read_text()
+    # intervals: every arm's macro inside its own, every gap with one and a verdict on zero
+    assert summary["eval_n"] == 2 and summary["interval"]["problems"] == 16 and summary["interval"]["seeds"] == [0, 1]
+    for arm in summary["arms"]:
+        assert arm["macro"]["ci"][0] <= arm["macro"]["mean"] <= arm["macro"]["ci"][1]
+    for gap in summary["gaps"]:
+        assert gap["ci"][0] <= gap["mean"] <= gap["ci"][1]
+        assert gap["excludes_zero"] == (gap["ci"][0] > 0 or gap["ci"][1] < 0)
+    problems = pl.read_parquet(out / "ablation" / "problems.parquet")
+    assert problems.height == 8 * 16 and set(problems["samples"]) == {2}
 
     code, text, err = run_cli(["sql", out, "-q", "ablation", "--format", "csv"], capsys)
     assert code == 0, err
     lines = text.strip().splitlines()
-    assert lines[0].startswith("arm,seeds,macro_mean") and len(lines) == 4
+    assert lines[0].startswith("arm,seeds,macro_mean") and len(lines) == 5
+    assert "macro_ci_lo,macro_ci_hi,gap,gap_ci_lo,gap_ci_hi,gap_excludes_zero" in lines[0]
+    code, text, err = run_cli(["sql", out, "-c", "SELECT kind, count(*) AS n FROM ablation_intervals GROUP BY kind "
+                                                 "ORDER BY kind", "--format", "csv"], capsys)
+    assert code == 0 and text.strip().splitlines()[1:] == ["arm,4", "gap,3"], err
     code, text, err = run_cli(["sql", out, "-q", "ablation_drops", "--format", "csv"], capsys)
     assert code == 0, err
     assert "(kept by the recipe)" in text
     code, text, err = run_cli(["sql", out, "-c", "SELECT count(*) AS n FROM ablation_samples", "--format", "csv"],
                               capsys)
-    assert code == 0 and text.strip().splitlines()[1] == str(6 * 16)   # 4 held-out problems × 4 families
+    assert code == 0 and text.strip().splitlines()[1] == str(8 * 16 * 2)   # 4 held-out problems × 4 families × 2
 
     code, _, err = run_cli(["report", out], capsys)
     assert code == 0, err
     html = (out / "report.html").read_text()
-    assert 'id="ablation"' in html and 'data-chart="ablation"' in html
+    assert 'id="ablation"' in html and 'data-chart="ablation"' in html and "95% CI" in html
 
 
 def test_rerun_keeps_finished_students(ablation, capsys):
@@ -107,7 +130,7 @@ def test_rerun_keeps_finished_students(ablation, capsys):
     code, text, err = run_cli(["ablate", "--pool", pool, "--recipe", "procedural", "--eval", pool / "heldout",
                                "--out", out, *ARGS], capsys)
     assert code == 0, err
-    assert "6 of 6 students already trained and graded" in text
+    assert "8 of 8 students already trained and graded" in text
     assert model.stat().st_mtime_ns == before
 
 

@@ -39,6 +39,12 @@ def test_metrics_overall_and_per_subject_and_level():
     algebra = next(r for r in m["per_subject"] if r["subject"] == "Algebra")
     assert (algebra["problems"], algebra["pass@1"]) == (2, pytest.approx(2 / 8))
     assert [r["level"] for r in m["per_level"]] == ["1", "2"]
+    ci = m["pass@1_ci"]
+    assert ci["lo"] <= m["pass@1"] <= ci["hi"] and 0 <= ci["lo"] < ci["hi"] <= 1 and ci["level"] == 0.95
+    assert metrics(problems, correct, 4)["pass@1_ci"] == ci                   # seeded: the same interval
+    # more problems, the same rate: a narrower interval
+    wide = metrics(problems * 20, correct * 20, 4)["pass@1_ci"]
+    assert wide["hi"] - wide["lo"] < ci["hi"] - ci["lo"]
 
 
 def test_split_thinking():
@@ -87,6 +93,9 @@ def test_eval_end_to_end_on_the_tiny_model(tiny_model, bench_file, tmp_path, cap
     summary = json.loads((out / "summary.json").read_text())
     assert {"pass@1", "pass@k", "per_subject", "per_level"} <= set(summary)
     assert summary["problems"] == 3 and summary["samples"] == 6 and set(summary["pass@k"]) == {"1", "2"}
+    ci = summary["pass@1_ci"]
+    assert ci["lo"] <= summary["pass@1"] <= ci["hi"]
+    assert f"[95% CI {ci['lo']:.3f}, {ci['hi']:.3f}]" in capsys.readouterr().out
     assert summary["per_subject"][0]["subject"] == "Arithmetic"
     samples = pl.read_parquet(out / "samples.parquet")
     assert samples.height == 6 and set(samples["verdict"]) <= set(VERDICTS)

@@ -108,11 +108,16 @@ def test_every_named_query_runs_and_says_what_it_answers(run_dir):
     con = sql.connect(run_dir)
     queries = sql.named_queries()
     assert set(queries) == {"funnel", "length_hist", "verdicts_by_source", "dup_clusters", "drop_reasons",
-                            "domain_mix", "truncated", "contaminated", "sample_traces", "ablation", "ablation_drops"}
+                            "domain_mix", "truncated", "contaminated", "sample_traces", "ablation", "ablation_drops",
+                            "suspect_golds", "teachers"}
     for name, q in queries.items():
         assert q.sql.startswith("-- ") and q.description, name
         if q.needs_views:   # the ablation queries: tests/test_ablate_run.py runs them on an ablation
             with pytest.raises(BadInput, match="needs view"):
+                sql.run_named(con, name)
+            continue
+        if sql.missing_columns(con, q):   # teachers and suspect_golds: tests/test_teachers.py, test_gold_audit.py
+            with pytest.raises(BadInput, match="needs column"):
                 sql.run_named(con, name)
             continue
         assert sql.run_named(con, name) is not None, name

@@ -7,9 +7,11 @@
 2. each baseline (`train.baselines`) picks k rows of the same pool, per seed;
 3. one student per arm and seed trains with the same config, `--set`s and step count
    (`distillery train sft`, in subprocesses, `--jobs` at a time with the cores split between them)
-   and is graded on the held-out problems (`distillery eval`, greedy, one sample);
+   and is graded on the held-out problems (`distillery eval`: greedy, one sample; `--eval-n N`:
+   N samples per problem at temperature 0.6);
 4. `train.ablation_table` turns the grades into mean ± sd per arm and family, the recipe's gap to
-   each baseline paired by seed, and a plot.
+   each baseline paired by seed, 95% intervals of both (a paired bootstrap over problems and
+   seeds, `curate.stats`), and a plot.
 
 OUT/ablation/ holds the plan, the selections, the students and their evals, results.parquet and
 summary.json: `distillery sql OUT` gets views over them and `distillery report OUT` a section.
@@ -37,6 +39,7 @@ from curate.errors import BadInput
 ABLATION = "ablation"
 PLAN = "plan.json"
 RECIPE_ARM = "recipe"
+SAMPLED_TEMPERATURE = 0.6   # --eval-n > 1: R1's and s1's sampling temperature
 
 
 class AblateConfig(BaseModel):
@@ -56,6 +59,7 @@ class AblateConfig(BaseModel):
     backend: str = "hf"
     max_new_tokens: int | None = Field(None, ge=1)
     eval_batch_size: int = Field(256, ge=1)
+    eval_n: int = Field(1, ge=1, description="answers sampled per held-out problem (1: greedy)")
     overwrite: bool = False
 
 
@@ -104,6 +108,7 @@ def check_inputs(cfg: AblateConfig):
     pool = store.load_traces(cfg.pool, check_ids=False)
     if cfg.k > pool.num_rows:
         raise BadInput(f"--k {cfg.k:,} is larger than the pool ({cfg.pool}: {pool.num_rows:,} rows)")
+    _check_teachers(arms, pool, cfg.k)
     _, problems = load_bench(cfg.eval)
     overlap = _overlap(pool, problems)
     if overlap:
@@ -119,6 +124,24 @@ def check_inputs(cfg: AblateConfig):
         # the step count must not depend on the arm's data: fix it from k, the batch and the epochs
         steps = max(1, math.ceil(cfg.k / train_cfg.global_batch_size * train_cfg.num_train_epochs))
     return recipe, pool, problems, train_cfg, steps
+
+
+def _check_teachers(arms: list[str], pool, k: int) -> None:
+    """`teacher:NAME` arms need k of NAME's traces in the pool: found before anything is written."""
+    from collections import Counter
+
+    from train.baselines import TEACHER
+
+    wanted = [a for a in arms if a.startswith(TEACHER)]
+    if not wanted:
+        return
+    counts = Counter(pool.column("teacher").to_pylist())
+    for arm in wanted:
+        have = counts.get(arm[len(TEACHER):], 0)
+        if have < k:
+            known = ", ".join(f"{t} ({n:,})" for t, n in counts.most_common(6))
+            raise BadInput(f"--baselines {arm}: the pool has {have:,} traces of that teacher, fewer than k = {k:,} "
+                           f"(teachers: {known})")
 
 
 def _overlap(pool, problems: list[dict]) -> list[str]:
@@ -149,7 +172,8 @@ def plan_of(cfg: AblateConfig, recipe, pool_files: list[Path], train_cfg, steps:
             "train_config": cfg.config, "sets": list(cfg.sets), "max_steps": steps,
             "train": train_cfg.model_dump(mode="json"), "backend": cfg.backend,
             # an answer fits in what training allowed the whole conversation
-            "max_new_tokens": cfg.max_new_tokens or train_cfg.max_length or 4096, "eval_n": 1, "temperature": 0.0}
+            "max_new_tokens": cfg.max_new_tokens or train_cfg.max_length or 4096, "eval_n": cfg.eval_n,
+            "temperature": 0.0 if cfg.eval_n == 1 else SAMPLED_TEMPERATURE}
 
 
 def _check_plan(out: Path, plan: dict, overwrite: bool) -> None:
@@ -159,7 +183,7 @@ def _check_plan(out: Path, plan: dict, overwrite: bool) -> None:
     old = json.loads(path.read_text())
     keys = {"pool_fingerprint": "pool", "recipe_resolved": "recipe", "k": "k", "model": "model", "eval": "eval set",
             "train": "training config", "max_steps": "step count", "backend": "eval back-end",
-            "max_new_tokens": "eval token limit"}
+            "max_new_tokens": "eval token limit", "eval_n": "--eval-n"}
     changed = [name for key, name in keys.items() if old.get(key) != plan.get(key)]
     if changed:
         raise BadInput(f"{out}: holds an ablation with another {', '.join(changed)}; use --overwrite to replace it "
@@ -301,8 +325,10 @@ def commands(cfg: AblateConfig, out: Path, job: Job, init: str, steps: int) -> t
     for item in [*cfg.sets, f"seed={job.seed}", f"max_steps={steps}"]:
         train += ["--set", item]
     max_new = cfg.max_new_tokens or 4096
+    temperature = 0 if cfg.eval_n == 1 else SAMPLED_TEMPERATURE
     ev = [*_cli(), "eval", "--model", str(student), "--bench", str(cfg.eval), "--out", str(student / "eval"),
-          "--n", "1", "--temperature", "0", "--max-new-tokens", str(max_new), "--backend", cfg.backend,
+          "--n", str(cfg.eval_n), "--temperature", str(temperature), "--max-new-tokens", str(max_new),
+          "--backend", cfg.backend,
           "--batch-size", str(cfg.eval_batch_size), "--seed", str(job.seed)]
     return train, ev
 

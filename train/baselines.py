@@ -8,6 +8,9 @@ Each baseline is one small function `(pool, k, seed) -> trace_ids` registered un
     unfiltered-top        the highest score of the recipe's rubric over the whole pool, no verification
     filtered-unbalanced   at random among the rows that pass every filter of the recipe, without its
                           balancing (select / sample stages): filtering and balancing as separate arms
+    teacher:NAME          k of teacher NAME's traces only, on the recipe's selected problems first
+                          (one sample per problem, then a second, …), then its other problems: one
+                          arm per teacher answers "which teacher" as the others answer "which rows"
 
 A user's own baseline is a function with the same signature, named on the command line as
 `package.module:function` (or registered with `@baseline("name")` before `ablate` runs). Every
@@ -136,12 +139,39 @@ def _stratified(df: pl.DataFrame, k: int, seed: int) -> list[str]:
     return df.sort("_i", "group")["trace_id"].to_list()
 
 
+TEACHER = "teacher:"
+
+
+def teacher_arm(name: str) -> Selector:
+    """The selector of `teacher:NAME` (see the module docstring)."""
+    teacher = name[len(TEACHER):]
+
+    def select_teacher(pool: Pool, k: int, seed: int) -> list[str]:
+        rows = pool.frame.filter(pl.col("teacher") == teacher)
+        if rows.height < k:
+            known = sorted(set(pool.frame["teacher"].drop_nulls().to_list()))
+            raise BadInput(f"baseline {name}: the pool has {rows.height:,} traces of teacher {teacher!r}, fewer than "
+                           f"k = {k:,} (teachers: {', '.join(known[:8])})")
+        chosen = set(pool.frame.filter(pl.col("dropped_by").is_null())["problem_id"].to_list())
+        order = np.argsort(_random_order(rows["trace_id"], seed))
+        ranked = rows.select("trace_id", "problem_id").with_columns(
+            pl.Series("_r", order), pl.col("problem_id").is_in(list(chosen)).alias("_chosen"))
+        ranked = ranked.with_columns(pl.col("_r").rank("ordinal").over("problem_id").alias("_nth"))
+        return ranked.sort(["_chosen", "_nth", "_r"], descending=[True, False, False])["trace_id"].head(k).to_list()
+
+    return select_teacher
+
+
 # --------------------------------------------------------------------------------- resolving
 
 def resolve(name: str) -> Selector:
     """A registered baseline, or `package.module:function`."""
     if name in BASELINES:
         return BASELINES[name]
+    if name.startswith(TEACHER):
+        if not name[len(TEACHER):].strip():
+            raise BadInput(f"--baselines {name}: name the teacher (teacher:NAME)")
+        return teacher_arm(name)
     if ":" in name:
         module, _, attr = name.partition(":")
         try:

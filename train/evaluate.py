@@ -139,6 +139,16 @@ def _group_metrics(correct_by_problem: dict[str, list[bool]], ks: list[int]) -> 
     return res
 
 
+def pass1_ci(correct: list[list[bool]], seed: int = 0) -> dict:
+    """pass@1's 95% interval: a bootstrap over problems, then over the samples within each drawn
+    problem (`curate.stats`), seeded; with one sample per problem, over problems alone."""
+    from curate import stats
+
+    iv = stats.pass1_interval(correct, seed=seed)
+    return {"lo": iv.lo, "hi": iv.hi, "level": stats.LEVEL, "resamples": stats.RESAMPLES, "seed": seed,
+            "method": "bootstrap over problems, then over samples within each problem"}
+
+
 def metrics(problems: list[dict], correct: list[list[bool]], n: int) -> dict:
     ks = ks_for(n)
     overall = _group_metrics({p["id"]: c for p, c in zip(problems, correct)}, ks)
@@ -149,7 +159,8 @@ def metrics(problems: list[dict], correct: list[list[bool]], n: int) -> dict:
             if p.get(key) is not None:
                 groups.setdefault(str(p[key]), {})[p["id"]] = c
         tables[key] = [{key: g, **_group_metrics(v, ks)} for g, v in sorted(groups.items())]
-    return {"pass@1": overall["pass@1"], "pass@k": overall["pass@k"], "k": ks, "problems": overall["problems"],
+    return {"pass@1": overall["pass@1"], "pass@1_ci": pass1_ci(correct) if correct else None,
+            "pass@k": overall["pass@k"], "k": ks, "problems": overall["problems"],
             "samples": overall["samples"], "per_subject": tables["subject"], "per_level": tables["level"]}
 
 
@@ -199,7 +210,9 @@ class EvalResult:
     def text(self) -> str:
         s = self.summary
         ks = ", ".join(f"pass@{k} {v:.3f}" for k, v in s["pass@k"].items())
-        return (f"{s['bench']}: {s['problems']} problems × {s['n']} samples, pass@1 {s['pass@1']:.3f} ({ks}) "
+        ci = s.get("pass@1_ci")
+        band = f" [95% CI {ci['lo']:.3f}, {ci['hi']:.3f}]" if ci else ""
+        return (f"{s['bench']}: {s['problems']} problems × {s['n']} samples, pass@1 {s['pass@1']:.3f}{band} ({ks}) "
                 f"in {s['seconds']:.1f} s\n→ {self.out / SUMMARY}, {self.out / SAMPLES}")
 
 

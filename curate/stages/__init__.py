@@ -40,6 +40,7 @@ MODULES: dict[str, str] = {
     "difficulty": "curate.stages.difficulty",
     "domain": "curate.stages.domain",
     "select": "curate.stages.select",
+    "gold_audit": "curate.stages.gold_audit",
 }
 
 _REGISTRY: dict[str, type[Stage]] = {}
@@ -81,6 +82,9 @@ class Stage(ABC):
     Config: ClassVar[type[StageConfig]]
     # Bump when the stage's logic changes, so cached outputs of older code are not reused.
     version: ClassVar[int] = 1
+    # Input columns the stage may return new values for (gold_audit's replace); the runner refuses
+    # any other input column, and the stage records what it changed.
+    replaces: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: StageConfig):
         self.config = config

@@ -30,7 +30,7 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from curate import schema, store
-from curate.synth import defects
+from curate.synth import defects, golds
 from curate.synth.answers import Value, forms_of
 from curate.synth.defects import DefectRates
 from curate.synth.families import FAMILIES, Problem, pick
@@ -80,6 +80,8 @@ class SynthConfig(BaseModel):
                                                              Student(name="synth-student-large", skill=1.0)])
     attempts_per_student: int = Field(3, ge=1, le=32)
     solve_rates: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_SOLVE_RATES))
+    wrong_gold: float = Field(0.02, ge=0.0, le=0.5, description="share of original problems given a wrong "
+                              "gold answer (recorded in meta.wrong_gold; see curate.synth.golds)")
 
     @field_validator("families")
     @classmethod
@@ -121,6 +123,7 @@ class SynthResult:
                  f"({len(families)} families), seed {self.config.seed}; "
                  f"{self.correct / self.traces.num_rows:.0%} correct",
                  "defects (rows): " + ", ".join(f"{k} {v}" for k, v in sorted(self.defect_counts.items()))]
+        lines += [line for line in [golds.summary_line(self.traces)] if line]
         if self.attempts is not None:
             lines.append(f"attempts: {self.attempts.num_rows} rows by "
                          + ", ".join(s.name for s in self.config.students))
@@ -286,6 +289,7 @@ def generate(cfg: SynthConfig) -> SynthResult:
     nrng = np.random.default_rng([cfg.seed, 1])
     counts = _sample_counts(cfg, nrng)
     instances = _instances(cfg, len(counts), nrng, random.Random(f"{cfg.seed}/problems"))
+    instances, planted = golds.plant(instances, cfg.wrong_gold, cfg.seed)
     of_row = np.repeat(np.arange(len(counts)), counts)
     sample_idx = np.arange(cfg.n) - np.repeat(np.cumsum(counts) - counts, counts)
     difficulty = np.array([inst.problem.difficulty for inst in instances])[of_row]
@@ -303,9 +307,9 @@ def generate(cfg: SynthConfig) -> SynthResult:
         rows.append(row)
         tally.update(meta["defects"])
         correct += meta["correct"]
-    traces = _table(rows, [cfg.teacher] * cfg.n)
-    attempts = _attempts(cfg, instances, pids) if cfg.attempts else None
-    return SynthResult(cfg, traces, attempts, len(instances), correct, tally)
+    traces, regraded = golds.record(_table(rows, [cfg.teacher] * cfg.n), planted)
+    attempts, _ = golds.record(_attempts(cfg, instances, pids) if cfg.attempts else None, planted)
+    return SynthResult(cfg, traces, attempts, len(instances), correct + regraded, tally)
 
 
 # ---------------------------------------------------------------------------------- attempts
