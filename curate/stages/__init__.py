@@ -16,10 +16,10 @@ import importlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from curate.errors import BadInput
 
@@ -45,10 +45,20 @@ MODULES: dict[str, str] = {
 _REGISTRY: dict[str, type[Stage]] = {}
 
 
+OnMissing = Literal["error", "warn", "skip"]
+
+
 class StageConfig(BaseModel):
-    """Base of every stage's config: unknown keys are errors, values are checked on load."""
+    """Base of every stage's config: unknown keys are errors, values are checked on load.
+
+    `on_missing` is common to every stage: what happens when the stage finds nothing to work on
+    (no attempts, no gold answers, no column it would use, no benchmark to check against)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    on_missing: OnMissing = Field(
+        "warn", description="the stage has nothing to work on (no attempts, no gold, a missing column): "
+                            "warn (one line, and in the manifest), error (exit 2), or skip (manifest only)")
 
 
 @dataclass
@@ -62,6 +72,17 @@ class StageContext:
     input_path: Path | None = None  # the traces the run reads (companion files live beside them)
     run_dir: Path | None = None
     stats: dict = field(default_factory=dict)  # anything a stage wants in the manifest
+    on_missing: str = "warn"  # the stage config's on_missing
+    warnings: list[str] = field(default_factory=list)  # printed after the stage, kept in the manifest
+    skipped: list[str] = field(default_factory=list)  # no-ops the recipe chose to skip (manifest only)
+
+    def nothing_to_do(self, message: str) -> None:
+        """Record that the stage had (partly) nothing to work on, as the recipe's `on_missing` says:
+        a warning line, an error naming the stage and recipe line, or a quiet note in the manifest.
+        A stage that finds nothing to do never passes for one that checked."""
+        if self.on_missing == "error":
+            raise self.error(f"{message} (on_missing: error)")
+        (self.warnings if self.on_missing == "warn" else self.skipped).append(message)
 
     def error(self, message: str) -> BadInput:
         return BadInput(f"{self.where}: {message}")
