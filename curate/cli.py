@@ -57,12 +57,15 @@ def _main(
 @app.command()
 def synth(
     out: Annotated[Path, typer.Option("--out", help="Trace folder to write (shards synth-NNNNN.parquet).")],
-    n: Annotated[int | None, typer.Option("--n", min=1, help="Number of trace rows (default 60,000; procedural 6,000).")] = None,
+    n: Annotated[int | None, typer.Option("--n", min=1, help="Number of trace rows (default 60,000; procedural 6,000); teachers: "
+                                                     "answerable base problems (default 120).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same bytes.")] = 0,
     attempts: Annotated[bool, typer.Option("--attempts/--no-attempts",
                                            help="Also write student attempts to OUT/attempts/.")] = True,
-    profile: Annotated[str, typer.Option("--profile", help="default (word problems, 11 families) or procedural "
-                                         "(digit-by-digit arithmetic a tiny student learns; held-out split in OUT/heldout/).")] = "default",
+    profile: Annotated[str, typer.Option("--profile", help="default (word problems, 11 families), procedural "
+                                         "(digit-by-digit arithmetic a tiny student learns; held-out split in OUT/heldout/) "
+                                         "or teachers (raw outputs of six teachers, one JSONL per teacher in its own "
+                                         "reasoning layout, for `distillery ingest`).")] = "default",
     heldout: Annotated[int | None, typer.Option("--heldout", min=0, help="procedural: held-out problems per family (default 60).")] = None,
 ):
     """Write the embedded synthetic math corpus (known truth, planted defects)."""
@@ -73,10 +76,16 @@ def synth(
                                           **({"heldout": heldout} if heldout is not None else {}))
         typer.echo(procedural.write(cfg, out).summary())
         return
+    if profile == "teachers":
+        from curate.synth import teachers
+
+        cfg = teachers.TeachersConfig(seed=seed, **({"problems": n} if n else {}))
+        typer.echo(teachers.write(cfg, out).summary())
+        return
     if profile != "default":
         from curate.errors import BadInput
 
-        raise BadInput(f"--profile {profile}: expected default or procedural")
+        raise BadInput(f"--profile {profile}: expected default, procedural or teachers")
     from curate import synth as lib
 
     result = lib.write(lib.SynthConfig(n=n or 60_000, seed=seed, attempts=attempts), out)
