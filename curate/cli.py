@@ -99,15 +99,22 @@ def ingest(
     preset: Annotated[str, typer.Option("--preset", help="s1k, openthoughts, openr1-math, limo, messages, generic.")] = "generic",
     map_: Annotated[str | None, typer.Option("--map", help="generic: problem=COL,thinking=COL,response=COL,gold=COL,…")] = None,
     trace: Annotated[str | None, typer.Option("--trace", help="s1k-1.1: which teacher's traces (deepseek or gemini).")] = None,
-    source: Annotated[str | None, typer.Option("--source", help="Value of the source column (default: from SRC).")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Value of the source column; wins over the data's own "
+                                               "(kept in meta original_source). Default: the data's, else from SRC.")] = None,
     teacher: Annotated[str | None, typer.Option("--teacher", help="Value of the teacher column where the data has none.")] = None,
     name: Annotated[str | None, typer.Option("--name", help="Shard prefix in OUT (default: the preset).")] = None,
+    layout: Annotated[str, typer.Option("--layout", help="Reasoning layout: auto (detected per file), think, "
+                                        "think_no_open (R1-Distill), thought (Sky-T1), s1 (think/answer lines), "
+                                        "column, final_answer (LIMO) or none.")] = "auto",
+    replace: Annotated[bool, typer.Option("--replace", help="Replace OUT's shards of this prefix.")] = False,
+    append: Annotated[bool, typer.Option("--append", help="OUT holds this prefix already: add the rows under "
+                                         "a new prefix (PREFIX.2, …).")] = False,
 ):
     """Import an existing trace dataset (s1K, OpenThoughts, OpenR1-Math, LIMO, chat, any table)."""
     from curate import ingest as lib
 
     result = lib.ingest_to(src, out, preset=preset, mapping=map_, trace=trace, source=source,
-                           teacher=teacher, name=name)
+                           teacher=teacher, name=name, layout=layout, replace=replace, append=append)
     typer.echo(result.summary())
 
 

@@ -158,7 +158,7 @@ def split(text: str | None, layout: str | Delimiters, finish_reason: str | None 
         return Split("", text.strip(), True, NONE)
     if layout == FINAL_ANSWER:
         thinking, response = split_final_answer(text)
-        return Split(thinking, response, True, FINAL_ANSWER)
+        return Split(thinking, response, True, FINAL_ANSWER if thinking else UNMATCHED)
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout {layout!r} (known: {', '.join(LAYOUTS)})")
     if not marked(text, layout):

@@ -13,7 +13,7 @@ from conftest import run_cli
 from curate import ingest, schema
 from curate.errors import BadInput
 from curate.ingest.common import last_boxed
-from curate.ingest.presets import split_final_answer
+from curate.layouts import split_final_answer
 from curate.ingest.source import parse_hf
 
 
@@ -80,7 +80,8 @@ def test_s1k_11_defaults_to_deepseek_and_derives_gold(tmp_path):
     meta = rows[0]["meta"]
     # Unmapped columns kept (the solution too); the other teacher's trace and grades left out.
     assert {"solution", "cot_type", "source_type", "metadata", "cot", "deepseek_grade",
-            "deepseek_grade_reason"} == set(meta)
+            "deepseek_grade_reason", "layout"} == set(meta)
+    assert meta["layout"] == "column"  # the trajectory is a reasoning column of its own
     assert meta["cot"] is None and meta["deepseek_grade"] == "Yes"
 
 
@@ -124,7 +125,8 @@ def test_openthoughts_both_layouts(tmp_path):
     assert [(r["thinking"], r["response"]) for r in got] == [("Add 2 and 2.", "\\boxed{4}"),
                                                             ("3+3=6", "\\boxed{6}"), ("4+4 is", "")]
     assert [r["teacher"] for r in got] == ["deepseek-r1", "unknown", "unknown"]
-    assert got[0]["meta"] == {"system": SYSTEM}
+    assert got[0]["meta"] == {"system": SYSTEM, "layout": "thought"}
+    assert [r["meta"]["layout"] for r in got] == ["thought", "think", "think"]
     # Never closed: not reported as complete, and counted in the summary.
     assert got[2]["meta"]["thinking_closed"] is False and got[2]["finish_reason"] is None
     assert "thinking_closed" not in got[1]["meta"]
@@ -167,7 +169,7 @@ def test_openr1_one_row_per_generation(tmp_path):
     m0, m2, m4 = got[0]["meta"], got[2]["meta"], got[4]["meta"]
     assert m0 == {"correctness_math_verify": True, "is_reasoning_complete": True, "correctness_llama": None,
                   "solution": "6*7=42", "problem_type": "Algebra", "question_type": "math-word-problem",
-                  "source": "olympiads", "uuid": "u-1", "correctness_count": 2}
+                  "source": "olympiads", "uuid": "u-1", "correctness_count": 2, "layout": "think"}
     assert m2["correctness_math_verify"] is False and m2["thinking_closed"] is False
     assert m4["correctness_math_verify"] is False and m4["correctness_llama"] is True
     assert "1 row(s) whose thinking was never closed" in result.summary()
@@ -188,10 +190,11 @@ def test_limo_splits_the_final_answer(tmp_path):
     got = rows_of(ingest.load(write_parquet(tmp_path / "limo.parquet", rows[1:]), preset="limo"))
     (first,) = rows_of(table)
     assert first["thinking"] == "Okay, so 2x = 10.\n\nDividing, x = 5." and first["response"] == "**Final Answer**\n\\boxed{5}"
-    assert first["gold"] == "5" and first["teacher"] == "unknown" and first["meta"] == {}
+    assert first["gold"] == "5" and first["teacher"] == "unknown" and first["meta"] == {"layout": "final_answer"}
     assert (got[0]["thinking"], got[0]["response"]) == ("We need y.\n\nAdding one gives y = 3.",
                                                         "Thus the answer is \\boxed{3}.")
     assert (got[1]["thinking"], got[1]["response"], got[1]["gold"]) == ("", "Two is prime.", "2")
+    assert [r["meta"]["layout"] for r in got] == ["final_answer", "unmatched"]  # kept whole, flagged
 
 
 def test_messages_with_tags_and_separate_reasoning(tmp_path):
@@ -213,7 +216,8 @@ def test_messages_with_tags_and_separate_reasoning(tmp_path):
     assert [(r["problem"], r["thinking"], r["response"]) for r in got] == [
         ("What is 5-3?", "5-3=2", "\\boxed{2}"), ("What is 9/3?", "nine over three", "\\boxed{3}"),
         ("What is 1+2?", "1+2=3", "3")]
-    assert got[0]["meta"] == {"num_tokens": 42, "source": "math", "system": "Be brief."}
+    assert got[0]["meta"] == {"num_tokens": 42, "source": "math", "system": "Be brief.", "layout": "think"}
+    assert got[1]["meta"]["layout"] == "column"
     assert got[2]["meta"]["other_turns"] == [{"role": "user", "content": "Hi"},
                                              {"role": "assistant", "content": "Hello"}]
     assert {r["source"] for r in got} == {"mot"}
@@ -232,11 +236,11 @@ def test_generic_mapping_and_sample_idx_by_appearance(tmp_path):
     assert [r["sample_idx"] for r in got] == [0, 1, 0, 0]  # per (problem, teacher), in order
     assert [r["teacher"] for r in got] == ["m1", "m1", "m2", "fallback"]
     assert [r["gold"] for r in got] == ["1", "1", "1", "2.5"]
-    assert got[0]["meta"] == {"extra": [1, 2]} and got[1]["meta"] == {"extra": None}
+    assert got[0]["meta"] == {"extra": [1, 2], "layout": "column"} and got[1]["meta"] == {"extra": None, "layout": "column"}
     # Without a thinking column, R1 tags in the response are split.
     tagged = write_jsonl(tmp_path / "tagged.jsonl", [{"problem": "Q", "response": "<think>t</think>r", "k": 1}])
     (row,) = rows_of(ingest.load(tagged, preset="generic"))  # same-named columns need no --map
-    assert (row["thinking"], row["response"], row["meta"]) == ("t", "r", {"k": 1})
+    assert (row["thinking"], row["response"], row["meta"]) == ("t", "r", {"k": 1, "layout": "think"})
 
 
 def test_csv_and_parquet_folder_sources(tmp_path):
@@ -259,7 +263,11 @@ def test_reingest_is_byte_identical_and_leaves_other_prefixes(tmp_path):
     (out / "limo-00000.parquet").write_bytes(b"other")
     ingest.ingest_to(src, out, preset="openr1-math")
     first = shard_bytes(out)
-    ingest.ingest_to(src, out, preset="openr1-math")
+    with pytest.raises(BadInput, match=r"traces: already holds 1 shard\(s\) of prefix openr1-math "
+                                       r"\(openr1-math-00000.parquet\); --replace"):
+        ingest.ingest_to(src, out, preset="openr1-math")
+    assert shard_bytes(out) == first
+    ingest.ingest_to(src, out, preset="openr1-math", replace=True)
     assert shard_bytes(out) == first and set(first) == {"limo-00000.parquet", "openr1-math-00000.parquet"}
     ingest.ingest_to(src, out, preset="openr1-math", name="r1")
     assert (out / "r1-00000.parquet").read_bytes() == first["openr1-math-00000.parquet"]

@@ -201,8 +201,7 @@ class _Writer:
 
 def _rows(items: list[tuple[Job, Completion]], problems: dict[str, dict], source: str, model: str,
           params: SamplingParams, backend: str, digest: str) -> pa.Table:
-    from curate import schema
-    from curate.text import split_thinking
+    from curate import layouts, schema
 
     cols: dict[str, list] = {k: [] for k in (
         "source", "problem", "gold", "thinking", "response", "teacher", "sample_idx", "finish_reason", "meta",
@@ -211,12 +210,14 @@ def _rows(items: list[tuple[Job, Completion]], problems: dict[str, dict], source
     for job, c in items:
         p = problems[job.problem_id]
         if c.reasoning is not None:
-            thinking, response, closed = c.reasoning.strip(), c.text.strip(), True
+            thinking, response, closed, layout = c.reasoning.strip(), c.text.strip(), True, layouts.COLUMN
         else:
-            s = split_thinking(c.text, params.forcing.delims)
-            thinking, response, closed = s.thinking, s.response, s.closed
+            # the delimiters' layout; an output with none of them that hit the length limit is
+            # thinking that never closed (the template opened it), else it fits no layout
+            s = layouts.split(c.text, params.forcing.delims, finish_reason=c.finish_reason)
+            thinking, response, closed, layout = s.thinking, s.response, s.closed, s.layout
         meta = {"backend": backend, "settings": digest, "seed": job.seed, "system": params.system,
-                "waits": c.waits, "forced_close": c.forced_close, "closed": closed,
+                "waits": c.waits, "forced_close": c.forced_close, "closed": closed, "layout": layout,
                 "reasoning_apart": c.reasoning is not None}
         if params.forcing.active:
             meta["forcing"] = {"max_thinking": params.forcing.max_thinking, "min_thinking": params.forcing.min_thinking,
