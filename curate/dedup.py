@@ -21,6 +21,7 @@ with one reaches `fuzzy`. Column `contaminated_with`: the benchmark ids (`math50
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,7 @@ import xxhash
 from curate import minhash
 from curate.errors import BadInput
 from curate.stages import DROP
-from curate.stages.exact_dedup import rank_expr
+from curate.stages.exact_dedup import answerable_first, rank_expr
 from curate.text import normalize_for_dedup
 
 Method = Literal["exact", "minhash", "semantic"]
@@ -87,14 +88,16 @@ def _row_ids(frame: pl.DataFrame) -> pl.Expr:
     return pl.int_range(pl.len()).cast(pl.String)
 
 
-def _keep_order(keep: Keep) -> list[pl.Expr]:
-    """Sort keys, best row first; input order (`_pos`) breaks ties. Extends exact_dedup's policies
-    with verified-correct-first and highest-rubric-score-first."""
+def _keep_order(keep: Keep, columns) -> list[pl.Expr]:
+    """Sort keys, best row first: a row with a gold answer, then a correct verdict (when the table
+    has them: a premise-stripped copy has no gold and must not survive for its file name), then the
+    policy; input order (`_pos`) breaks ties. Extends exact_dedup's policies with
+    verified-correct-first and highest-rubric-score-first."""
     if keep == "verified":
-        return [(pl.col("verdict") == "correct").fill_null(False).not_(), pl.col("_pos")]
+        return answerable_first(columns) + [pl.col("_pos")]
     if keep == "score":
-        return [-pl.col("score").cast(pl.Float64).fill_null(float("-inf")), pl.col("_pos")]
-    return rank_expr(keep)
+        return answerable_first(columns) + [-pl.col("score").cast(pl.Float64).fill_null(float("-inf")), pl.col("_pos")]
+    return rank_expr(keep, columns)
 
 
 # -------------------------------------------------------------------------------------- dedup
@@ -108,7 +111,8 @@ def dedup_table(frame: pl.DataFrame, *, on: str = "problem", method: Method = "m
                 same_math: bool = True) -> Result:
     """Mark duplicate problems in `frame` (see the module docstring); `index` is a saved MinHash
     index to dedup against, `save_index` where to write it extended by this batch's survivors.
-    `same_math`: near-duplicates (minhash, semantic) must also have the same numbers and formulas."""
+    `same_math`: near-duplicates (minhash, semantic) must also have the same numbers and formulas,
+    and minhash pairs as many premise sentences before a like question sentence (`question_shape`)."""
     if method not in METHODS:
         raise BadInput(f"unknown dedup method {method!r} (known: {', '.join(METHODS)})")
     _check_table(frame, on, "deduplicate")
@@ -159,6 +163,15 @@ def dedup_table(frame: pl.DataFrame, *, on: str = "problem", method: Method = "m
         same = keys[i] == keys[j]
         stats["pairs_with_other_math"] = int((~same).sum())
         i, j = i[same], j[same]
+        # A premise removed (or added) leaves the numbers of the rest and most shingles, and makes
+        # another problem (often an unanswerable one): the pair must also state as many premises
+        # before a like question sentence. MinHash pairs only: semantic pairs are paraphrases,
+        # which restructure sentences (their premises are judged by meaning).
+        if len(i) and method == "minhash":
+            shape = _question_shapes(texts["_text"], np.unique(np.concatenate([i, j])))
+            same = np.array([_same_question(shape[a], shape[b]) for a, b in zip(i.tolist(), j.tolist())], bool)
+            stats["pairs_with_other_question"] = int((~same).sum())
+            i, j = i[same], j[same]
     # Units already in the index leave the batch's own clustering: a survivor must not be dropped
     # as a duplicate of a row that is itself dropped.
     blocked = empty.copy()
@@ -201,10 +214,52 @@ def _math_keys(norm: pl.Series) -> np.ndarray:
                      for t in norm.to_list()], dtype=np.uint64)
 
 
+# A sentence ends at . ? or ! followed by space (3.5 and $x.$y stay whole).
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+# First words of a sentence that asks (when no sentence ends with "?").
+ASKING = frozenset("find compute determine evaluate solve calculate simplify express what what's how which who "
+                   "prove work carefully exactly give".split())
+# Instructions about the answer, not the problem ("Show your work."): never the question sentence.
+INSTRUCTION = re.compile(r"^(show|explain|justify|be careful|give your answer|express your answer|please|"
+                         r"thanks|thank you|\(version)", re.I)
+QUESTION_JACCARD = 0.5  # question sentences of two copies share at least this share of their words
+
+
+def question_shape(text: str) -> tuple[int, frozenset[str]]:
+    """(premises, question words): the number of sentences before the question sentence, and the
+    question sentence's normalised words. The question sentence is the last one ending in "?",
+    else the last one starting with an asking word (find, compute, what, ...), else the last
+    sentence that is not an instruction about the answer ("Show your work.")."""
+    sentences = [x for x in _SENTENCE_END.split(" ".join((text or "").split())) if x.strip()]
+    if not sentences:
+        return 0, frozenset()
+    pick = next((k for k in range(len(sentences) - 1, -1, -1) if sentences[k].rstrip().endswith("?")), None)
+    if pick is None:
+        pick = next((k for k in range(len(sentences) - 1, -1, -1)
+                     if normalize_for_dedup(sentences[k]).split()[:1] and
+                     normalize_for_dedup(sentences[k]).split()[0] in ASKING
+                     and not INSTRUCTION.match(sentences[k])), None)
+    if pick is None:
+        pick = next((k for k in range(len(sentences) - 1, -1, -1) if not INSTRUCTION.match(sentences[k])),
+                    len(sentences) - 1)
+    return pick, frozenset(normalize_for_dedup(sentences[pick]).split())
+
+
+def _question_shapes(texts: pl.Series, units: np.ndarray) -> dict[int, tuple[int, frozenset[str]]]:
+    return {int(u): question_shape(t) for u, t in zip(units.tolist(), texts.gather(units).to_list())}
+
+
+def _same_question(a: tuple[int, frozenset[str]], b: tuple[int, frozenset[str]]) -> bool:
+    if a[0] != b[0]:
+        return False
+    union = len(a[1] | b[1])
+    return union == 0 or len(a[1] & b[1]) / union >= QUESTION_JACCARD
+
+
 def _units(frame: pl.DataFrame, on: str) -> pl.DataFrame:
     """One row per input row: position, id, problem, normalised text and unit (distinct
     normalised text; every empty text is a unit of its own)."""
-    extra = [c for c in ("thinking", "verdict", "score") if c in frame.columns]
+    extra = [c for c in ("thinking", "gold", "verdict", "score") if c in frame.columns]
     problem = pl.col("problem_id").cast(pl.String) if "problem_id" in frame.columns \
         else pl.int_range(pl.len()).cast(pl.String)
     rows = frame.select(
@@ -225,7 +280,7 @@ def _units(frame: pl.DataFrame, on: str) -> pl.DataFrame:
 def _resolve(rows: pl.DataFrame, labels: np.ndarray, keep: Keep) -> pl.DataFrame:
     """Pick the kept row of each cluster and mark the rows of every other problem in it."""
     df = (rows.with_columns(pl.Series("_cluster", labels[rows["_unit"].to_numpy()]))
-          .sort(_keep_order(keep)))
+          .sort(_keep_order(keep, rows.columns)))
     df = df.with_columns(
         pl.col("_rid").first().over("_cluster").alias("_top"),
         pl.col("_pid").first().over("_cluster").alias("_top_pid"),

@@ -119,7 +119,7 @@ def test_teachers_samples_are_the_attempts_when_no_student_made_any(tmp_path):
     frame = frame.filter(pl.col("teacher") == "T0")
     cls = get("difficulty")
     ctx = StageContext(seed=0, input_path=folder)
-    out = cls(cls.Config(workers=1, mode="s1")).run(frame, ctx)
+    out = cls(cls.Config(workers=1, mode="window", lo=0.0, hi=1.0)).run(frame, ctx)
     out = out.join(frame.select("trace_id", "problem"), on="trace_id").sort("problem")
     assert out["attempts_from"].unique().to_list() == ["samples"]
     assert out["attempts"].to_list() == [3, 3, 0] and out["solved"].to_list() == [1, 3, 0]
@@ -128,6 +128,13 @@ def test_teachers_samples_are_the_attempts_when_no_student_made_any(tmp_path):
     # Both things said: no student attempts, and a problem whose samples cannot be graded (no gold).
     assert len(ctx.warnings) == 2 and "teachers' own samples" in ctx.warnings[0]
     assert "1 of 3 problems have no gradable attempt" in ctx.warnings[1]
+    # s1 mode does not fall back: a teacher solves every problem whose trace it kept.
+    cls = get("difficulty")
+    ctx = StageContext(seed=0, input_path=folder)
+    out = cls(cls.Config(workers=1, mode="s1")).run(frame, ctx)
+    assert out["attempts_from"].unique().to_list() == ["students"] and out["drop_reason"].null_count() == 3
+    assert ctx.warnings == ["no student attempts in " + str(folder / "attempts")
+                            + " for these 3 problems: no pass rate, every problem passes (missing: keep)"]
 
 
 def test_bad_values():

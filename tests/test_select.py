@@ -93,3 +93,26 @@ def test_bad_values():
         get("select").Config(k=3, strategy="top")
     with pytest.raises(BadInput, match="quotas name value"):
         run_select(k=2, strategy="stratified", by="domain", quotas={"zzz": 2})
+
+
+def test_per_problem_keeps_the_best_trace_of_each_problem():
+    # Six problems with three traces each (three teachers): the longest is wrong, or has no gold.
+    rows = []
+    for p in range(6):
+        for t, (verdict, gold, tokens) in enumerate([("incorrect", "1", 900), ("correct", "1", 300),
+                                                       ("correct", "1", 200)]):
+            if p == 5:  # an ill-posed problem: no gold, so no verdict but no_gold
+                verdict, gold = "no_gold", None
+            rows.append({"trace_id": f"p{p}t{t}", "problem_id": f"P{p}", "problem": f"q {p}", "gold": gold,
+                         "verdict": verdict, "domain": "ab"[p % 2], "thinking_tokens": tokens + p})
+    df = pl.DataFrame(rows)
+    out, ctx = run_select(df, k=5, strategy="s1", per_problem=1)
+    picked = out.filter(pl.col("selected")).join(df, on="trace_id")
+    assert picked.height == 5 and picked["problem_id"].n_unique() == 5
+    # The best of each problem: correct beats longer-but-wrong, then the longer of the correct ones.
+    assert set(picked.filter(pl.col("problem_id") != "P5")["trace_id"].str.slice(2)) <= {"t1"}
+    extra = out.filter(pl.col("drop_reason").str.starts_with("another trace"))
+    assert extra.height == 12 and ctx.stats["available"] == 6
+    # Without a verdict column it still works, and says the ranking lacks correctness.
+    out, ctx = run_select(df.drop("verdict"), k=6, strategy="s1", per_problem=1)
+    assert out["selected"].sum() == 6 and any("no verdict column" in w for w in ctx.warnings)

@@ -41,6 +41,6 @@ class Decontam(Stage):
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         from curate.dedup import decontaminate
 
-        result = decontaminate(frame, **self.config.model_dump())
+        result = decontaminate(frame, **self.config.model_dump(exclude={"on_missing"}))
         ctx.stats.update(result.stats)
         return pl.concat([frame.select("trace_id"), result.columns], how="horizontal")

@@ -8,8 +8,8 @@
 ```
 Attempts are trace rows (same schema; `teacher` = the student's name) in `attempts` (default: the
 `attempts/` folder beside the input traces, which `distillery synth` writes; ingested or generated
-attempts go there too). With `attempts_from: samples` (and by default, `auto`, when no student
-attempt exists for these problems) the attempts are the input's own samples of each problem, every
+attempts go there too). With `attempts_from: samples` (and by default, `auto`, in window and limo
+modes when no student attempt exists for these problems) the attempts are the input's own samples of each problem, every
 teacher's, before any stage dropped them: the pass rate is the share of the problem's samples that
 are correct. Each attempt's final answer is graded by the verifier (`curate.verify`) against its
 gold, or the problem's gold when the attempt has none; `grade: meta` reads `meta.correct` instead
@@ -48,7 +48,8 @@ class DifficultyConfig(StageConfig):
     attempts: str | None = Field(None, description="attempt traces (file or folder); default INPUT/attempts")
     attempts_from: Literal["auto", "students", "samples"] = Field(
         "auto", description="students: the attempts file/folder; samples: the input's own samples of each "
-                            "problem (pass rate over them); auto: students where any exist, else samples")
+                            "problem (pass rate over them); auto: students where any exist, else samples "
+                            "(window and limo modes: in s1 mode the teachers solve every problem they kept)")
     students: list[str] | None = Field(None, description="only these students' attempts (default: all)")
     grade: Literal["verify", "meta"] = Field("verify", description="grade attempts with the verifier, or read meta.correct")
     lo: float = Field(0.1, ge=0, le=1, description="window: pass rate must be above this")
@@ -103,15 +104,18 @@ class Difficulty(Stage):
                 attempts = attempts.join(problems, on="problem_id", how="inner")
             if attempts is None or attempts.height == 0:
                 where = f"in {path}" if path is not None else "(no attempts path)"
-                if cfg.attempts_from == "students":
-                    ctx.nothing_to_do(f"no student attempts {where} for these {problems.height:,} problems: "
-                                      f"no pass rate (missing: {cfg.missing})")
-                else:
+                # s1 drops what is solved: the teachers solve every problem whose trace is kept, so
+                # their own samples are no stand-in for students there.
+                fallback = cfg.attempts_from == "auto" and cfg.mode != "s1"
+                if fallback:
                     ctx.nothing_to_do(f"no student attempts {where}: pass rates from the teachers' own samples "
                                       f"of each problem (attempts_from: samples)")
-                attempts, announced = None, cfg.attempts_from == "students"
-        if attempts is None and (cfg.attempts_from == "samples"
-                                 or cfg.attempts_from == "auto"):
+                else:
+                    ctx.nothing_to_do(f"no student attempts {where} for these {problems.height:,} problems: "
+                                      f"no pass rate, every problem {'passes' if cfg.missing == 'keep' else cfg.missing + 's'}"
+                                      f" (missing: {cfg.missing})")
+                attempts, announced = None, not fallback
+        if attempts is None and not announced:
             attempts, source = self._samples(problems, frame, ctx), "samples"
         if attempts is None:
             attempts = pl.DataFrame(schema={"problem_id": pl.String, "teacher": pl.String, "gold": pl.String,
