@@ -15,7 +15,11 @@ the kept row: 1.0 for equal text), `drop_reason`.
 
 Decontamination drops rows sharing a word n-gram (default 8, on lowercased, whitespace-collapsed
 text) with a benchmark problem, as s1 and open-r1 do, optionally also rows whose MinHash Jaccard
-with one reaches `fuzzy`. Column `contaminated_with`: the benchmark ids (`math500:test/…`).
+with one reaches `fuzzy`. An n-gram found in `boilerplate` (default 3) or more benchmark problems
+is the benchmarks' boilerplate ("where $m$ and $n$ are relatively prime positive integers") and
+does not count; `boilerplate_from` adds corpora (e.g. the MATH test set) to count it over. Columns
+`contaminated_with`: the benchmark ids (`math500:test/…`); `contaminated_ngram`: the n-gram that
+matched, so a person can judge.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal
 
 import numpy as np
 import polars as pl
@@ -48,6 +52,9 @@ KEEP_NEEDS = {"longest": "thinking", "shortest": "thinking", "verified": "verdic
 BENCHMARK_FILES = {"math500": "math500.jsonl", "aime24": "aime24.jsonl", "aime25": "aime25.jsonl",
                    "amc23": "amc23.jsonl", "gsm8k": "gsm8k_test.jsonl"}
 BENCHMARKS_ENV = "DISTILLERY_BENCHMARKS"
+# An n-gram in this many benchmark problems is boilerplate ("relatively prime positive integers.
+# Find m+n" is in 20 of AIME/AMC/MATH-500/GSM8K's 1,919 problems), not a sign of a copied problem.
+BOILERPLATE = 3
 # Where a named benchmark lives on the Hugging Face hub: (dataset, config, split, problem column).
 HF_BENCHMARKS = {"math500": ("HuggingFaceH4/MATH-500", None, "test", "problem"),
                  "aime24": ("HuggingFaceH4/aime_2024", None, "train", "problem"),
@@ -411,12 +418,57 @@ def _subset(w: minhash.Words, pick: np.ndarray) -> minhash.Words:
     return minhash.Words(w.hashes[np.isin(owner, pick)], np.concatenate(([0], np.cumsum(lengths))))
 
 
+def _boilerplate(bench_grams: dict[int, pl.DataFrame], problems: list[str], n: int, threshold: int | None,
+                 also: list[str], bench_dir) -> dict[int, set[int]]:
+    """Remove from `bench_grams` (in place) every n-gram key found in `threshold` or more distinct
+    problems of the benchmarks and the `also` corpora; returns the removed keys by size."""
+    if threshold is None:
+        return {size: set() for size in bench_grams}
+    extra = [p for spec in also for p in load_benchmark(spec, bench_dir).problems]
+    counted = _ngram_table(problems + extra, n) if extra else bench_grams
+    common = {}
+    for size, grams in bench_grams.items():
+        pool = counted.get(size, grams)
+        keys = (pool.group_by("key").agg(pl.col("owner").n_unique().alias("df"))
+                .filter(pl.col("df") >= threshold).select("key"))
+        bench_grams[size] = grams.join(keys, on="key", how="anti")
+        common[size] = set(keys["key"].to_list())
+    return common
+
+
+def _gram_keys(text: str, size: int) -> tuple[list[str], np.ndarray]:
+    low = _lower(text)
+    keys, _ = minhash.ngram_hashes(minhash.words(pa.array([low]), wide=True), size, minhash.combine64)
+    return low.split(), keys
+
+
+def _matched_ngram(text: str, bench_text: str, n: int, common: dict[int, set[int]]) -> str | None:
+    """The first word n-gram of `text` that the benchmark problem has and that is not boilerplate."""
+    bench_words, bench_keys = _gram_keys(bench_text, n)
+    size = min(n, len(bench_words))
+    if size == 0:
+        return None
+    if size < n:
+        bench_words, bench_keys = _gram_keys(bench_text, size)
+    allowed = set(bench_keys.tolist()) - common.get(size, set())
+    words_, keys = _gram_keys(text, size)
+    for pos, key in enumerate(keys.tolist()):
+        if key in allowed:
+            return " ".join(words_[pos:pos + size])
+    return None
+
+
 def decontaminate(frame: pl.DataFrame, *, bench: list[str], on: str = "problem", ngram: int = 8,
                   fuzzy: float | None = None, bench_dir: Path | str | None = None,
                   drop: bool = True, missing: Literal["error", "skip"] = "error",
-                  batch: int = 20_000) -> Result:
+                  boilerplate: int | None = BOILERPLATE, boilerplate_from: list[str] | None = None,
+                  batch: int = 20_000, warn: Callable[[str], None] | None = None) -> Result:
     """Mark rows whose `on` text shares a word `ngram` with a benchmark problem (or, with
-    `fuzzy`, reaches that MinHash Jaccard with one)."""
+    `fuzzy`, reaches that MinHash Jaccard with one). An n-gram found in at least `boilerplate`
+    problems of the benchmarks (and of the `boilerplate_from` corpora, which are counted, not
+    checked against) is boilerplate ("where $m$ and $n$ are relatively prime positive integers")
+    and does not count. `warn` hears about skipped benchmarks (default: a line on stderr)."""
+    warn = warn or (lambda line: print(f"warning: {line}", file=sys.stderr))
     _check_table(frame, on, "decontaminate")
     if not bench:
         raise BadInput("name at least one benchmark (math500, aime24, … or a file path)")
@@ -433,15 +485,19 @@ def decontaminate(frame: pl.DataFrame, *, bench: list[str], on: str = "problem",
                 raise
             skipped.append(spec)
             # Said out loud: a skipped benchmark must never pass for a clean check.
-            print(f"warning: decontam skips {exc}", file=sys.stderr)
+            warn(f"decontam skips {exc}")
+    if boilerplate is not None and boilerplate < 2:
+        raise BadInput(f"boilerplate must be at least 2 benchmark problems, got {boilerplate}")
     if not benches:
         cols = pl.DataFrame({"contaminated_with": pl.Series([None] * frame.height, dtype=pl.List(pl.String)),
+                             "contaminated_ngram": pl.Series([None] * frame.height, dtype=pl.String),
                              DROP: pl.Series([None] * frame.height, dtype=pl.String)})
         return Result(cols, {"ngram": ngram, "benchmarks": {}, "skipped_benchmarks": skipped})
     labels = [f"{b.name}:{i}" for b in benches for i in b.ids]
     problems = [p for b in benches for p in b.problems]
     bench_of = np.repeat(np.arange(len(benches)), [len(b.ids) for b in benches])
     bench_grams = _ngram_table(problems, ngram)
+    common = _boilerplate(bench_grams, problems, ngram, boilerplate, boilerplate_from or [], bench_dir)
 
     texts = frame[on].cast(pl.String).fill_null("").to_list()
     hits = []
@@ -472,12 +528,19 @@ def decontaminate(frame: pl.DataFrame, *, bench: list[str], on: str = "problem",
     per_row = per_row.with_columns(first_bench.alias("_bench"))
     cols = (pl.DataFrame({"row": np.arange(frame.height, dtype=np.int64)})
             .join(per_row, on="row", how="left", maintain_order="left"))
+    # The n-gram that matched, so a person can judge the drop (fuzzy-only matches have none).
+    evidence = {row: _matched_ngram(texts[row], problems[owner], ngram, common)
+                for row, owner in zip(per_row["row"].to_list(), per_row["owner"].to_list())}
+    cols = cols.with_columns(pl.Series("contaminated_ngram", [evidence.get(r) for r in range(frame.height)],
+                                       dtype=pl.String))
     reason = pl.concat_str(pl.lit("contaminated: overlaps benchmark "), pl.col("_bench"))
-    cols = cols.select(pl.col("label").alias("contaminated_with"),
+    cols = cols.select(pl.col("label").alias("contaminated_with"), "contaminated_ngram",
                        (reason if drop else pl.lit(None, pl.String)).alias(DROP))
 
     hit_bench = bench_of[found["owner"].to_numpy()]
-    stats = {"ngram": ngram, "fuzzy": fuzzy, "benchmarks": {b.name: len(b.ids) for b in benches},
+    stats = {"ngram": ngram, "fuzzy": fuzzy, "boilerplate": boilerplate,
+             "boilerplate_ngrams": int(sum(len(v) for v in common.values())),
+             "benchmarks": {b.name: len(b.ids) for b in benches},
              "skipped_benchmarks": skipped, "contaminated_rows": {}, "benchmark_problems_matched": {}}
     for k, b in enumerate(benches):
         mine = hit_bench == k
