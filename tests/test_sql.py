@@ -119,7 +119,11 @@ def test_every_named_query_runs_and_says_what_it_answers(run_dir):
     clusters = sql.run_named(con, "dup_clusters").to_pylist()
     assert clusters[0]["problems"] == 2 and clusters[0]["examples"]
     truncated = sql.run_named(con, "truncated").to_pylist()
-    assert sum(r["truncated"] for r in truncated) == 1
+    # the length-limited row, and the row with a stray <think> (thinking never closed)
+    assert sum(r["length_limit"] for r in truncated) == 1 and sum(r["unclosed_thinking"] for r in truncated) == 2
+    assert sum(r["truncated"] for r in truncated) == 2 and sum(r["empty_thinking"] for r in truncated) == 0
+    assert sum(r["truncated"] for r in truncated) == len(rows(con, "SELECT 1 FROM traces WHERE fmt_unclosed_thinking "
+                                                                 "OR fmt_truncated"))
     hits = sql.run_named(con, "contaminated").to_pylist()
     assert hits[0]["benchmark_item"] == "aime24/3" and hits[0]["rows"] == 2
     hist = sql.run_named(con, "length_hist").to_pylist()
