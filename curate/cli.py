@@ -121,13 +121,15 @@ def ingest(
 @app.command()
 def validate(
     path: Annotated[Path, typer.Argument(help="Trace file or folder.")],
+    strict: Annotated[bool, typer.Option("--strict", help="Content problems (thinking never closed, empty "
+                                         "thinking, text that fit no layout) exit 2 too.")] = False,
 ):
-    """Check a trace file or folder against the schema: rows, columns, problems found."""
+    """Check a trace file or folder against the schema: rows, columns, layouts, problems found."""
     from curate import validate as lib
 
     report = lib.validate_path(path)
     typer.echo(report.render())
-    if not report.ok:
+    if not report.ok or (strict and not report.clean):
         raise typer.Exit(2)
 
 

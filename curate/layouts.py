@@ -289,3 +289,24 @@ def _tally(requested: str, chosen: str, out: list[Split]) -> Detection:
 def stray_tags(text: str) -> bool:
     """Whether a delimiter a split should have consumed is left in the text."""
     return any(tag in text for tag in STRAY_TAGS)
+
+
+def unclosed(tags: list[str] | tuple[str, ...] = STRAY_TAGS):
+    """Polars expression over trace columns: the thinking never closed. Meta says so (ingest's
+    `thinking_closed: false`, generate's `closed: false`), a delimiter is left in thinking or
+    response, or there is thinking with nothing after it and nothing says it was closed. The
+    `format` stage's flag, `validate`'s count and (in SQL) the `truncated` query use this rule."""
+    import polars as pl
+
+    stray = pl.lit(False)
+    for tag in tags:
+        stray = stray | pl.col("thinking").str.contains(tag, literal=True) \
+            | pl.col("response").str.contains(tag, literal=True)
+    meta = pl.col("meta").fill_null("{}")
+    said_open = (meta.str.json_path_match("$.thinking_closed") == "false") \
+        | (meta.str.json_path_match("$.closed") == "false")
+    said_closed = (meta.str.json_path_match("$.thinking_closed") == "true") \
+        | (meta.str.json_path_match("$.closed") == "true")
+    dangling = (pl.col("response").str.strip_chars() == "") & (pl.col("thinking").str.strip_chars() != "") \
+        & ~said_closed.fill_null(False)
+    return (said_open.fill_null(False) | stray | dangling).fill_null(False)

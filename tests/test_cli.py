@@ -35,8 +35,12 @@ def test_version(capsys):
 def test_validate_reports_rows_columns(traces_dir, capsys):
     code, out, _ = run_cli(["validate", traces_dir], capsys)
     assert code == 0
-    assert "12 rows in 1 file(s)" in out and "problem_id" in out and "valid: no problems found" in out
-    assert "teacher: hand-teacher=12" in out
+    assert "12 rows in 1 file(s)" in out and "problem_id" in out and "teacher: hand-teacher=12" in out
+    # the cut-off row and the row with a stray <think> are content problems: listed, never "no problems"
+    assert "2 row(s) with thinking never closed" in out and "1 of them without finish_reason = 'length'" in out
+    assert "schema valid; 1 content problem(s) above" in out and "no problems found" not in out
+    code, out, _ = run_cli(["validate", "--strict", traces_dir], capsys)
+    assert code == 2
 
 
 def test_validate_reports_problems_with_status_2(tmp_path, capsys):

@@ -42,22 +42,6 @@ class FormatConfig(StageConfig):
                                   description="delimiters that must not be left inside thinking or response")
 
 
-def unclosed(think_tags: list[str]) -> pl.Expr:
-    """The `unclosed_thinking` flag as an expression over the trace columns (also for SQL users)."""
-    stray = pl.lit(False)
-    for tag in think_tags:
-        stray = stray | pl.col("thinking").str.contains(tag, literal=True) \
-            | pl.col("response").str.contains(tag, literal=True)
-    meta = pl.col("meta").fill_null("{}")
-    said_open = (meta.str.json_path_match("$.thinking_closed") == "false") \
-        | (meta.str.json_path_match("$.closed") == "false")
-    said_closed = (meta.str.json_path_match("$.thinking_closed") == "true") \
-        | (meta.str.json_path_match("$.closed") == "true")
-    dangling = (pl.col("response").str.strip_chars() == "") & (pl.col("thinking").str.strip_chars() != "") \
-        & ~said_closed.fill_null(False)
-    return (said_open.fill_null(False) | stray | dangling).fill_null(False)
-
-
 @register
 class Format(Stage):
     name = "format"
@@ -67,7 +51,7 @@ class Format(Stage):
         flags = frame.select(
             "trace_id",
             (pl.col("finish_reason") == "length").fill_null(False).alias("fmt_truncated"),
-            unclosed(self.config.think_tags).alias("fmt_unclosed_thinking"),
+            layouts.unclosed(self.config.think_tags).alias("fmt_unclosed_thinking"),
             (pl.col("thinking").fill_null("").str.strip_chars() == "").alias("fmt_empty_thinking"),
             (pl.col("response").fill_null("").str.strip_chars() == "").alias("fmt_no_final_answer"),
             (~pl.col("response").fill_null("").str.contains(r"\\(?:boxed|fbox)\b")).alias("fmt_missing_boxed"),
