@@ -247,8 +247,8 @@ def detect(texts: list[str | None], finish_reasons: list[str | None] | None = No
 def split_texts(texts: list[str | None], layout: str = AUTO, finish_reasons: list[str | None] | None = None,
                 reasoning: list[str | None] | None = None) -> tuple[list[Split], Detection]:
     """Split a file's outputs. `layout` is a name or `auto` (see `detect`). With a `reasoning`
-    column, a row whose reasoning is non-empty is `column`; under `auto`, a row whose reasoning is
-    empty is read from its text (inline markers), so a half-filled reasoning column loses nothing."""
+    column, a row is `column` (both columns as given); under `auto`, a row whose reasoning is empty
+    and whose text carries markers is split by them, so a half-filled reasoning column loses nothing."""
     if layout not in CHOICES:
         raise ValueError(f"unknown layout {layout!r} (known: {', '.join(CHOICES)})")
     n = len(texts)
@@ -259,7 +259,8 @@ def split_texts(texts: list[str | None], layout: str = AUTO, finish_reasons: lis
         chosen = detect(inline, [f for f, a in zip(finish, apart) if not a]) if layout == AUTO else COLUMN
         out = []
         for text, fin, r, a in zip(texts, finish, reasoning, apart):
-            if a or layout == COLUMN:
+            if a or layout == COLUMN or markers_of(text or "") is None:
+                # an empty reasoning column and no markers: the row's reasoning is empty (as given)
                 out.append(split(text, COLUMN, reasoning=r))
             else:
                 out.append(_auto_row(text or "", chosen, fin))
