@@ -153,7 +153,8 @@ def split(text: str | None, layout: str | Delimiters, finish_reason: str | None 
                 return _delimited(text, layout, THINK)
             return _unmarked(text, THINK, finish_reason)
     if layout == COLUMN:
-        return Split(reasoning or "", text, True, COLUMN)
+        # reasoning with no answer after it: nothing says it ended (a cut-off Gemini thought)
+        return Split(reasoning or "", text, not ((reasoning or "").strip() and not text.strip()), COLUMN)
     if layout == NONE:
         return Split("", text.strip(), True, NONE)
     if layout == FINAL_ANSWER:

@@ -359,3 +359,121 @@ def test_hf_source_through_datasets(tmp_path, monkeypatch):
                                          "solution": "2x = 10.\n\n**Final Answer**\n\\boxed{5}"}])
     (row,) = rows_of(ingest.load(f"hf:{folder}", preset="limo"))
     assert (row["gold"], row["response"], row["source"]) == ("5", "**Final Answer**\n\\boxed{5}", str(folder))
+
+
+# ---------------------------------------------------------------------------- layouts, source, prefixes
+
+def test_every_teacher_of_the_synth_corpus_keeps_its_reasoning(tmp_path):
+    """`synth --profile teachers` writes each layout; auto-detection finds it and no reasoning is lost."""
+    from curate.synth import teachers
+
+    corpus = teachers.write(teachers.TeachersConfig(problems=40, seed=5), tmp_path / "raw")
+    out = tmp_path / "traces"
+    for path, cfg in zip(corpus.written, corpus.config.teachers):
+        result = ingest.ingest_to(path, out, name=cfg.name)
+        summary = result.summary()
+        assert f"layout {cfg.layout} (detected in {path})" in summary, summary
+        assert "fit no layout" not in summary
+        rows = rows_of(ingest.load(path))
+        cut = [r for r in rows if "truncated" in r["meta"]["synth"]["planted"]]
+        done = [r for r in rows if r["meta"]["synth"]["answered"]]
+        assert {r["meta"]["layout"] for r in rows} == {cfg.layout}
+        if cfg.layout == "none":
+            assert all(r["thinking"] == "" for r in rows)
+            continue
+        assert all(r["thinking"] and r["response"] for r in done), cfg.name       # nothing lost
+        assert all(r["thinking"] and r["response"] == "" for r in cut), cfg.name
+        assert all(r["meta"]["thinking_closed"] is False for r in cut), cfg.name  # flagged, whatever the finish
+        unclosed = sum(r["meta"].get("thinking_closed") is False for r in rows)
+        assert f"{unclosed:,} row(s) whose thinking was never closed" in summary
+        for r in done:
+            for tag in ("<think>", "</think>", "<|begin_of_thought|>", "<|begin_of_solution|>", "\nanswer\n"):
+                assert tag not in r["thinking"] and tag not in r["response"], (cfg.name, tag)
+    from curate import validate
+
+    report = validate.validate_path(out)
+    assert report.ok and not report.clean
+    assert any("thinking never closed" in p for p in report.content)
+    assert any(f.startswith("layouts (meta layout): think=") for f in report.facts)
+
+
+def test_layout_option_and_unmatched_rows(tmp_path, capsys):
+    rows = [{"problem": f"Q{i}", "response": f"<think>\nstep {i}\n</think>\n\n\\boxed{{{i}}}"} for i in range(3)]
+    rows.append({"problem": "Q9", "response": "I did not think: \\boxed{9}"})
+    src = write_jsonl(tmp_path / "r1.jsonl", rows)
+    result = ingest.ingest_to(src, tmp_path / "traces")
+    assert "layout think (detected in" in result.summary() and "3 of 4 rows fit it" in result.summary()
+    assert "1 fit no layout: kept whole in response" in result.summary()
+    got = rows_of(ingest.load(src))
+    assert (got[3]["thinking"], got[3]["response"], got[3]["meta"]["layout"]) == (
+        "", "I did not think: \\boxed{9}", "unmatched")
+    # --layout none: the tags are not read, every row is response
+    assert {r["meta"]["layout"] for r in rows_of(ingest.load(src, layout="none"))} == {"none"}
+    code, _, err = run_cli(["ingest", src, "--out", tmp_path / "o", "--layout", "xml"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "--layout xml: expected one of auto, think" in err
+    code, _, err = run_cli(["ingest", src, "--out", tmp_path / "o", "--preset", "s1k", "--layout", "think"], capsys)
+    assert code == 2 and "--layout think: this preset reads a separate reasoning column" in err
+
+
+def test_reasoning_content_column_and_r1_distill_file(tmp_path):
+    rows = [{"problem": "Q1", "reasoning_content": "two and two", "response": "\\boxed{4}"},
+            {"problem": "Q2", "reasoning_content": "", "response": "<think>inline</think>\\boxed{5}"}]
+    got = rows_of(ingest.load(write_jsonl(tmp_path / "api.jsonl", rows)))
+    assert [(r["thinking"], r["response"], r["meta"]["layout"]) for r in got] == [
+        ("two and two", "\\boxed{4}", "column"), ("inline", "\\boxed{5}", "think")]
+    distill = [{"problem": "Q1", "response": "Okay, 2 + 2 = 4.\n</think>\n\n\\boxed{4}", "finish_reason": "stop"},
+               {"problem": "Q2", "response": "Okay, so 7 times 8 is", "finish_reason": None}]
+    got = rows_of(ingest.load(write_jsonl(tmp_path / "distill.jsonl", distill)))
+    assert got[1]["thinking"] == "Okay, so 7 times 8 is" and got[1]["meta"]["thinking_closed"] is False
+    assert got[1]["finish_reason"] is None  # the data does not say why it stops
+
+
+def test_source_option_wins_over_the_data(tmp_path):
+    rows = [{"problem": "Q1", "response": "\\boxed{1}", "source": "openai/gsm8k"},
+            {"problem": "Q2", "response": "\\boxed{2}", "source": None}]
+    src = write_jsonl(tmp_path / "mixed.jsonl", rows)
+    result = ingest.ingest_to(src, tmp_path / "traces", source="gsm8k")
+    got = rows_of(ingest.load(src, source="gsm8k"))
+    assert [r["source"] for r in got] == ["gsm8k", "gsm8k"]
+    assert got[0]["meta"]["original_source"] == "openai/gsm8k" and "original_source" not in got[1]["meta"]
+    assert ("source: gsm8k (--source; over the data's source column, whose 1 value(s) are kept in meta "
+            "original_source)") in result.summary()
+    # without the option the data's value counts, and the summary says so
+    plain = ingest.ingest_to(src, tmp_path / "t2")
+    assert [r["source"] for r in rows_of(ingest.load(src))] == ["openai/gsm8k", "mixed"]
+    assert "source: the data's source column (openai/gsm8k); 1 row(s) without one: mixed" in plain.summary()
+
+
+def test_existing_prefix_refuses_replaces_or_appends(tmp_path, capsys):
+    first = write_jsonl(tmp_path / "a.jsonl", [{"problem": f"Q{i}", "response": f"\\boxed{{{i}}}"} for i in range(3)])
+    second = write_jsonl(tmp_path / "b.jsonl", [{"problem": "Q9", "response": "\\boxed{9}"}])
+    out = tmp_path / "traces"
+    ingest.ingest_to(first, out)
+    before = shard_bytes(out)
+    code, _, err = run_cli(["ingest", second, "--out", out], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert "traces: already holds 1 shard(s) of prefix generic (generic-00000.parquet); --replace" in err
+    assert shard_bytes(out) == before  # nothing written, nothing lost
+    code, stdout, _ = run_cli(["ingest", second, "--out", out, "--append"], capsys)
+    assert code == 0 and "appended under prefix generic.2" in stdout
+    assert set(shard_bytes(out)) == {"generic-00000.parquet", "generic.2-00000.parquet"}
+    assert shard_bytes(out)["generic-00000.parquet"] == before["generic-00000.parquet"]
+    # appending rows the folder already holds would repeat their trace ids
+    code, _, err = run_cli(["ingest", first, "--out", out, "--append"], capsys)
+    assert code == 2 and "--append: row 0 is already in" in err and err.count("\n") == 1
+    code, _, err = run_cli(["ingest", second, "--out", out, "--append", "--replace"], capsys)
+    assert code == 2 and "--replace and --append" in err
+    code, stdout, _ = run_cli(["ingest", second, "--out", out, "--replace"], capsys)
+    assert code == 0 and "replaced 1 shard(s) of prefix generic" in stdout
+    assert len(ingest.load(out / "generic-00000.parquet", preset="generic")) == 1
+
+
+def test_type_clash_names_the_field_and_lines(tmp_path, capsys):
+    rows = [{"problem": "Q1", "response": "A", "info": {"tags": "algebra"}},
+            {"problem": "Q2", "response": "B", "info": {"tags": None}},
+            {"problem": "Q3", "response": "C", "info": {"tags": ["geometry"]}}]
+    src = write_jsonl(tmp_path / "clash.jsonl", rows)
+    code, _, err = run_cli(["ingest", src, "--out", tmp_path / "traces"], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert "clash.jsonl: field info.tags is text at line 1 and a list at line 3" in err
+    assert not (tmp_path / "traces").exists()

@@ -209,6 +209,10 @@ def assemble(raw: Raw, conv: Converted, source: str | None, default_source: str,
         unclosed = [i for i, ok in enumerate(conv.closed) if not ok]
         for i in unclosed:
             metas[i]["thinking_closed"] = False
+        # Closed thinking with nothing after it says so, or `format` would take it for cut off.
+        for i, ok in enumerate(conv.closed):
+            if ok and conv.thinking[i].strip() and not conv.response[i].strip():
+                metas[i]["thinking_closed"] = True
         if unclosed:
             notes.append(f"{len(unclosed):,} row(s) whose thinking was never closed: meta thinking_closed = "
                          f"false, finish_reason as the data gives it (null if it gives none)")
@@ -246,8 +250,9 @@ def _sources(n: int, data: list[str | None] | None, option: str | None, default:
             if value is not None:
                 meta["original_source"] = value
                 kept += 1
-        extra = f" (over the data's source column: its {kept:,} value(s) kept in meta original_source)" if kept else ""
-        return [option] * n, f"source: {option} (--source){extra}"
+        extra = f"; over the data's source column, whose {kept:,} value(s) are kept in meta original_source" \
+            if kept else ""
+        return [option] * n, f"source: {option} (--source{extra})"
     if data is not None:
         values = sorted({v for v in data if v is not None})
         shown = ", ".join(values[:3]) + (f", … ({len(values) - 3} more)" if len(values) > 3 else "")

@@ -66,6 +66,7 @@ def s1k(raw: Raw, options: Options) -> Converted:
     has one; a short one-line solution (≤ 80 characters, e.g. "128") is itself the answer; otherwise
     gold is null. The full solution always stays in meta, for graders that read it.
     """
+    layout = _column_layout(options)
     choice = _s1_choice(raw, options.trace)
     raw.require("question", choice.thinking, choice.attempt,
                 why=f" with --trace {options.trace}" if options.trace else "")
@@ -82,7 +83,7 @@ def s1k(raw: Raw, options: Options) -> Converted:
                      f"as the answer: {kinds['short']:,}, none: {kinds['none']:,}")
     # The trajectory is a reasoning column of its own; a row whose trajectory is empty is read from
     # its attempt's markers, if it has any.
-    parts, said = split_column(raw, [a or "" for a in raw.texts(choice.attempt)], _column_layout(options),
+    parts, said = split_column(raw, [a or "" for a in raw.texts(choice.attempt)], layout,
                                reasoning=[t or "" for t in raw.texts_or_joined_lists(choice.thinking)])
     return Converted(
         rows=list(range(n)),
