@@ -11,6 +11,7 @@ import pytest
 from curate import layouts, schema
 from curate.synth import teachers
 from curate.synth.teachers import COPRIME, SLOPE, TeachersConfig
+from curate.text import normalize_for_dedup
 
 CFG = TeachersConfig(problems=60, seed=3)
 
@@ -95,6 +96,10 @@ def test_planted_problems(written):
         removed = r["synth"]["removed"]
         assert removed in original and removed not in r["problem"]
         assert original.replace(removed + " ", "") == r["problem"]
+        # close enough in words that MinHash takes them for one problem (word 5-gram Jaccard > 0.8)
+        grams = [{tuple(w[i:i + 5]) for i in range(len(w) - 4)}
+                 for w in (normalize_for_dedup(original).split(), normalize_for_dedup(r["problem"]).split())]
+        assert len(grams[0] & grams[1]) / len(grams[0] | grams[1]) > 0.8
     phrases = Counter(r["synth"]["phrase"] for r in every if r["synth"]["kind"] == "boilerplate")
     assert set(phrases) == {SLOPE, COPRIME}
     assert all(r["synth"]["phrase"] in r["problem"] for r in every if r["synth"]["kind"] == "boilerplate")

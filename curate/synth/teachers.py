@@ -174,18 +174,24 @@ def _premise(rng: random.Random) -> Problem:
              "items": pick(rng, ITEMS), "a": str(crates), "b": str(per), "c": str(sold), "e": str(given)}
     if slots["name2"] == slots["name"]:
         slots["name2"] = NAMES[(NAMES.index(slots["name"]) + 1) % len(NAMES)]
-    sentences = ["{name} runs a small {place} in the old part of town.",
-                 "On Monday morning a delivery of {a} crates of {items} arrived at the {place}.",
+    # Long setting sentences around short numeric premises: removing one premise leaves a text
+    # close to the original (word 5-gram Jaccard about 0.85), as MATH problems with a removed premise are.
+    sentences = ["{name} runs a small {place} in the old part of town and keeps careful records of the stock.",
+                 "Every Monday morning a truck brings new goods, and everything is counted before the shop opens.",
+                 "This Monday the truck brought {a} crates of {items}.",
                  "Every crate held exactly {b} {items}.",
-                 "During the week {name} sold {c} of the {items} to customers.",
-                 "On Friday {name} gave {e} of the {items} to {name2} as a present.",
-                 "Nothing else was added to or taken from the stock that week.",
-                 "How many {items} did {name} have left at the end of the week?"]
+                 "During the week {name} sold {c} of the {items}.",
+                 "On Friday {name} gave {e} of the {items} to {name2}.",
+                 "No {items} were lost, broken or added during the week, and none were left over from before.",
+                 "At the end of the week {name} counts what remains in the storeroom behind the counter.",
+                 "How many {items} are in the storeroom at the end of the week?"]
     steps = [Step(f"{crates} \\times {per}", str(total)), Step(f"{total} - {sold} - {given}", str(left))]
     wrong = (Number(F(total - sold)), Number(F(left + per)), Number(F(total + given - sold)))
     return Problem("premises", 2, 0, tuple(sentences), slots, Number(F(left)), wrong, tuple(steps),
-                   f"{left} + {sold} + {given} = {total}. Consistent.", "the number left", 5)
+                   f"{left} + {sold} + {given} = {total}. Consistent.", "the number left", 0)
 
+
+PREMISES = (2, 3, 4, 5)  # the sentences of `_premise` that hold a number the answer needs
 
 ILL_POSED = (
     ("Prove that for every positive integer $n$, the number $n^{{{k}}} - n$ is divisible by {k}.", "proof"),
@@ -235,7 +241,7 @@ def _items(cfg: TeachersConfig, rng: random.Random) -> list[Item]:
         if not premised:
             break
         src = premised[i % len(premised)]
-        drop = 1 + rng.randrange(4)  # one of the numeric premises (never the setting or the question)
+        drop = PREMISES[rng.randrange(len(PREMISES))]  # a numeric premise (never the setting or the question)
         sentences = tuple(s for j, s in enumerate(src.problem.sentences) if j != drop)
         variant = replace(src.problem, sentences=sentences)
         removed = src.problem.sentences[drop].format(**src.problem.slots)
@@ -294,13 +300,14 @@ def _output(item: Item, teacher: Teacher, rng: random.Random, truncated: bool, w
         paragraphs, response = [], response
         if truncated:
             cut = response[: max(8, int(len(response) * rng.uniform(0.3, 0.8)))]
-            return ({"response": cut}, {"closed": True, "answered": False})
+            return ({"response": cut}, {"closed": True, "answered": False, "answer": None, "wrong_answer": False,
+                                        "noticed_missing_premise": False})
     if truncated and paragraphs:
         paragraphs = defects.truncate(rng, paragraphs)
     thinking = "\n\n".join(paragraphs)
     fields = _wrap(teacher.layout, thinking, response, truncated)
     return fields, {"closed": not truncated, "answered": not truncated, "answer": None if truncated else latex,
-                    "wrong_answer": wrong and not truncated, "noticed_missing_premise": noticed}
+                    "wrong_answer": wrong and not truncated, "noticed_missing_premise": noticed and not truncated}
 
 
 def generate(cfg: TeachersConfig) -> TeachersResult:
