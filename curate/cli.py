@@ -218,6 +218,8 @@ def sql_(
     fmt: Annotated[str | None, typer.Option("--format", help="csv, json or parquet (default: a table).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the result to FILE instead of printing it.")] = None,
     max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="Rows a printed table shows.")] = 40,
+    max_width: Annotated[int, typer.Option("--max-width", min=0, help="Characters a printed cell shows before '…' (0: whole cells).")] = 120,
+    show: Annotated[str | None, typer.Option("--show", help="Print one trace (TRACE_ID or a unique prefix) with its problem, thinking and response whole.")] = None,
 ):
     """SQL over a run's traces and stages (DuckDB views); an interactive shell without -c/--query."""
     from rich.console import Console
@@ -226,8 +228,8 @@ def sql_(
     from curate import sql as lib
     from curate.errors import BadInput
 
-    if command is not None and query is not None:
-        raise BadInput("give -c SQL or --query NAME, not both")
+    if sum(x is not None for x in (command, query, show)) > 1:
+        raise BadInput("give one of -c SQL, --query NAME or --show TRACE_ID")
     if (fmt or out) and command is None and query is None:
         raise BadInput("--format and --out go with -c SQL or --query NAME")
     if query is not None:
@@ -235,8 +237,11 @@ def sql_(
     con = lib.connect(path)
     for assignment in set_ or []:
         lib.set_variable(con, assignment)
+    if show is not None:
+        shell.show(con, show, Console(highlight=False, width=None if sys.stdout.isatty() else 200))
+        return
     if command is None and query is None:
-        shell.Shell(con, Console(highlight=False), history=shell.HISTORY).loop()
+        shell.Shell(con, Console(highlight=False), history=shell.HISTORY, max_width=max_width).loop()
         return
     result = lib.run_named(con, query) if query is not None else lib.run_query(con, command)
     if result is None:
@@ -249,7 +254,7 @@ def sql_(
     else:
         # A terminal sets the width; piped output gets room for wide rows instead of rich's 80.
         width = None if sys.stdout.isatty() else 200
-        shell.render(result, Console(highlight=False, width=width), max_rows=max_rows)
+        shell.render(result, Console(highlight=False, width=width), max_rows=max_rows, max_width=max_width)
 
 
 @app.command()

@@ -196,7 +196,7 @@ def test_cli_writes_files(run_dir, tmp_path, capsys):
     (["-c", "select nope from traces"], 'Referenced column "nope" not found'),
     (["-q", "no_such_query"], "unknown query 'no_such_query'"),
     (["-c", "copy traces to 'x.csv'"], "read-only: COPY"),
-    (["-c", "select 1", "-q", "funnel"], "not both"),
+    (["-c", "select 1", "-q", "funnel"], "give one of"),
 ])
 def test_cli_errors_are_one_line_exit_2(run_dir, capsys, args, message):
     code, _, err = run_cli(["sql", run_dir, *args], capsys)
@@ -257,3 +257,20 @@ def test_plain_duckdb_cli_reads_the_views(run_dir):
     manifest = json.loads((run_dir / "manifest.json").read_text())
     expected = [f"{s['stage']},{s['rows_in']},{s['rows_out']}" for s in manifest["stages"]]
     assert proc.stdout.split()[-len(expected):] == expected
+
+
+def test_cli_whole_cells_and_one_trace_in_full(run_dir, capsys):
+    thinking_sql = "SELECT trace_id, thinking FROM traces ORDER BY length(thinking) DESC LIMIT 1"
+    con = sql.connect(run_dir)
+    tid, longest = con.execute(thinking_sql).fetchall()[0]
+    con.close()
+    assert len(longest) > 120
+    code, out, _ = run_cli(["sql", run_dir, "-c", thinking_sql], capsys)
+    assert code == 0 and "…" in out and "--max-width 0" in out and longest not in out
+    code, out, _ = run_cli(["sql", run_dir, "-c", thinking_sql, "--max-width", "0"], capsys)
+    assert code == 0 and "…" not in out.split("thinking")[-1].split("row")[0]
+    assert "".join(longest.split()) in "".join(out.replace("│", "").split())
+    code, out, _ = run_cli(["sql", run_dir, "--show", tid[:12]], capsys)
+    assert code == 0 and longest in out and f"trace_id: {tid}" in out
+    code, _, err = run_cli(["sql", run_dir, "--show", "nope"], capsys)
+    assert code == 2 and "no trace whose trace_id starts with 'nope'" in err
