@@ -61,8 +61,9 @@ SOLUTION_OPEN, SOLUTION_CLOSE = "<|begin_of_solution|>", "<|end_of_solution|>"
 # Every tag a split should have consumed: one left in thinking or response means a broken split.
 STRAY_TAGS = (R1.open, R1.close, OPENTHOUGHTS.open, OPENTHOUGHTS.close, SOLUTION_OPEN, SOLUTION_CLOSE)
 
-_S1_OPEN = re.compile(r"\A\s*(?:<\|im_start\|>)?think[ \t]*(?:\n|\Z)")
-_S1_ANSWER = re.compile(r"(?:^|\n)[ \t]*(?:<\|im_start\|>)?answer[ \t]*(?:\n|\Z)")
+# `<|im_start|>think` anywhere a special token may sit; the bare words only as lines of their own.
+_S1_OPEN = re.compile(r"\A\s*(?:<\|im_start\|>think[ \t]*\n?|think[ \t]*(?:\n|\Z))")
+_S1_ANSWER = re.compile(r"<\|im_start\|>answer[ \t]*\n?|(?:^|\n)[ \t]*answer[ \t]*(?:\n|\Z)")
 _SOLUTION = re.compile(r"^\s*<\|begin_of_solution\|>(.*?)(?:<\|end_of_solution\|>\s*)?$", re.S)
 _FINAL_ANSWER = re.compile(r"\*\*\s*final\s+answer\s*:?\s*\*\*", re.I)
 _BOXED = re.compile(r"\\(?:boxed|fbox)\b")
@@ -85,7 +86,9 @@ def marked(text: str, layout: str) -> bool:
     if layout == THOUGHT:
         return any(tag in text for tag in (OPENTHOUGHTS.open, OPENTHOUGHTS.close, SOLUTION_OPEN))
     if layout == S1_LINES:
-        return bool(_S1_OPEN.match(text) or _S1_ANSWER.search(text))
+        # a bare `answer` line alone is too common in prose to mark a text: the think line or the
+        # special token must be there (under an explicit --layout s1 an answer line alone splits)
+        return bool(_S1_OPEN.match(text) or "<|im_start|>answer" in text)
     if layout == FINAL_ANSWER:
         return bool(_FINAL_ANSWER.search(text))
     return False
@@ -136,6 +139,18 @@ def split_final_answer(text: str) -> tuple[str, str]:
     return "", text.strip()
 
 
+KNOWN_DELIMITERS = {R1: THINK, OPENTHOUGHTS: THOUGHT, S1: S1_LINES}
+
+
+def split_generated(text: str | None, delims: Delimiters, finish_reason: str | None = None) -> Split:
+    """A generated output: by the markers it carries (an s1.1 model run with R1 delimiters is still
+    read), else by the layout of the delimiters the generation used; custom delimiters split as such."""
+    known = KNOWN_DELIMITERS.get(delims)
+    if known is None:
+        return split(text, delims, finish_reason)
+    return split_one(text, known, finish_reason)
+
+
 def split(text: str | None, layout: str | Delimiters, finish_reason: str | None = None,
           reasoning: str | None = None) -> Split:
     """Split one output by one layout (a name, or Delimiters of a custom pair).
@@ -145,9 +160,8 @@ def split(text: str | None, layout: str | Delimiters, finish_reason: str | None 
     limit (`finish_reason = 'length'`), and otherwise fits no layout (kept whole in response)."""
     text = text or ""
     if isinstance(layout, Delimiters):
-        known = {R1: THINK, OPENTHOUGHTS: THOUGHT, S1: S1_LINES}
-        if layout in known:
-            layout = known[layout]
+        if layout in KNOWN_DELIMITERS:
+            layout = KNOWN_DELIMITERS[layout]
         else:
             if layout.open in text or layout.close in text:
                 return _delimited(text, layout, THINK)
@@ -162,7 +176,7 @@ def split(text: str | None, layout: str | Delimiters, finish_reason: str | None 
         return Split(thinking, response, True, FINAL_ANSWER if thinking else UNMATCHED)
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout {layout!r} (known: {', '.join(LAYOUTS)})")
-    if not marked(text, layout):
+    if not (marked(text, layout) or (layout == S1_LINES and _S1_ANSWER.search(text))):
         return _unmarked(text, layout, finish_reason)
     if layout in (THINK, THINK_NO_OPEN):
         return _delimited(text, R1, layout)

@@ -104,6 +104,9 @@ def test_detect_per_file():
     assert layouts.detect([SKY_OUT, SKY_CUT, SKY_OUT]) == "thought"
     assert layouts.detect([S1_OUT, S1_CUT, S1_SPECIAL]) == "s1"
     assert layouts.detect([PLAIN] * 3) == "none"
+    # a line "answer" in prose is no s1 marker on its own; under --layout s1 it splits
+    assert layouts.markers_of("Let me write the\nanswer\nbelow: 4") is None
+    assert split("Three and one.\nanswer\nAnswer: 4", "s1").thinking == "Three and one."
     # a stray "</think>" in 1 answer of 10 does not make every other row thinking
     assert layouts.detect([PLAIN] * 9 + ["The tag </think> ends reasoning."]) == "none"
 

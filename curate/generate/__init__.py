@@ -212,9 +212,9 @@ def _rows(items: list[tuple[Job, Completion]], problems: dict[str, dict], source
         if c.reasoning is not None:
             thinking, response, closed, layout = c.reasoning.strip(), c.text.strip(), True, layouts.COLUMN
         else:
-            # the delimiters' layout; an output with none of them that hit the length limit is
-            # thinking that never closed (the template opened it), else it fits no layout
-            s = layouts.split(c.text, params.forcing.delims, finish_reason=c.finish_reason)
+            # by the layout markers the output carries, else the delimiters' layout: an output with
+            # none that hit the length limit is thinking that never closed (the template opened it)
+            s = layouts.split_generated(c.text, params.forcing.delims, c.finish_reason)
             thinking, response, closed, layout = s.thinking, s.response, s.closed, s.layout
         meta = {"backend": backend, "settings": digest, "seed": job.seed, "system": params.system,
                 "waits": c.waits, "forced_close": c.forced_close, "closed": closed, "layout": layout,
