@@ -223,8 +223,6 @@ class Detection:
         others = {k: v for k, v in self.by_layout.items() if k not in (self.layout, UNMATCHED)}
         if others:
             line += "; other layouts: " + ", ".join(f"{k} {v:,}" for k, v in sorted(others.items()))
-        if self.unclosed:
-            line += f"; {self.unclosed:,} with thinking never closed"
         if self.unmatched:
             line += (f"; {self.unmatched:,} fit no layout: kept whole in response, meta layout = "
                      f"'{UNMATCHED}' (try --layout)")

@@ -13,6 +13,10 @@ FILE --name TEACHER`; the generic preset takes them without a map):
 | gemini-2.0-flash-thinking      | column                     | `reasoning_content` apart from `response`  |
 | qwen2.5-math-7b-instruct       | none                       | a short solution, no reasoning markers     |
 
+Columns: `problem`, `gold`, `source` (`synth/FAMILY`), `teacher`, `sample_idx`, the output
+(`response`, and `reasoning_content` for the reasoning-column teacher), `finish_reason` (only
+for teachers whose files record it) and `synth`, the row's truth.
+
 Several teachers answer the same problems (each a share of them, some several times). Planted,
 each recorded per row in the `synth` object (which ingest keeps in `meta.synth`):
 - `truncated`: cut off mid-word as a token limit does; `finish_reason = 'length'` where the
@@ -330,7 +334,7 @@ def generate(cfg: TeachersConfig) -> TeachersResult:
                 synth = {"family": item.problem.family, "kind": item.kind, "layout": teacher.layout,
                          "planted": planted, "answerable": item.gold is not None, **truth, **item.extra}
                 row = {"problem": item.text, "gold": item.gold, **fields, "teacher": teacher.name,
-                       "sample_idx": sample_idx}
+                       "source": f"synth/{item.problem.family}", "sample_idx": sample_idx}
                 if teacher.records_finish:
                     row["finish_reason"] = "length" if truncated else "stop"
                 row["synth"] = synth
