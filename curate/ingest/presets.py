@@ -291,7 +291,9 @@ def _other_turns(turns: list[dict], used: set[int | None]) -> dict:
 
 GENERIC_KEYS = ("problem", "thinking", "response", "gold", "teacher", "source", "sample_idx", "finish_reason")
 GENERIC_REQUIRED = ("problem", "response")
-THINKING_COLUMNS = ("reasoning_content", "reasoning")  # read as `thinking` when there is no such column
+# Read as `thinking` when there is no such column: the OpenAI-style API field (DeepSeek's API,
+# vLLM's reasoning parser). A plain `reasoning` column is not taken: in the wild it is as often a label.
+THINKING_COLUMNS = ("reasoning_content",)
 
 
 def parse_mapping(text: str | None) -> dict[str, str]:
@@ -315,7 +317,7 @@ def generic(raw: Raw, options: Options) -> Converted:
     """Any table, through `--map problem=COL,response=COL[,thinking=COL,gold=COL,teacher=COL,
     source=COL,sample_idx=COL,finish_reason=COL]`. A trace column not in the map is read from a source
     column of the same name when there is one (so a table already in trace layout needs no map); a
-    `reasoning_content` or `reasoning` column is the thinking when there is no `thinking` column.
+    `reasoning_content` text column is the thinking when there is no `thinking` column.
     Without a thinking column, the response is split by its reasoning layout (`--layout`, detected
     when auto); with one, a row whose thinking is empty is read from its response's markers."""
     mapping = parse_mapping(options.mapping)
@@ -324,7 +326,7 @@ def generic(raw: Raw, options: Options) -> Converted:
         if key not in mapping and raw.has(key) and key not in used:
             mapping[key] = key
     if "thinking" not in mapping:  # a separate reasoning column under its API name
-        alias = next((c for c in THINKING_COLUMNS if raw.has(c) and c not in used), None)
+        alias = next((c for c in THINKING_COLUMNS if raw.has(c) and c not in used and is_text(raw.type_of(c))), None)
         if alias:
             mapping["thinking"] = alias
     absent = [k for k in GENERIC_REQUIRED if k not in mapping]
