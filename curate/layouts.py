@@ -272,9 +272,11 @@ def split_texts(texts: list[str | None], layout: str = AUTO, finish_reasons: lis
         chosen = detect(inline, [f for f, a in zip(finish, apart) if not a]) if layout == AUTO else COLUMN
         out = []
         for text, fin, r, a in zip(texts, finish, reasoning, apart):
-            if a or layout == COLUMN or markers_of(text or "") is None:
-                # an empty reasoning column and no markers: the row's reasoning is empty (as given)
+            if a or layout == COLUMN:
                 out.append(split(text, COLUMN, reasoning=r))
+            elif markers_of(text or "") is None:
+                # no reasoning in its column nor in the text: the row did not reason (text as given)
+                out.append(Split("", text or "", True, NONE))
             else:
                 out.append(_auto_row(text or "", chosen, fin))
         return out, _tally(layout, COLUMN if any(apart) or layout == COLUMN else chosen, out)

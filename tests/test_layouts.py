@@ -131,8 +131,8 @@ def test_split_texts_auto_counts_and_flags():
 
 def test_split_texts_with_a_reasoning_column():
     parts, found = split_texts(["\\boxed{1}", R1_OUT, PLAIN], reasoning=["one", "", ""])
-    assert [p.layout for p in parts] == ["column", "think", "column"]
-    assert parts[1].thinking.startswith("Okay, so I need") and parts[2] == layouts.Split("", PLAIN, True, "column")
+    assert [p.layout for p in parts] == ["column", "think", "none"]
+    assert parts[1].thinking.startswith("Okay, so I need") and parts[2] == layouts.Split("", PLAIN, True, "none")
     assert found.layout == "column"
 
 
