@@ -477,3 +477,13 @@ def test_type_clash_names_the_field_and_lines(tmp_path, capsys):
     assert code == 2 and err.count("\n") == 1
     assert "clash.jsonl: field info.tags is text at line 1 and a list at line 3" in err
     assert not (tmp_path / "traces").exists()
+
+
+def test_a_layout_that_would_lose_a_reasoning_field_is_refused(tmp_path):
+    rows = [{"messages": [{"role": "user", "content": "Q"},
+                          {"role": "assistant", "content": "\\boxed{3}", "reasoning_content": "nine over three"}]}]
+    src = write_jsonl(tmp_path / "chat.jsonl", rows)
+    with pytest.raises(BadInput, match=r"--layout think: 1 row\(s\) of .*chat.jsonl carry their reasoning"):
+        ingest.load(src, preset="messages", layout="think")
+    (row,) = rows_of(ingest.load(src, preset="messages", layout="column"))
+    assert (row["thinking"], row["meta"]["layout"]) == ("nine over three", "column")

@@ -270,6 +270,10 @@ def messages(raw: Raw, options: Options) -> Converted:
     if options.layout in (layouts.AUTO, layouts.COLUMN):
         parts, said = split_column(raw, contents, options.layout, reasoning=separate)
     else:
+        apart = sum(bool(r) for r in separate)
+        if apart:  # the layout would read the content only, and their reasoning would be lost
+            raise BadInput(f"--layout {options.layout}: {apart:,} row(s) of {raw.where} carry their reasoning "
+                           f"in reasoning_content/thinking (--layout auto or column)")
         parts, said = split_column(raw, contents, options.layout)
     return Converted(rows=list(range(len(problem))), problem=problem, problem_column="messages",
                      **halves(parts), meta=meta, consumed={"messages"}, notes=said)
