@@ -121,3 +121,13 @@ def test_several_teachers_answer_the_same_problems(written):
 def test_config_rejects_unknown_layout():
     with pytest.raises(ValueError, match="unknown"):
         TeachersConfig(teachers=[{"name": "x", "layout": "xml"}])
+
+
+def test_cli_profile(tmp_path, capsys):
+    from conftest import run_cli
+
+    code, out, _ = run_cli(["synth", "--profile", "teachers", "--n", "8", "--seed", "1", "--out", tmp_path], capsys)
+    assert code == 0 and "by 6 teachers" in out and "distillery ingest FILE --out TRACES --name TEACHER" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{t.name}.jsonl" for t in teachers.DEFAULT_TEACHERS)
+    code, _, err = run_cli(["synth", "--profile", "nope", "--out", tmp_path / "x"], capsys)
+    assert code == 2 and "expected default, procedural or teachers" in err
