@@ -105,6 +105,16 @@ def test_planted_problems(written):
     assert all(r["synth"]["phrase"] in r["problem"] for r in every if r["synth"]["kind"] == "boilerplate")
 
 
+def test_hard_problems_are_mostly_answered_wrong(written):
+    _, rows = written
+    solved = defaultdict(list)
+    for r in (r for rs in rows.values() for r in rs):
+        if r["synth"]["answered"] and r["synth"]["answerable"]:
+            solved[r["synth"]["hard"]].append(not r["synth"]["wrong_answer"])
+    rate = {hard: sum(v) / len(v) for hard, v in solved.items()}
+    assert rate[True] < 0.45 < 0.85 < rate[False]
+
+
 def test_several_teachers_answer_the_same_problems(written):
     _, rows = written
     teachers_of = defaultdict(set)

@@ -27,6 +27,8 @@ each recorded per row in the `synth` object (which ingest keeps in `meta.synth`)
   sentence); the original is in the corpus too;
 - `boilerplate`: fresh problems (not from any benchmark) in benchmark wording: "What is the slope of
   the line passing through …", "… relatively prime positive integers. Find $m+n$.";
+- `hard` problems (a `hard` share of the answerable ones) that teachers get wrong 75% of the time,
+  so pass rates over the teachers' samples spread out (difficulty filters have something to keep);
 - `wrong_answer`, the `layout` written, `closed` (whether the reasoning was closed), `family`.
 
 Same config, same bytes (seeded generators only).
@@ -51,6 +53,7 @@ from curate.synth.families import FAMILIES, ITEMS, NAMES, PLACES, Problem, Step,
 from curate.synth.traces import Sample, write_response, write_thinking
 from curate.text import normalize_for_dedup
 
+HARD_WRONG = 0.75  # how often a teacher gets a hard problem wrong (so a few of its samples solve it)
 SLOPE = "What is the slope of the line passing through"
 COPRIME = "relatively prime positive integers. Find $m+n$."
 BOILERPLATE = (SLOPE, COPRIME)
@@ -87,6 +90,9 @@ class TeachersConfig(BaseModel):
     teachers: list[Teacher] = Field(default_factory=lambda: [t.model_copy() for t in DEFAULT_TEACHERS])
     truncated: float = Field(0.12, ge=0, le=0.5, description="share of rows cut off at the length limit")
     wrong_answer: float = Field(0.2, ge=0, le=0.9, description="share of answered rows with a wrong answer")
+    hard: float = Field(0.2, ge=0, le=1, description="share of answerable problems that are hard: teachers get "
+                                                      "them wrong at HARD_WRONG, the others at the rate that "
+                                                      "keeps wrong_answer overall (as far as it can)")
     ill_posed: float = Field(0.1, ge=0, le=1, description="ill-posed problems without gold, per base problem")
     premise_removed: float = Field(0.1, ge=0, le=1, description="premise-removed variants, per base problem")
     boilerplate: float = Field(0.15, ge=0, le=1, description="benchmark-worded fresh problems, per base problem")
@@ -317,6 +323,11 @@ def _output(item: Item, teacher: Teacher, rng: random.Random, truncated: bool, w
 def generate(cfg: TeachersConfig) -> TeachersResult:
     rng = random.Random(f"{cfg.seed}/teachers")
     items = _items(cfg, rng)
+    for item in items:  # drawn apart from the text, so `hard` never changes which problems there are
+        if item.kind in ("answerable", "boilerplate"):
+            item.extra["hard"] = rng.random() < cfg.hard
+    easy = max(0.0, (cfg.wrong_answer - cfg.hard * HARD_WRONG) / (1 - cfg.hard)) if cfg.hard < 1 else 0.0
+    wrong_rate = {True: max(HARD_WRONG, cfg.wrong_answer), False: min(easy, cfg.wrong_answer)}
     result = TeachersResult(cfg, {})
     for t_index, teacher in enumerate(cfg.teachers):
         trng = random.Random(f"{cfg.seed}/teachers/{t_index}/{teacher.name}")
@@ -326,7 +337,7 @@ def generate(cfg: TeachersConfig) -> TeachersResult:
                 continue
             for sample_idx in range(teacher.samples):
                 truncated = trng.random() < cfg.truncated
-                wrong = trng.random() < cfg.wrong_answer
+                wrong = trng.random() < wrong_rate[item.extra.get("hard", False)]
                 fields, truth = _output(item, teacher, trng, truncated, wrong)
                 planted = [item.kind] if item.kind != "answerable" else []
                 planted += [k for k, on in (("truncated", truncated), ("wrong_answer", truth.get("wrong_answer")))
