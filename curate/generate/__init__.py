@@ -209,8 +209,10 @@ def _rows(items: list[tuple[Job, Completion]], problems: dict[str, dict], source
     ids, lps = [], []
     for job, c in items:
         p = problems[job.problem_id]
-        if c.reasoning is not None:
-            thinking, response, closed, layout = c.reasoning.strip(), c.text.strip(), True, layouts.COLUMN
+        if c.reasoning is not None and (c.reasoning.strip() or layouts.markers_of(c.text) is None):
+            # the server returned the reasoning apart (an empty one with tags in the text is read inline)
+            s = layouts.split(c.text.strip(), layouts.COLUMN, reasoning=c.reasoning.strip())
+            thinking, response, closed, layout = s.thinking, s.response, s.closed, s.layout
         else:
             # by the layout markers the output carries, else the delimiters' layout: an output with
             # none that hit the length limit is thinking that never closed (the template opened it)
