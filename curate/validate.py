@@ -95,11 +95,17 @@ def _content(table: pa.Table, where: str) -> list[str]:
         (pl.col("meta").fill_null("{}").str.json_path_match("$.layout") == layouts.UNMATCHED)
         .fill_null(False).alias("unmatched"),
         (pl.col("finish_reason") == "length").fill_null(False).alias("length"),
+        # s1.1's think/answer lines read as an answer: the reasoning sits unsplit in the response
+        ((pl.col("thinking").fill_null("").str.strip_chars() == "")
+         & pl.col("response").fill_null("").str.contains(r"\A\s*(?:<\|im_start\|>)?think[ \t]*\n|<\|im_start\|>answer"))
+        .alias("s1_left"),
     ).with_row_index("row")
     out = []
     for name, what in (("unclosed", "thinking never closed (cut off, or a delimiter left in the text)"),
                        ("unmatched", f"text that fit no reasoning layout at ingest (meta layout = "
                                      f"'{layouts.UNMATCHED}', kept whole in response)"),
+                       ("s1_left", "s1.1 think/answer lines left in the response (re-ingest with --layout auto "
+                                   "or s1)"),
                        ("empty", "empty thinking")):
         hit = flags.filter(pl.col(name))
         if hit.height:

@@ -487,3 +487,19 @@ def test_a_layout_that_would_lose_a_reasoning_field_is_refused(tmp_path):
         ingest.load(src, preset="messages", layout="think")
     (row,) = rows_of(ingest.load(src, preset="messages", layout="column"))
     assert (row["thinking"], row["meta"]["layout"]) == ("nine over three", "column")
+
+
+def test_validate_names_reasoning_left_unsplit(tmp_path, capsys):
+    """What the pipeline did to s1.1 rows before layouts: thinking '' and the lines in the response."""
+    from conftest import trace_table
+
+    from curate import store
+
+    rows = trace_table().to_pylist()[:2]
+    rows[0].update(thinking="", response="think\nOkay, 2 + 2.\nanswer\nAnswer: \\boxed{4}")
+    table = schema.with_ids(pa.Table.from_pylist(rows, schema=trace_table().schema))
+    store.save_traces(table, tmp_path / "t", prefix="old")
+    code, out, _ = run_cli(["validate", tmp_path / "t"], capsys)
+    assert code == 0 and "no problems found" not in out
+    assert "1 row(s) with s1.1 think/answer lines left in the response" in out
+    assert "1 row(s) with empty thinking" in out
