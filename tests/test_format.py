@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 
 import polars as pl
+from test_layouts import DISTILL_CUT, DISTILL_OUT, PLAIN, R1_OUT, S1_CUT
 
 from curate import layouts
 from curate.stages import StageContext, get
-
-from test_layouts import DISTILL_CUT, DISTILL_OUT, PLAIN, R1_OUT, S1_CUT
 
 
 def row(name, part, finish="stop", **meta):

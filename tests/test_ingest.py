@@ -13,8 +13,8 @@ from conftest import run_cli
 from curate import ingest, schema
 from curate.errors import BadInput
 from curate.ingest.common import last_boxed
-from curate.layouts import split_final_answer
 from curate.ingest.source import parse_hf
+from curate.layouts import split_final_answer
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
@@ -492,7 +492,6 @@ def test_a_layout_that_would_lose_a_reasoning_field_is_refused(tmp_path):
 def test_validate_names_reasoning_left_unsplit(tmp_path, capsys):
     """What the pipeline did to s1.1 rows before layouts: thinking '' and the lines in the response."""
     from conftest import trace_table
-
     from curate import store
 
     rows = trace_table().to_pylist()[:2]

@@ -125,7 +125,7 @@ def _number_text(v) -> str:
 
 # --------------------------------------------------------------------------------------- text
 
-def split_column(raw: "Raw", texts: list[str | None], layout: str, finish: list[str | None] | None = None,
+def split_column(raw: Raw, texts: list[str | None], layout: str, finish: list[str | None] | None = None,
                  reasoning: list[str | None] | None = None) -> tuple[list[layouts.Split], list[str]]:
     """Split a column of outputs by `layout` (`auto`: detected for this file, see `curate.layouts`)
     and say what was done, in one note line."""

@@ -41,7 +41,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from fractions import Fraction as F
-from math import comb, gcd
+from math import gcd
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -169,7 +169,7 @@ def _coprime(rng: random.Random) -> Problem:
     steps = [Step(f"\\frac{{{r}}}{{{r + b}}} \\cdot \\frac{{{r - 1}}}{{{r + b - 1}}}", frac(p)),
              Step(f"{m} + {n}", str(m + n))]
     wrong = (Number(F(m + n + 1)), Number(F(r * r + (r + b) ** 2)), Number(F(m * n)))
-    assert gcd(m, n) == 1 and comb(r, 2) * 2 == r * (r - 1)
+    assert gcd(m, n) == 1  # Fraction keeps lowest terms: m and n are relatively prime
     return Problem("boilerplate_coprime", 3, 0, tuple(sentences), slots, Number(F(m + n)), wrong, tuple(steps),
                    f"{m} and {n} share no factor, so m + n = {m + n}.", "m + n", 0)
 
@@ -243,7 +243,7 @@ def _items(cfg: TeachersConfig, rng: random.Random) -> list[Item]:
             problem = _premise(rng)
         else:
             problem = FAMILIES[pick(rng, families)](rng, rng.randint(1, 5))
-        item = Item(problem, problem.text, frac_gold(problem), "answerable")
+        item = Item(problem, problem.text, _gold(problem), "answerable")
         if add(item):
             base.append(item)
     premised = [b for b in base if b.problem.family == "premises"]
@@ -262,12 +262,12 @@ def _items(cfg: TeachersConfig, rng: random.Random) -> list[Item]:
         add(Item(problem, problem.text, None, "ill_posed", {"why": why}))
     for i in range(round(cfg.boilerplate * cfg.problems)):
         problem = _slope(rng) if i % 2 == 0 else _coprime(rng)
-        add(Item(problem, problem.text, frac_gold(problem), "boilerplate",
+        add(Item(problem, problem.text, _gold(problem), "boilerplate",
                  {"phrase": SLOPE if i % 2 == 0 else COPRIME}))
     return items
 
 
-def frac_gold(problem: Problem) -> str:
+def _gold(problem: Problem) -> str:
     return canonical(problem.answer)
 
 
@@ -303,8 +303,8 @@ def _output(item: Item, teacher: Teacher, rng: random.Random, truncated: bool, w
     paragraphs = write_thinking(problem, sample, rng)
     response = write_response(problem, sample, rng)
     if noticed:
-        paragraphs.append("Wait, the problem never says how many there were to begin with. "
-                          "Without that, the answer cannot be determined.")
+        paragraphs.append("Wait, one of the numbers I need is not given in the problem. "
+                          "Without it, the answer cannot be determined.")
         response = "The problem does not give enough information: $\\boxed{\\text{cannot be determined}}$"
     if teacher.layout == layouts.NONE:  # a non-reasoning model: a short worked solution only
         paragraphs, response = [], response
