@@ -72,3 +72,32 @@ def test_flags_that_do_not_drop_are_still_recorded():
     assert out["plain"][0]["fmt_empty_thinking"] is True
     # thinking with nothing after it, and nothing says it closed: unclosed (and no final answer)
     assert flags(out, "dangling") == {"unclosed_thinking", "no_final_answer", "missing_boxed"}
+
+
+def test_counts_agree_on_the_teachers_corpus(tmp_path):
+    """Ingest's count of unclosed thinking, format's flag, validate and the `truncated` query agree."""
+    import re
+
+    from curate import ingest, recipe, run, sql, validate
+    from curate.synth import teachers
+
+    corpus = teachers.write(teachers.TeachersConfig(problems=30, seed=2), tmp_path / "raw")
+    said = 0
+    for path, t in zip(corpus.written, corpus.config.teachers):
+        summary = ingest.ingest_to(path, tmp_path / "traces", name=t.name).summary()
+        m = re.search(r"([\d,]+) row\(s\) whose thinking was never closed", summary)
+        said += int(m.group(1).replace(",", "")) if m else 0
+    cut = sum("truncated" in r["synth"]["planted"] for rs in corpus.rows.values() for r in rs
+              if r["synth"]["layout"] != "none")
+    assert said == cut > 0
+    text = "name: f\nstages:\n  - format: {drop: [truncated]}\n"
+    run.run(recipe.parse(text, "f.yaml"), tmp_path / "traces", tmp_path / "run")
+    traces = pl.read_parquet(tmp_path / "run" / "traces.parquet")
+    assert traces["fmt_unclosed_thinking"].sum() == said
+    assert traces["fmt_empty_thinking"].sum() == sum(len(corpus.rows[t.name]) for t in corpus.config.teachers
+                                                     if t.layout == "none")
+    rows = sql.run_named(sql.connect(tmp_path / "run"), "truncated").to_pylist()
+    assert sum(r["unclosed_thinking"] for r in rows) == said
+    assert sum(r["empty_thinking"] for r in rows) == traces["fmt_empty_thinking"].sum()
+    report = validate.validate_path(tmp_path / "traces")
+    assert any(f"{said:,} row(s) with thinking never closed" in p for p in report.content)
