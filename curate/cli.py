@@ -151,6 +151,35 @@ def curate(
 
 
 @app.command()
+def stages(
+    name: Annotated[str | None, typer.Argument(help="One stage (default: every stage).")] = None,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown tables (the README's are these).")] = False,
+):
+    """List the curation stages and each one's recipe keys: type, default and what it does."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from curate import stages as registry
+    from curate.errors import BadInput
+
+    if name is not None and name not in registry.MODULES:
+        raise BadInput(f"unknown stage {name!r} (known stages: {', '.join(registry.known())})")
+    if markdown:
+        typer.echo(registry.markdown(), nl=False)
+        return
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    for stage in [None, *registry.known()] if name is None else [name]:
+        table = Table(title=escape("every stage" if stage is None else registry.summary(stage)),
+                      title_justify="left", header_style="bold")
+        for column in ("key", "type", "default", "what"):
+            table.add_column(column, overflow="fold")
+        for row in registry.config_keys(stage):
+            table.add_row(*(escape(cell) for cell in row))
+        console.print(table)
+
+
+@app.command()
 def dedup(
     input_: Annotated[Path, typer.Argument(metavar="INPUT", help="Table to deduplicate (Parquet, JSONL, or a trace folder).")],
     out: Annotated[Path, typer.Option("--out", help="Parquet file to write: input columns + dup_* + drop_reason.")],
