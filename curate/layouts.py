@@ -211,6 +211,7 @@ class Detection:
     rows: int
     by_layout: Counter = field(default_factory=Counter)
     unclosed: int = 0
+    hint: str = ""  # a layout the rows may be in that auto-detection does not choose by itself
 
     @property
     def unmatched(self) -> int:
@@ -226,7 +227,7 @@ class Detection:
         if self.unmatched:
             line += (f"; {self.unmatched:,} fit no layout: kept whole in response, meta layout = "
                      f"'{UNMATCHED}' (try --layout)")
-        return line
+        return line + (f"; {self.hint}" if self.hint else "")
 
 
 def detect(texts: list[str | None], finish_reasons: list[str | None] | None = None) -> str:
@@ -286,7 +287,15 @@ def split_texts(texts: list[str | None], layout: str = AUTO, finish_reasons: lis
     else:
         chosen = layout
         out = [split(t, layout, f) for t, f in zip(texts, finish)]
-    return out, _tally(layout, chosen, out)
+    found = _tally(layout, chosen, out)
+    if chosen == NONE:
+        # LIMO-style text: the reasoning, then a "**Final Answer**" section; not chosen by itself,
+        # as a plain solution may end with that heading too, but worth saying
+        heads = sum(bool(_FINAL_ANSWER.search(t or "")) for t in texts)
+        if heads * 2 >= max(1, n):
+            found.hint = (f"{heads:,} rows have a **Final Answer** section after their reasoning: "
+                          f"--layout final_answer splits there")
+    return out, found
 
 
 def _auto_row(text: str, chosen: str, finish_reason: str | None) -> Split:

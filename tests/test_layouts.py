@@ -129,6 +129,15 @@ def test_split_texts_auto_counts_and_flags():
     assert [p.layout for p in parts] == ["unmatched", "s1"] and "asked for" in found.describe("x")
 
 
+def test_limo_text_gets_a_hint():
+    limo = "Okay, 2x = 10, so x = 5.\n\n**Final Answer**\n\\boxed{5}"
+    parts, found = split_texts([limo, limo])
+    assert found.layout == "none" and parts[0].thinking == ""
+    assert "2 rows have a **Final Answer** section" in found.describe("limo.jsonl")
+    parts, _ = split_texts([limo], layout="final_answer")
+    assert (parts[0].thinking, parts[0].response) == ("Okay, 2x = 10, so x = 5.", "**Final Answer**\n\\boxed{5}")
+
+
 def test_split_texts_with_a_reasoning_column():
     parts, found = split_texts(["\\boxed{1}", R1_OUT, PLAIN], reasoning=["one", "", ""])
     assert [p.layout for p in parts] == ["column", "think", "none"]
