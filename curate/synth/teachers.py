@@ -47,6 +47,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from curate import layouts, schema, store
+from curate.errors import BadInput
 from curate.synth import defects
 from curate.synth.answers import Number, canonical, frac
 from curate.synth.families import FAMILIES, ITEMS, NAMES, PLACES, Problem, Step, pick
@@ -360,7 +361,7 @@ def write(cfg: TeachersConfig, out: Path | str) -> TeachersResult:
     """OUT/TEACHER.jsonl, one file per teacher (JSON Lines, keys sorted: same config, same bytes)."""
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise ValueError(f"{out}: exists and is not a folder")
+        raise BadInput(f"{out}: exists and is not a folder")
     result = generate(cfg)
     out.mkdir(parents=True, exist_ok=True)
     for name, rows in result.rows.items():
