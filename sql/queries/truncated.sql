@@ -26,6 +26,7 @@ SELECT source, teacher,
        count(*) FILTER (WHERE unclosed) AS unclosed_thinking,
        count(*) FILTER (WHERE no_thinking) AS empty_thinking,
        count(*) FILTER (WHERE no_answer) AS no_final_answer,
+       count(*) FILTER (WHERE (length_limit OR unclosed) AND dropped_by IS NULL) AS truncated_kept,
        count(*) FILTER (WHERE (length_limit OR unclosed OR no_thinking OR no_answer) AND dropped_by IS NULL)
            AS broken_kept,
        list(DISTINCT dropped_by ORDER BY dropped_by)
