@@ -118,7 +118,7 @@ def _recipe(tmp_path: Path, text: str) -> Path:
     ("name: r\nstages:\n  - format: {}\n  - dedupe: {}\n",
      r"r.yaml line 4: unknown stage 'dedupe' \(known stages: .*exact_dedup.*filter"),
     ("name: r\nstages:\n  - exact_dedup:\n      keep: first\n      kep: last\n",
-     r"r.yaml line 5: stage 'exact_dedup' has no key 'kep' \(its keys: on, keep, max_per_problem\)"),
+     r"r.yaml line 5: stage 'exact_dedup' has no key 'kep' \(its keys: on_missing, on, keep, max_per_problem\)"),
     ("name: r\nstages:\n  - exact_dedup: {keep: newest}\n",
      r"r.yaml line 3: stage 'exact_dedup', key 'keep': Input should be 'first', 'last', 'longest' or 'shortest'"),
     ("name: r\nstagez: []\n", r"r.yaml line 2: unknown recipe key 'stagez'"),

@@ -129,7 +129,10 @@ class Difficulty(Stage):
                                     workers=cfg.workers)
             ok = [v.verdict == "correct" for v in verdicts]
         else:
-            ok = attempts["meta"].str.json_path_match("$.correct").eq("true").fill_null(False).to_list()
+            # An attempt whose meta says nothing about correctness is ungraded, not wrong.
+            marks = attempts["meta"].str.json_path_match("$.correct")
+            attempts = attempts.filter(marks.is_in(["true", "false"]))
+            ok = marks.filter(marks.is_in(["true", "false"])).eq("true").to_list()
         attempts = attempts.with_columns(pl.Series("_ok", ok, pl.Boolean))
         per = attempts.group_by("problem_id").agg(
             pl.len().cast(pl.Int32).alias("attempts"),

@@ -40,13 +40,19 @@ class Filter(Stage):
             case = f"CASE WHEN coalesce(({cfg.where}), false) THEN NULL ELSE $reason END"
         else:
             case = f"CASE WHEN coalesce(({cfg.drop_where}), false) THEN $reason ELSE NULL END"
+        predicate = cfg.where if cfg.where is not None else cfg.drop_where
         con = duckdb.connect()
         try:
             con.register("frame", frame.to_arrow())
-            return con.sql(f"SELECT trace_id, {case} AS {DROP} FROM frame",
-                           params={"reason": cfg.reason}).pl()
+            out = con.sql(f"SELECT trace_id, {case} AS {DROP}, ({predicate}) IS NULL AS _null FROM frame",
+                          params={"reason": cfg.reason}).pl()
         except duckdb.Error as exc:
             msg = str(exc).strip().splitlines()[0]
             raise ctx.error(f"SQL predicate failed: {msg}") from exc
         finally:
             con.close()
+        # "verdict = 'correct'" over a verdict column that is NULL everywhere is no check at all.
+        if out.height and out["_null"].all():
+            ctx.nothing_to_do(f"the predicate is NULL on every row (is a column it reads empty?): "
+                              f"{'every row dropped' if cfg.where is not None else 'no row dropped'}")
+        return out.drop("_null")

@@ -139,10 +139,16 @@ class Select(Stage):
         cfg = self.config
         domains = self._column(frame, cfg.domain_column, ctx, " (add a domain stage before select)")
         lengths = self._column(frame, cfg.length_column, ctx, " (add a budget stage before select)")
+        if domains.null_count() == frame.height:
+            ctx.nothing_to_do(f"{cfg.domain_column} is null in every row: one domain, no diversity")
+        if lengths.null_count() == frame.height:
+            ctx.nothing_to_do(f"{cfg.length_column} is null in every row: no ranking by length")
         must = None
         if cfg.must_keep:
             must = _predicate(frame, cfg.must_keep, ctx)
             ctx.stats["must_keep"] = int(sum(must))
+            if not any(must):
+                ctx.nothing_to_do(f"must_keep matches no row ({cfg.must_keep})")
         return lib.s1_select(frame["trace_id"].to_list(), domains.cast(pl.String).fill_null("").to_list(),
                              lengths.cast(pl.Float64).fill_null(0.0).to_list(), k, seed, must, cfg.domain_weights)
 
