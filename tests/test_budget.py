@@ -24,7 +24,7 @@ def tiny_tokenizer(folder):
 
 
 def frame(rows):
-    base = {"problem": "a b", "thinking": "a b c", "response": "d", "finish_reason": "stop"}
+    base = {"problem": "a b", "thinking": "a b c", "response": "d", "finish_reason": "stop", "meta": "{}"}
     data = [dict(base, trace_id=f"t{i}", **r) for i, r in enumerate(rows)]
     return pl.DataFrame(data)
 

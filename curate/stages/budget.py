@@ -22,7 +22,7 @@ from typing import Literal
 import polars as pl
 from pydantic import Field, field_validator
 
-from curate import tokens
+from curate import layouts, tokens
 from curate.stages import DROP, Stage, StageConfig, StageContext, register
 
 Flag = Literal["over_budget", "truncated", "unclosed_thinking", "looping", "mixed_language"]
@@ -65,7 +65,7 @@ class BudgetConfig(StageConfig):
 class Budget(Stage):
     name = "budget"
     Config = BudgetConfig
-    version = 2  # quoted text is not counted in script_ratio
+    version = 2  # quoted text is not counted in script_ratio; unclosed thinking as curate.layouts says
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         cfg = self.config
@@ -76,7 +76,7 @@ class Budget(Stage):
         loops = [tokens.loop_stats(t, cfg.loop_ngram) for t in thinking]
         quoted = (lambda c: pl.col(c)) if cfg.count_quoted else \
             (lambda c: pl.col(c).fill_null("").str.replace_all(QUOTED, " "))
-        df = frame.select("trace_id", "finish_reason", "response", "thinking").with_columns(
+        df = frame.select("trace_id", "finish_reason", "response", "thinking", "meta").with_columns(
             quoted("thinking").alias("_t1"), quoted("response").alias("_t2"),
             pl.Series("thinking_tokens", counts["thinking"], pl.Int64),
             pl.Series("response_tokens", counts["response"], pl.Int64),
@@ -102,8 +102,9 @@ class Budget(Stage):
         df = df.with_columns(total.alias("total_tokens")).with_columns(
             ok.alias("in_budget"), why.alias("_over"),
             (pl.col("finish_reason") == "length").fill_null(False).alias("truncated"),
-            ((pl.col("response").fill_null("").str.strip_chars() == "")
-             | pl.col("thinking").fill_null("").str.contains("</think>", literal=True)).alias("unclosed_thinking"),
+            # The one rule format, validate and the truncated query use (curate.layouts.unclosed):
+            # meta says so, a delimiter of any layout is left over, or thinking has nothing after it.
+            layouts.unclosed().alias("unclosed_thinking"),
             ((pl.col("loop_score") > cfg.max_loop_score)
              | (pl.col("max_line_repeats") >= cfg.max_line_repeats)).alias("looping"),
             pl.max_horizontal("_s1", "_s2").round(6).alias("script_ratio"),
