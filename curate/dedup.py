@@ -16,8 +16,9 @@ the kept row: 1.0 for equal text), `drop_reason`.
 Decontamination drops rows sharing a word n-gram (default 8, on lowercased, whitespace-collapsed
 text) with a benchmark problem, as s1 and open-r1 do, optionally also rows whose MinHash Jaccard
 with one reaches `fuzzy`. An n-gram found in `boilerplate` (default 3) or more benchmark problems
-is the benchmarks' boilerplate ("where $m$ and $n$ are relatively prime positive integers") and
-does not count; `boilerplate_from` adds corpora (e.g. the MATH test set) to count it over. Columns
+is boilerplate ("where $m$ and $n$ are relatively prime positive integers") and does not count;
+the problems counted are the benchmarks' and those of `boilerplate_from` (default `input`: the
+distinct texts being checked; add corpora such as the MATH test set by name or path). Columns
 `contaminated_with`: the benchmark ids (`math500:test/…`); `contaminated_ngram`: the n-gram that
 matched, so a person can judge.
 """
@@ -55,6 +56,11 @@ BENCHMARKS_ENV = "DISTILLERY_BENCHMARKS"
 # An n-gram in this many benchmark problems is boilerplate ("relatively prime positive integers.
 # Find m+n" is in 20 of AIME/AMC/MATH-500/GSM8K's 1,919 problems), not a sign of a copied problem.
 BOILERPLATE = 3
+# Where else boilerplate is counted: "input" is the distinct problems being checked, after the
+# dedup stages before decontam (a pasted benchmark problem counts once there; a phrase in many
+# different training problems is wording, not a copy).
+INPUT = "input"
+BOILERPLATE_FROM = (INPUT,)
 # Where a named benchmark lives on the Hugging Face hub: (dataset, config, split, problem column).
 HF_BENCHMARKS = {"math500": ("HuggingFaceH4/MATH-500", None, "test", "problem"),
                  "aime24": ("HuggingFaceH4/aime_2024", None, "train", "problem"),
@@ -419,12 +425,18 @@ def _subset(w: minhash.Words, pick: np.ndarray) -> minhash.Words:
 
 
 def _boilerplate(bench_grams: dict[int, pl.DataFrame], problems: list[str], n: int, threshold: int | None,
-                 also: list[str], bench_dir) -> dict[int, set[int]]:
+                 also: list[str], bench_dir, texts: list[str]) -> dict[int, set[int]]:
     """Remove from `bench_grams` (in place) every n-gram key found in `threshold` or more distinct
-    problems of the benchmarks and the `also` corpora; returns the removed keys by size."""
+    problems of the benchmarks and the `also` corpora ("input": the distinct texts being checked);
+    returns the removed keys by size."""
     if threshold is None:
         return {size: set() for size in bench_grams}
-    extra = [p for spec in also for p in load_benchmark(spec, bench_dir).problems]
+    extra = []
+    for spec in also:
+        if spec == INPUT:
+            extra += sorted({_lower(t) for t in texts if t} - {_lower(p) for p in problems})
+        else:
+            extra += load_benchmark(spec, bench_dir).problems
     counted = _ngram_table(problems + extra, n) if extra else bench_grams
     common = {}
     for size, grams in bench_grams.items():
@@ -465,9 +477,9 @@ def decontaminate(frame: pl.DataFrame, *, bench: list[str], on: str = "problem",
                   batch: int = 20_000, warn: Callable[[str], None] | None = None) -> Result:
     """Mark rows whose `on` text shares a word `ngram` with a benchmark problem (or, with
     `fuzzy`, reaches that MinHash Jaccard with one). An n-gram found in at least `boilerplate`
-    problems of the benchmarks (and of the `boilerplate_from` corpora, which are counted, not
-    checked against) is boilerplate ("where $m$ and $n$ are relatively prime positive integers")
-    and does not count. `warn` hears about skipped benchmarks (default: a line on stderr)."""
+    distinct problems of the benchmarks and of the `boilerplate_from` corpora (counted, not checked
+    against; default "input", the texts being checked) is boilerplate ("where $m$ and $n$ are
+    relatively prime positive integers") and does not count. `warn` hears about skipped benchmarks (default: a line on stderr)."""
     warn = warn or (lambda line: print(f"warning: {line}", file=sys.stderr))
     _check_table(frame, on, "decontaminate")
     if not bench:
@@ -497,9 +509,10 @@ def decontaminate(frame: pl.DataFrame, *, bench: list[str], on: str = "problem",
     problems = [p for b in benches for p in b.problems]
     bench_of = np.repeat(np.arange(len(benches)), [len(b.ids) for b in benches])
     bench_grams = _ngram_table(problems, ngram)
-    common = _boilerplate(bench_grams, problems, ngram, boilerplate, boilerplate_from or [], bench_dir)
-
     texts = frame[on].cast(pl.String).fill_null("").to_list()
+    also = list(BOILERPLATE_FROM if boilerplate_from is None else boilerplate_from)
+    common = _boilerplate(bench_grams, problems, ngram, boilerplate, also, bench_dir, texts)
+
     hits = []
     for start in range(0, len(texts), batch):
         # Only the n-gram sizes the benchmarks have: nearly always just `ngram`.

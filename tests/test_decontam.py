@@ -169,3 +169,19 @@ def test_boilerplate_counted_over_extra_corpora(tmp_path):
     assert decontaminate(frame, bench=[str(bench)]).columns["drop_reason"][0] is not None
     res = decontaminate(frame, bench=[str(bench)], boilerplate_from=[str(common)])
     assert res.columns["drop_reason"][0] is None and res.stats["boilerplate_ngrams"] >= 2
+
+
+def test_boilerplate_counted_over_the_input_problems(tmp_path):
+    bench = tmp_path / "b.jsonl"
+    bench.write_text(json.dumps({"id": "b1", "problem": "What is the slope of the line passing through "
+                                                        "$(1, 2)$ and $(3, 8)$?"}) + "\n")
+    fresh = [f"What is the slope of the line passing through $({i}, 5)$ and $(9, {i})$?" for i in range(3)]
+    copy = "Please solve: what is the slope of the line passing through $(1, 2)$ and $(3, 8)$?"
+    frame = pl.DataFrame({"problem": [*fresh, copy]})
+    res = decontaminate(frame, bench=[str(bench)])  # boilerplate_from: [input] by default
+    # The shared wording is in 4 distinct problems: boilerplate. The pasted copy still matches on
+    # the n-grams with its numbers.
+    assert res.columns["drop_reason"].to_list()[:3] == [None, None, None]
+    assert res.columns["drop_reason"][3] is not None and "(1, 2)$" in res.columns["contaminated_ngram"][3]
+    strict = decontaminate(frame, bench=[str(bench)], boilerplate_from=[])
+    assert strict.columns["drop_reason"].null_count() == 0

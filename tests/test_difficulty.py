@@ -62,7 +62,7 @@ def test_columns_and_s1_mode(tmp_path):
 
 def test_window_and_limo(tmp_path):
     out, _ = run_diff(tmp_path, mode="window", lo=0.1, hi=0.9, missing="drop")
-    assert out["drop_reason"].to_list() == ["pass rate outside (0.1, 0.9)", None, None, "no student attempts"]
+    assert out["drop_reason"].to_list() == ["pass rate outside (0.1, 0.9)", None, None, "no graded attempts"]
     # LIMO's "1..2 of 4": P1 (0 of 4) too hard, P2 (1 of 4) kept, P3 (3 of 4) too easy.
     out, _ = run_diff(tmp_path, mode="limo", min_solved=1, max_solved=2, of=4)
     assert out["drop_reason"].is_null().to_list() == [False, True, False, True]
@@ -142,3 +142,25 @@ def test_bad_values():
         get("difficulty").Config(mode="window", lo=0.9, hi=0.1)
     with pytest.raises(ValueError):
         get("difficulty").Config(mode="nope")
+
+
+def test_limo_on_teachers_samples_judges_each_trace_by_the_other_samples(tmp_path):
+    # H: 1 of 5 samples correct (hard: the others never solve it); E: 3 of 5 (easy); S: one sample.
+    rows = []
+    for p, answers in (("H", ["2", "9", "9", "9", "9"]), ("E", ["2", "2", "2", "9", "9"]), ("S", ["2"])):
+        for i, a in enumerate(answers):
+            rows.append({"source": "t", "problem": f"Problem {p}", "gold": "2", "thinking": "t" * 10,
+                         "response": f"\\boxed{{{a}}}", "teacher": f"T{i}", "sample_idx": 0,
+                         "finish_reason": "stop", "meta": "{}"})
+    folder = tmp_path / "traces"
+    table = schema.conform(schema.with_ids(pa.Table.from_pylist(rows)), "t")
+    store.save_traces(table, folder, prefix="t")
+    frame = pl.from_arrow(table).filter(pl.col("response") == "\\boxed{2}")  # a verify filter kept these
+    cls = get("difficulty")
+    ctx = StageContext(seed=0, input_path=folder)
+    out = cls(cls.Config(workers=1, mode="limo", missing="drop")).run(frame, ctx)
+    out = out.join(frame.select("trace_id", "problem"), on="trace_id")
+    by = out.group_by("problem").agg(pl.col("drop_reason").first(), pl.col("pass_rate").first()).sort("problem")
+    assert by["problem"].to_list() == ["Problem E", "Problem H", "Problem S"]
+    assert by["pass_rate"].to_list() == [0.6, 0.2, 1.0]  # over all the problem's samples, as the column says
+    assert by["drop_reason"].to_list() == ["solved in more than 3 of 32 attempts", None, "no graded attempts"]

@@ -9,7 +9,8 @@ $DISTILLERY_BENCHMARKS, else the repository's ../shared/data/benchmarks) or give
 JSONL/Parquet with a `problem` column). Column `contaminated_with` lists the matched benchmark ids;
 `contaminated_ngram` the first n-gram that matched (null for a fuzzy-only match); the manifest
 gets the contaminated rows per benchmark. An n-gram in `boilerplate` or more benchmark problems
-(counted over the benchmarks and the `boilerplate_from` corpora) is boilerplate and does not count:
+(counted over the benchmarks, the distinct input problems and any `boilerplate_from` corpora) is
+boilerplate and does not count:
 "What is the slope of the line passing through" or "relatively prime positive integers. Find m+n"
 is no sign that a problem was copied. A benchmark that cannot be found with `missing: skip` is
 announced (`on_missing`).
@@ -35,8 +36,9 @@ class DecontamConfig(StageConfig):
     drop: bool = Field(True, description="drop contaminated rows (else only mark them)")
     boilerplate: int | None = Field(3, ge=2, description="an n-gram in at least this many benchmark problems "
                                                          "is boilerplate and does not count (null: every n-gram counts)")
-    boilerplate_from: list[str] = Field(default_factory=list, description="more corpora (names or files) to count "
-                                                                          "boilerplate over, not checked against")
+    boilerplate_from: list[str] = Field(default_factory=lambda: ["input"], description="where else boilerplate is "
+                                        "counted (not checked against): `input` (the distinct problems this stage "
+                                        "sees), benchmark names or files")
     missing: Literal["error", "skip"] = Field(
         "error", description="a benchmark that cannot be found: error, or skip it with a warning "
                              "(the manifest lists skipped benchmarks)")

@@ -20,7 +20,9 @@ Modes: `s1` drops problems with a correct attempt; `window` keeps lo < pass rate
 problems solved in at most `max_solved` of `of` tries (pass rate <= max_solved / of, LIMO's 1-3 of
 32) and, when there are at least `of` attempts, in at least `min_solved`; with fewer attempts an
 unsolved problem is kept as hard (the teacher's verified trace shows it can be solved), so one
-attempt per problem keeps the unsolved problems, never the solved ones.
+attempt per problem keeps the unsolved problems, never the solved ones. With the teachers' own
+samples as attempts, limo judges each trace's problem on the *other* samples (a trace's own
+success says nothing about how hard its problem is); a problem with one sample has none.
 
 Columns: `attempts` (graded attempts), `solved` (correct ones), `pass_rate`, `solved_by` (students
 with at least one correct attempt, comma-separated), `attempts_from` (students or samples). A
@@ -118,7 +120,8 @@ class Difficulty(Stage):
         if attempts is None and not announced:
             attempts, source = self._samples(problems, frame, ctx), "samples"
         if attempts is None:
-            attempts = pl.DataFrame(schema={"problem_id": pl.String, "teacher": pl.String, "gold": pl.String,
+            attempts = pl.DataFrame(schema={"trace_id": pl.String, "problem_id": pl.String, "teacher": pl.String,
+                                            "gold": pl.String,
                                             "response": pl.String, "meta": pl.String, "_pgold": pl.String})
         golds = attempts.select(pl.coalesce("gold", "_pgold"))["gold"]
         if cfg.grade == "verify":
@@ -151,7 +154,16 @@ class Difficulty(Stage):
         out = out.with_columns(pl.col("attempts").fill_null(0), pl.col("solved").fill_null(0),
                                pl.when(pl.col("solved_by") == "").then(None).otherwise(pl.col("solved_by"))
                                .alias("solved_by"), pl.lit(source).alias("attempts_from"))
-        reason = self._reason(pl.col("attempts") == 0)
+        if source == "samples" and cfg.mode == "limo":
+            # A teacher's sample says nothing about how hard its own problem is: LIMO's "solved
+            # in at most 3 of 32 tries" is judged on the problem's *other* samples.
+            own = attempts.select("trace_id", pl.lit(1).alias("_own_n"), pl.col("_ok").cast(pl.Int32).alias("_own_ok"))
+            out = out.join(own, on="trace_id", how="left", maintain_order="left").with_columns(
+                (pl.col("attempts") - pl.col("_own_n").fill_null(0)).alias("_n"),
+                (pl.col("solved") - pl.col("_own_ok").fill_null(0)).alias("_s"))
+        else:
+            out = out.with_columns(pl.col("attempts").alias("_n"), pl.col("solved").alias("_s"))
+        reason = self._reason(pl.col("_n") == 0)
         out = out.with_columns(reason.cast(pl.String).alias(DROP))
         ctx.stats.update({"mode": cfg.mode, "attempts_from": source, "attempt_rows": attempts.height,
                           "grade": cfg.grade, "problems": int(problems.height),
@@ -162,7 +174,7 @@ class Difficulty(Stage):
     def _samples(self, problems: pl.DataFrame, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         """Every input sample of these problems (earlier stages may have dropped some; the pass rate
         is over what the teachers wrote), as attempts; the stage's own rows when there is no input."""
-        cols = ["problem_id", "teacher", "gold", "response", "meta"]
+        cols = ["trace_id", "problem_id", "teacher", "gold", "response", "meta"]
         if ctx.input_path is not None:
             rows = pl.from_arrow(store.load_traces(ctx.input_path, check_ids=False).select(cols))
         else:
@@ -186,10 +198,10 @@ class Difficulty(Stage):
         else:
             # LIMO's "1-3 of 32" as a pass rate, so any number of attempts reads the same; the lower
             # count is only meaningful with as many tries as LIMO made.
-            too_easy = pl.col("pass_rate") > cfg.max_solved / cfg.of
-            too_hard = (pl.col("attempts") >= cfg.of) & (pl.col("solved") < cfg.min_solved)
+            too_easy = (pl.col("_s") / pl.col("_n")) > cfg.max_solved / cfg.of
+            too_hard = (pl.col("_n") >= cfg.of) & (pl.col("_s") < cfg.min_solved)
             bad = too_easy | too_hard
             text = pl.when(too_easy).then(pl.lit(f"solved in more than {cfg.max_solved} of {cfg.of} attempts"))\
                 .otherwise(pl.lit(f"solved in fewer than {cfg.min_solved} of {cfg.of}+ attempts"))
-        expr = pl.when(none & (cfg.missing == "drop")).then(pl.lit("no student attempts"))
+        expr = pl.when(none & (cfg.missing == "drop")).then(pl.lit("no graded attempts"))
         return expr.when(~none & bad).then(text).otherwise(None)
