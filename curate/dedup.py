@@ -236,11 +236,13 @@ ASKING = frozenset("find compute determine evaluate solve calculate simplify exp
 INSTRUCTION = re.compile(r"^(show|explain|justify|be careful|give your answer|express your answer|please|"
                          r"thanks|thank you|\(version)", re.I)
 QUESTION_JACCARD = 0.5  # question sentences of two copies share at least this share of their words
+# Words that ask rather than say what is asked ("Work out $a_4$" asks what "Find $a_4$" does).
+ASKING_FILLER = ASKING | frozenset("out is are the a an of value exact exactly carefully please".split())
 
 
 def question_shape(text: str) -> tuple[int, frozenset[str]]:
     """(premises, question words): the number of sentences before the question sentence, and the
-    question sentence's normalised words. The question sentence is the last one ending in "?",
+    question sentence's normalised words less those that only ask (find, work out, what is, the). The question sentence is the last one ending in "?",
     else the last one starting with an asking word (find, compute, what, ...), else the last
     sentence that is not an instruction about the answer ("Show your work.")."""
     sentences = [x for x in _SENTENCE_END.split(" ".join((text or "").split())) if x.strip()]
@@ -255,7 +257,7 @@ def question_shape(text: str) -> tuple[int, frozenset[str]]:
     if pick is None:
         pick = next((k for k in range(len(sentences) - 1, -1, -1) if not INSTRUCTION.match(sentences[k])),
                     len(sentences) - 1)
-    return pick, frozenset(normalize_for_dedup(sentences[pick]).split())
+    return pick, frozenset(normalize_for_dedup(sentences[pick]).split()) - ASKING_FILLER
 
 
 def _question_shapes(texts: pl.Series, units: np.ndarray) -> dict[int, tuple[int, frozenset[str]]]:
