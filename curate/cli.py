@@ -222,16 +222,22 @@ def decontam(
     ngram: Annotated[int, typer.Option("--ngram", help="Words per shared n-gram.")] = 8,
     fuzzy: Annotated[float | None, typer.Option("--fuzzy", help="Also flag MinHash Jaccard at least this.")] = None,
     bench_dir: Annotated[Path | None, typer.Option("--bench-dir", help="Folder of named benchmarks.")] = None,
+    boilerplate: Annotated[int, typer.Option("--boilerplate", min=0, help="An n-gram in at least this many problems (benchmarks and input) is boilerplate and does not count; 0: every n-gram counts.")] = 3,
+    boilerplate_from: Annotated[list[str] | None, typer.Option("--boilerplate-from", help="Where else boilerplate is counted: input (default), benchmark names or files; repeat for several.")] = None,
 ):
     """Drop rows sharing a word 8-gram with benchmark problems (MATH-500, AIME, AMC, GSM8K, files)."""
     import polars as pl
 
     from curate import store
     from curate.dedup import decontaminate
+    from curate.errors import BadInput
 
     frame = pl.from_arrow(store.read_table(input_))
     names = [b for value in bench for b in value.split(",") if b]
-    result = decontaminate(frame, bench=names, on=on, ngram=ngram, fuzzy=fuzzy, bench_dir=bench_dir)
+    if boilerplate == 1:
+        raise BadInput("--boilerplate 1 would ignore every n-gram: give 0 (none ignored) or 2 and up")
+    result = decontaminate(frame, bench=names, on=on, ngram=ngram, fuzzy=fuzzy, bench_dir=bench_dir,
+                           boilerplate=boilerplate or None, boilerplate_from=boilerplate_from)
     cols = result.columns
     store.write_parquet(pl.concat([frame.drop(cols.columns, strict=False), cols], how="horizontal").to_arrow(), out)
     per = ", ".join(f"{k} {v:,}" for k, v in result.stats["contaminated_rows"].items())

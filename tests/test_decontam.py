@@ -104,13 +104,18 @@ def test_decontam_command(tmp_path, capsys):
                               "--out", tmp_path / "o.parquet"], capsys)
     assert code == 0, err
     assert "1 contaminated (math500 1, amc23 0)" in out
-    assert pl.read_parquet(tmp_path / "o.parquet")["drop_reason"].null_count() == 1
+    written = pl.read_parquet(tmp_path / "o.parquet")
+    assert written["drop_reason"].null_count() == 1 and written["contaminated_ngram"].null_count() == 1
+    code, out, err = run_cli(["decontam", src, "--bench", "math500", "--boilerplate", "0",
+                              "--boilerplate-from", "input", "--out", tmp_path / "p.parquet"], capsys)
+    assert code == 0 and "1 contaminated" in out, err
 
 
 @pytest.mark.parametrize("args,message", [
     (["--bench", "nosuch"], "benchmark 'nosuch': not a file"),
     (["--bench", "math500", "--on", "question"], "no column 'question' to decontaminate on"),
     (["--bench", "math500", "--fuzzy", "2"], "fuzzy must be in (0, 1]"),
+    (["--bench", "math500", "--boilerplate", "1"], "--boilerplate 1 would ignore every n-gram"),
 ])
 def test_decontam_command_bad_input(tmp_path, capsys, args, message):
     src = tmp_path / "in.parquet"
