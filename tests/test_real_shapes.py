@@ -52,12 +52,13 @@ def corpus(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def runs(corpus) -> dict[str, Path]:
-    os.environ.setdefault("DISTILLERY_BENCHMARKS", str(BENCHMARKS))
     out = {}
-    for name in ("s1k", "limo", "demo"):
-        res = run.run(recipe.load(name), corpus / "traces", corpus / name)
-        assert res.rows_selected > 0, name
-        out[name] = corpus / name
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DISTILLERY_BENCHMARKS", os.environ.get("DISTILLERY_BENCHMARKS", str(BENCHMARKS)))
+        for name in ("s1k", "limo", "demo"):
+            res = run.run(recipe.load(name), corpus / "traces", corpus / name)
+            assert res.rows_selected > 0, name
+            out[name] = corpus / name
     return out
 
 
