@@ -264,3 +264,8 @@ def test_a_recipe_that_keeps_nothing_exits_2_with_the_funnel_and_writes_nothing(
     before = sorted(p.name for p in (tmp_path / "run" / "stages").iterdir())
     assert run_cli(["curate", path, "--input", traces_dir, "--out", tmp_path / "run"], capsys)[0] == 2
     assert sorted(p.name for p in (tmp_path / "run" / "stages").iterdir()) == before
+
+
+def test_a_sample_larger_than_its_input_is_announced(traces_dir, tmp_path):
+    res = run.run(recipe.parse("name: s\nstages:\n  - sample: {n: 50}\n", "s.yaml"), traces_dir, tmp_path / "r")
+    assert res.rows_selected == 12 and res.stages[0].warnings == ["a sample of 50 rows from 12: every one kept"]
