@@ -1,6 +1,7 @@
 """The built-in s1k and limo recipes: on a synthetic corpus (every row accounted for, byte-identical
 reruns, exactly k), and s1k on a small s1K-1.1-shaped file after `ingest --preset s1k`.
-(The 60K-row "exactly 1,000" run takes minutes on 2 cores: bench/curation.py does it.)"""
+(The 60K-row run takes a minute or more on 2 cores: bench/curation.py does it, and prints how many
+problems were left for the 1,000 — one trace per problem.)"""
 
 import json
 
