@@ -164,3 +164,11 @@ def test_limo_on_teachers_samples_judges_each_trace_by_the_other_samples(tmp_pat
     assert by["problem"].to_list() == ["Problem E", "Problem H", "Problem S"]
     assert by["pass_rate"].to_list() == [0.6, 0.2, 1.0]  # over all the problem's samples, as the column says
     assert by["drop_reason"].to_list() == ["solved in more than 3 of 32 attempts", None, "no graded attempts"]
+
+
+def test_one_sample_per_problem_is_announced(tmp_path):
+    folder, frame = traces(tmp_path, attempts=False)
+    cls = get("difficulty")
+    ctx = StageContext(seed=0, input_path=folder)
+    cls(cls.Config(workers=1, mode="window")).run(frame, ctx)
+    assert any("every problem has one sample" in w for w in ctx.warnings)

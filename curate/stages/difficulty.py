@@ -119,6 +119,9 @@ class Difficulty(Stage):
                 attempts, announced = None, not fallback
         if attempts is None and not announced:
             attempts, source = self._samples(problems, frame, ctx), "samples"
+            if attempts.height and attempts["problem_id"].n_unique() == attempts.height:
+                ctx.nothing_to_do("every problem has one sample: a pass rate over the samples is that "
+                                  "sample's own verdict")
         if attempts is None:
             attempts = pl.DataFrame(schema={"trace_id": pl.String, "problem_id": pl.String, "teacher": pl.String,
                                             "gold": pl.String,
