@@ -54,9 +54,12 @@ def main() -> None:
             print(f"{s.label:<18}{s.rows_in:>10,}{s.rows_out:>10,}{s.seconds:>9.1f}")
         print(f"{'total':<38}{total:>9.1f}   (target {TARGET_S} s on 2 cores: "
               f"{'met' if total <= TARGET_S else 'MISSED'})")
-        if loaded.name == "s1k":
-            print(f"exactly 1,000 kept: {res.rows_selected == 1000}")
         kept = pl.read_parquet(work / "run" / "selected.parquet")
+        if loaded.name == "s1k":
+            # One trace per problem: 1,000 rows need 1,000 problems left after the difficulty filter.
+            sel = next(s for s in res.stages if s.label.endswith("select"))
+            print(f"1,000 kept: {res.rows_selected == 1000} ({kept['problem_id'].n_unique():,} problems in "
+                  f"{kept.height:,} rows; {sel.stats.get('available', '?'):,} problems were left to draw from)")
         if kept.height and "domain" in kept.columns:
             from curate import domains
 

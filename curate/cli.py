@@ -57,12 +57,15 @@ def _main(
 @app.command()
 def synth(
     out: Annotated[Path, typer.Option("--out", help="Trace folder to write (shards synth-NNNNN.parquet).")],
-    n: Annotated[int | None, typer.Option("--n", min=1, help="Number of trace rows (default 60,000; procedural 6,000).")] = None,
+    n: Annotated[int | None, typer.Option("--n", min=1, help="Number of trace rows (default 60,000; procedural 6,000); teachers: "
+                                                     "answerable base problems (default 120).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same bytes.")] = 0,
     attempts: Annotated[bool, typer.Option("--attempts/--no-attempts",
                                            help="Also write student attempts to OUT/attempts/.")] = True,
-    profile: Annotated[str, typer.Option("--profile", help="default (word problems, 11 families) or procedural "
-                                         "(digit-by-digit arithmetic a tiny student learns; held-out split in OUT/heldout/).")] = "default",
+    profile: Annotated[str, typer.Option("--profile", help="default (word problems, 11 families), procedural "
+                                         "(digit-by-digit arithmetic a tiny student learns; held-out split in OUT/heldout/) "
+                                         "or teachers (raw outputs of six teachers, one JSONL per teacher in its own "
+                                         "reasoning layout, for `distillery ingest`).")] = "default",
     heldout: Annotated[int | None, typer.Option("--heldout", min=0, help="procedural: held-out problems per family (default 60).")] = None,
 ):
     """Write the embedded synthetic math corpus (known truth, planted defects)."""
@@ -76,10 +79,16 @@ def synth(
                                           **({"heldout": heldout} if heldout is not None else {}))
         typer.echo(procedural.write(cfg, out).summary())
         return
+    if profile == "teachers":
+        from curate.synth import teachers
+
+        cfg = teachers.TeachersConfig(seed=seed, **({"problems": n} if n else {}))
+        typer.echo(teachers.write(cfg, out).summary())
+        return
     if profile != "default":
         from curate.errors import BadInput
 
-        raise BadInput(f"--profile {profile}: expected default or procedural")
+        raise BadInput(f"--profile {profile}: expected default, procedural or teachers")
     from curate import synth as lib
 
     result = lib.write(lib.SynthConfig(n=n or 60_000, seed=seed, attempts=attempts), out)
@@ -93,9 +102,16 @@ def ingest(
     preset: Annotated[str, typer.Option("--preset", help="s1k, openthoughts, openr1-math, limo, messages, generic.")] = "generic",
     map_: Annotated[str | None, typer.Option("--map", help="generic: problem=COL,thinking=COL,response=COL,gold=COL,…")] = None,
     trace: Annotated[str | None, typer.Option("--trace", help="s1k-1.1: which teacher's traces (deepseek or gemini).")] = None,
-    source: Annotated[str | None, typer.Option("--source", help="Value of the source column (default: from SRC).")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Value of the source column; wins over the data's own "
+                                               "(kept in meta original_source). Default: the data's, else from SRC.")] = None,
     teacher: Annotated[str | None, typer.Option("--teacher", help="Value of the teacher column where the data has none.")] = None,
     name: Annotated[str | None, typer.Option("--name", help="Shard prefix in OUT (default: the preset).")] = None,
+    layout: Annotated[str, typer.Option("--layout", help="Reasoning layout: auto (detected per file), think, "
+                                        "think_no_open (R1-Distill), thought (Sky-T1), s1 (think/answer lines), "
+                                        "column, final_answer (LIMO) or none.")] = "auto",
+    replace: Annotated[bool, typer.Option("--replace", help="Replace OUT's shards of this prefix.")] = False,
+    append: Annotated[bool, typer.Option("--append", help="OUT holds this prefix already: add the rows under "
+                                         "a new prefix (PREFIX.2, …).")] = False,
 ):
     """Import an existing trace dataset (s1K, OpenThoughts, OpenR1-Math, LIMO, chat, any table)."""
     from curate import ingest as lib
@@ -104,7 +120,7 @@ def ingest(
     outputs.folder_out(out)
     outputs.refuse_overlap(out, [Path(src)], fills_folder=True)
     result = lib.ingest_to(src, out, preset=preset, mapping=map_, trace=trace, source=source,
-                           teacher=teacher, name=name)
+                           teacher=teacher, name=name, layout=layout, replace=replace, append=append)
     typer.echo(result.summary())
 
 
@@ -113,13 +129,15 @@ def validate(
     path: Annotated[Path, typer.Argument(help="Trace file or folder.")],
     max_text_bytes: Annotated[int, typer.Option("--max-text-bytes", min=1, help="Flag problem/thinking/response/gold "
                                                 "values longer than this (the format stage drops them).")] = 1_000_000,
+    strict: Annotated[bool, typer.Option("--strict", help="Content problems (thinking never closed, empty "
+                                         "thinking, text that fit no layout) exit 2 too.")] = False,
 ):
-    """Check a trace file or folder against the schema: rows, columns, problems found."""
+    """Check a trace file or folder against the schema: rows, columns, layouts, problems found."""
     from curate import validate as lib
 
     report = lib.validate_path(path, max_text_bytes=max_text_bytes)
     typer.echo(report.render())
-    if not report.ok:
+    if not report.ok or (strict and not report.clean):
         raise typer.Exit(2)
 
 
@@ -138,6 +156,35 @@ def curate(
     console = _console()
     result = runner.run(loaded, input_, out, overwrite=overwrite, console=console)
     typer.echo(f"{result.rows_in:,} rows in, {result.rows_selected:,} selected → {result.out}/selected.parquet")
+
+
+@app.command()
+def stages(
+    name: Annotated[str | None, typer.Argument(help="One stage (default: every stage).")] = None,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print Markdown tables (the README's are these).")] = False,
+):
+    """List the curation stages and each one's recipe keys: type, default and what it does."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from curate import stages as registry
+    from curate.errors import BadInput
+
+    if name is not None and name not in registry.MODULES:
+        raise BadInput(f"unknown stage {name!r} (known stages: {', '.join(registry.known())})")
+    if markdown:
+        typer.echo(registry.markdown(), nl=False)
+        return
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    for stage in [None, *registry.known()] if name is None else [name]:
+        table = Table(title=escape("every stage" if stage is None else registry.summary(stage)),
+                      title_justify="left", header_style="bold")
+        for column in ("key", "type", "default", "what"):
+            table.add_column(column, overflow="fold")
+        for row in registry.config_keys(stage):
+            table.add_row(*(escape(cell) for cell in row))
+        console.print(table)
 
 
 @app.command()
@@ -187,18 +234,24 @@ def decontam(
     ngram: Annotated[int, typer.Option("--ngram", help="Words per shared n-gram.")] = 8,
     fuzzy: Annotated[float | None, typer.Option("--fuzzy", help="Also flag MinHash Jaccard at least this.")] = None,
     bench_dir: Annotated[Path | None, typer.Option("--bench-dir", help="Folder of named benchmarks.")] = None,
+    boilerplate: Annotated[int, typer.Option("--boilerplate", min=0, help="An n-gram in at least this many problems (benchmarks and input) is boilerplate and does not count; 0: every n-gram counts.")] = 3,
+    boilerplate_from: Annotated[list[str] | None, typer.Option("--boilerplate-from", help="Where else boilerplate is counted: input (default), benchmark names or files; repeat for several.")] = None,
 ):
     """Drop rows sharing a word 8-gram with benchmark problems (MATH-500, AIME, AMC, GSM8K, files)."""
     import polars as pl
 
     from curate import outputs, store
     from curate.dedup import decontaminate
+    from curate.errors import BadInput
 
     outputs.file_out(out)
     outputs.refuse_overlap(out, [input_, bench_dir, *[Path(b) for v in bench for b in v.split(",") if b]])
     frame = pl.from_arrow(store.read_table(input_))
     names = [b for value in bench for b in value.split(",") if b]
-    result = decontaminate(frame, bench=names, on=on, ngram=ngram, fuzzy=fuzzy, bench_dir=bench_dir)
+    if boilerplate == 1:
+        raise BadInput("--boilerplate 1 would ignore every n-gram: give 0 (none ignored) or 2 and up")
+    result = decontaminate(frame, bench=names, on=on, ngram=ngram, fuzzy=fuzzy, bench_dir=bench_dir,
+                           boilerplate=boilerplate or None, boilerplate_from=boilerplate_from)
     cols = result.columns
     store.write_parquet(pl.concat([frame.drop(cols.columns, strict=False), cols], how="horizontal").to_arrow(), out)
     per = ", ".join(f"{k} {v:,}" for k, v in result.stats["contaminated_rows"].items())
@@ -216,6 +269,8 @@ def sql_(
     max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="Rows a printed table shows.")] = 40,
     allow_files: Annotated[bool, typer.Option("--allow-files", help="Let SQL read other files (read_csv, read_parquet, …); "
                                               "writing stays refused. Without it SQL sees the run's views only.")] = False,
+    max_width: Annotated[int, typer.Option("--max-width", min=0, help="Characters a printed cell shows before '…' (0: whole cells).")] = 120,
+    show: Annotated[str | None, typer.Option("--show", help="Print one trace (TRACE_ID or a unique prefix) with its problem, thinking and response whole.")] = None,
 ):
     """SQL over a run's traces and stages (DuckDB views); an interactive shell without -c/--query."""
     from rich.console import Console
@@ -224,8 +279,8 @@ def sql_(
     from curate import sql as lib
     from curate.errors import BadInput
 
-    if command is not None and query is not None:
-        raise BadInput("give -c SQL or --query NAME, not both")
+    if sum(x is not None for x in (command, query, show)) > 1:
+        raise BadInput("give one of -c SQL, --query NAME or --show TRACE_ID")
     if (fmt or out) and command is None and query is None:
         raise BadInput("--format and --out go with -c SQL or --query NAME")
     if query is not None:
@@ -238,8 +293,11 @@ def sql_(
     con = lib.connect(path, allow_files=allow_files)
     for assignment in set_ or []:
         lib.set_variable(con, assignment)
+    if show is not None:
+        shell.show(con, show, Console(highlight=False, width=None if sys.stdout.isatty() else 200))
+        return
     if command is None and query is None:
-        shell.Shell(con, Console(highlight=False), history=shell.HISTORY).loop()
+        shell.Shell(con, Console(highlight=False), history=shell.HISTORY, max_width=max_width).loop()
         return
     result = lib.run_named(con, query) if query is not None else lib.run_query(con, command)
     if result is None:
@@ -252,7 +310,7 @@ def sql_(
     else:
         # A terminal sets the width; piped output gets room for wide rows instead of rich's 80.
         width = None if sys.stdout.isatty() else 200
-        shell.render(result, Console(highlight=False, width=width), max_rows=max_rows)
+        shell.render(result, Console(highlight=False, width=width), max_rows=max_rows, max_width=max_width)
 
 
 @app.command()

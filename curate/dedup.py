@@ -15,13 +15,20 @@ the kept row: 1.0 for equal text), `drop_reason`.
 
 Decontamination drops rows sharing a word n-gram (default 8, on lowercased, whitespace-collapsed
 text) with a benchmark problem, as s1 and open-r1 do, optionally also rows whose MinHash Jaccard
-with one reaches `fuzzy`. Column `contaminated_with`: the benchmark ids (`math500:test/…`).
+with one reaches `fuzzy`. An n-gram found in `boilerplate` (default 3) or more benchmark problems
+is boilerplate ("where $m$ and $n$ are relatively prime positive integers") and does not count;
+the problems counted are the benchmarks' and those of `boilerplate_from` (default `input`: the
+distinct texts being checked; add corpora such as the MATH test set by name or path). Columns
+`contaminated_with`: the benchmark ids (`math500:test/…`); `contaminated_ngram`: the n-gram that
+matched, so a person can judge.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -34,7 +41,7 @@ import xxhash
 from curate import minhash
 from curate.errors import BadInput
 from curate.stages import DROP
-from curate.stages.exact_dedup import rank_expr
+from curate.stages.exact_dedup import answerable_first, rank_expr
 from curate.text import normalize_for_dedup
 
 Method = Literal["exact", "minhash", "semantic"]
@@ -47,6 +54,14 @@ KEEP_NEEDS = {"longest": "thinking", "shortest": "thinking", "verified": "verdic
 BENCHMARK_FILES = {"math500": "math500.jsonl", "aime24": "aime24.jsonl", "aime25": "aime25.jsonl",
                    "amc23": "amc23.jsonl", "gsm8k": "gsm8k_test.jsonl"}
 BENCHMARKS_ENV = "DISTILLERY_BENCHMARKS"
+# An n-gram in this many benchmark problems is boilerplate ("relatively prime positive integers.
+# Find m+n" is in 20 of AIME/AMC/MATH-500/GSM8K's 1,919 problems), not a sign of a copied problem.
+BOILERPLATE = 3
+# Where else boilerplate is counted: "input" is the distinct problems being checked, after the
+# dedup stages before decontam (a pasted benchmark problem counts once there; a phrase in many
+# different training problems is wording, not a copy).
+INPUT = "input"
+BOILERPLATE_FROM = (INPUT,)
 # Where a named benchmark lives on the Hugging Face hub: (dataset, config, split, problem column).
 HF_BENCHMARKS = {"math500": ("HuggingFaceH4/MATH-500", None, "test", "problem"),
                  "aime24": ("HuggingFaceH4/aime_2024", None, "train", "problem"),
@@ -87,14 +102,16 @@ def _row_ids(frame: pl.DataFrame) -> pl.Expr:
     return pl.int_range(pl.len()).cast(pl.String)
 
 
-def _keep_order(keep: Keep) -> list[pl.Expr]:
-    """Sort keys, best row first; input order (`_pos`) breaks ties. Extends exact_dedup's policies
-    with verified-correct-first and highest-rubric-score-first."""
+def _keep_order(keep: Keep, columns) -> list[pl.Expr]:
+    """Sort keys, best row first: a row with a gold answer, then a correct verdict (when the table
+    has them: a premise-stripped copy has no gold and must not survive for its file name), then the
+    policy; input order (`_pos`) breaks ties. Extends exact_dedup's policies with
+    verified-correct-first and highest-rubric-score-first."""
     if keep == "verified":
-        return [(pl.col("verdict") == "correct").fill_null(False).not_(), pl.col("_pos")]
+        return answerable_first(columns) + [pl.col("_pos")]
     if keep == "score":
-        return [-pl.col("score").cast(pl.Float64).fill_null(float("-inf")), pl.col("_pos")]
-    return rank_expr(keep)
+        return answerable_first(columns) + [-pl.col("score").cast(pl.Float64).fill_null(float("-inf")), pl.col("_pos")]
+    return rank_expr(keep, columns)
 
 
 # -------------------------------------------------------------------------------------- dedup
@@ -108,7 +125,8 @@ def dedup_table(frame: pl.DataFrame, *, on: str = "problem", method: Method = "m
                 same_math: bool = True) -> Result:
     """Mark duplicate problems in `frame` (see the module docstring); `index` is a saved MinHash
     index to dedup against, `save_index` where to write it extended by this batch's survivors.
-    `same_math`: near-duplicates (minhash, semantic) must also have the same numbers and formulas."""
+    `same_math`: near-duplicates (minhash, semantic) must also have the same numbers and formulas,
+    and minhash pairs as many premise sentences before a like question sentence (`question_shape`)."""
     if method not in METHODS:
         raise BadInput(f"unknown dedup method {method!r} (known: {', '.join(METHODS)})")
     _check_table(frame, on, "deduplicate")
@@ -159,6 +177,15 @@ def dedup_table(frame: pl.DataFrame, *, on: str = "problem", method: Method = "m
         same = keys[i] == keys[j]
         stats["pairs_with_other_math"] = int((~same).sum())
         i, j = i[same], j[same]
+        # A premise removed (or added) leaves the numbers of the rest and most shingles, and makes
+        # another problem (often an unanswerable one): the pair must also state as many premises
+        # before a like question sentence. MinHash pairs only: semantic pairs are paraphrases,
+        # which restructure sentences (their premises are judged by meaning).
+        if len(i) and method == "minhash":
+            shape = _question_shapes(texts["_text"], np.unique(np.concatenate([i, j])))
+            same = np.array([_same_question(shape[a], shape[b]) for a, b in zip(i.tolist(), j.tolist())], bool)
+            stats["pairs_with_other_question"] = int((~same).sum())
+            i, j = i[same], j[same]
     # Units already in the index leave the batch's own clustering: a survivor must not be dropped
     # as a duplicate of a row that is itself dropped.
     blocked = empty.copy()
@@ -201,10 +228,54 @@ def _math_keys(norm: pl.Series) -> np.ndarray:
                      for t in norm.to_list()], dtype=np.uint64)
 
 
+# A sentence ends at . ? or ! followed by space (3.5 and $x.$y stay whole).
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+# First words of a sentence that asks (when no sentence ends with "?").
+ASKING = frozenset("find compute determine evaluate solve calculate simplify express what what's how which who "
+                   "prove work carefully exactly give".split())
+# Instructions about the answer, not the problem ("Show your work."): never the question sentence.
+INSTRUCTION = re.compile(r"^(show|explain|justify|be careful|give your answer|express your answer|please|"
+                         r"thanks|thank you|\(version)", re.I)
+QUESTION_JACCARD = 0.5  # question sentences of two copies share at least this share of their words
+# Words that ask rather than say what is asked ("Work out $a_4$" asks what "Find $a_4$" does).
+ASKING_FILLER = ASKING | frozenset("out is are the a an of value exact exactly carefully please".split())
+
+
+def question_shape(text: str) -> tuple[int, frozenset[str]]:
+    """(premises, question words): the number of sentences before the question sentence, and the
+    question sentence's normalised words less those that only ask (find, work out, what is, the). The question sentence is the last one ending in "?",
+    else the last one starting with an asking word (find, compute, what, ...), else the last
+    sentence that is not an instruction about the answer ("Show your work.")."""
+    sentences = [x for x in _SENTENCE_END.split(" ".join((text or "").split())) if x.strip()]
+    if not sentences:
+        return 0, frozenset()
+    pick = next((k for k in range(len(sentences) - 1, -1, -1) if sentences[k].rstrip().endswith("?")), None)
+    if pick is None:
+        pick = next((k for k in range(len(sentences) - 1, -1, -1)
+                     if normalize_for_dedup(sentences[k]).split()[:1] and
+                     normalize_for_dedup(sentences[k]).split()[0] in ASKING
+                     and not INSTRUCTION.match(sentences[k])), None)
+    if pick is None:
+        pick = next((k for k in range(len(sentences) - 1, -1, -1) if not INSTRUCTION.match(sentences[k])),
+                    len(sentences) - 1)
+    return pick, frozenset(normalize_for_dedup(sentences[pick]).split()) - ASKING_FILLER
+
+
+def _question_shapes(texts: pl.Series, units: np.ndarray) -> dict[int, tuple[int, frozenset[str]]]:
+    return {int(u): question_shape(t) for u, t in zip(units.tolist(), texts.gather(units).to_list())}
+
+
+def _same_question(a: tuple[int, frozenset[str]], b: tuple[int, frozenset[str]]) -> bool:
+    if a[0] != b[0]:
+        return False
+    union = len(a[1] | b[1])
+    return union == 0 or len(a[1] & b[1]) / union >= QUESTION_JACCARD
+
+
 def _units(frame: pl.DataFrame, on: str) -> pl.DataFrame:
     """One row per input row: position, id, problem, normalised text and unit (distinct
     normalised text; every empty text is a unit of its own)."""
-    extra = [c for c in ("thinking", "verdict", "score") if c in frame.columns]
+    extra = [c for c in ("thinking", "gold", "verdict", "score") if c in frame.columns]
     problem = pl.col("problem_id").cast(pl.String) if "problem_id" in frame.columns \
         else pl.int_range(pl.len()).cast(pl.String)
     rows = frame.select(
@@ -225,7 +296,7 @@ def _units(frame: pl.DataFrame, on: str) -> pl.DataFrame:
 def _resolve(rows: pl.DataFrame, labels: np.ndarray, keep: Keep) -> pl.DataFrame:
     """Pick the kept row of each cluster and mark the rows of every other problem in it."""
     df = (rows.with_columns(pl.Series("_cluster", labels[rows["_unit"].to_numpy()]))
-          .sort(_keep_order(keep)))
+          .sort(_keep_order(keep, rows.columns)))
     df = df.with_columns(
         pl.col("_rid").first().over("_cluster").alias("_top"),
         pl.col("_pid").first().over("_cluster").alias("_top_pid"),
@@ -356,12 +427,63 @@ def _subset(w: minhash.Words, pick: np.ndarray) -> minhash.Words:
     return minhash.Words(w.hashes[np.isin(owner, pick)], np.concatenate(([0], np.cumsum(lengths))))
 
 
+def _boilerplate(bench_grams: dict[int, pl.DataFrame], problems: list[str], n: int, threshold: int | None,
+                 also: list[str], bench_dir, texts: list[str]) -> dict[int, set[int]]:
+    """Remove from `bench_grams` (in place) every n-gram key found in `threshold` or more distinct
+    problems of the benchmarks and the `also` corpora ("input": the distinct texts being checked);
+    returns the removed keys by size."""
+    if threshold is None:
+        return {size: set() for size in bench_grams}
+    extra = []
+    for spec in also:
+        if spec == INPUT:
+            extra += sorted({_lower(t) for t in texts if t} - {_lower(p) for p in problems})
+        else:
+            extra += load_benchmark(spec, bench_dir).problems
+    counted = _ngram_table(problems + extra, n) if extra else bench_grams
+    common = {}
+    for size, grams in bench_grams.items():
+        pool = counted.get(size, grams)
+        keys = (pool.group_by("key").agg(pl.col("owner").n_unique().alias("df"))
+                .filter(pl.col("df") >= threshold).select("key"))
+        bench_grams[size] = grams.join(keys, on="key", how="anti")
+        common[size] = set(keys["key"].to_list())
+    return common
+
+
+def _gram_keys(text: str, size: int) -> tuple[list[str], np.ndarray]:
+    low = _lower(text)
+    keys, _ = minhash.ngram_hashes(minhash.words(pa.array([low]), wide=True), size, minhash.combine64)
+    return low.split(), keys
+
+
+def _matched_ngram(text: str, bench_text: str, n: int, common: dict[int, set[int]]) -> str | None:
+    """The first word n-gram of `text` that the benchmark problem has and that is not boilerplate."""
+    bench_words, bench_keys = _gram_keys(bench_text, n)
+    size = min(n, len(bench_words))
+    if size == 0:
+        return None
+    if size < n:
+        bench_words, bench_keys = _gram_keys(bench_text, size)
+    allowed = set(bench_keys.tolist()) - common.get(size, set())
+    words_, keys = _gram_keys(text, size)
+    for pos, key in enumerate(keys.tolist()):
+        if key in allowed:
+            return " ".join(words_[pos:pos + size])
+    return None
+
+
 def decontaminate(frame: pl.DataFrame, *, bench: list[str], on: str = "problem", ngram: int = 8,
                   fuzzy: float | None = None, bench_dir: Path | str | None = None,
                   drop: bool = True, missing: Literal["error", "skip"] = "error",
-                  batch: int = 20_000) -> Result:
+                  boilerplate: int | None = BOILERPLATE, boilerplate_from: list[str] | None = None,
+                  batch: int = 20_000, warn: Callable[[str], None] | None = None) -> Result:
     """Mark rows whose `on` text shares a word `ngram` with a benchmark problem (or, with
-    `fuzzy`, reaches that MinHash Jaccard with one)."""
+    `fuzzy`, reaches that MinHash Jaccard with one). An n-gram found in at least `boilerplate`
+    distinct problems of the benchmarks and of the `boilerplate_from` corpora (counted, not checked
+    against; default "input", the texts being checked) is boilerplate ("where $m$ and $n$ are
+    relatively prime positive integers") and does not count. `warn` hears about skipped benchmarks (default: a line on stderr)."""
+    warn = warn or (lambda line: print(f"warning: {line}", file=sys.stderr))
     _check_table(frame, on, "decontaminate")
     if not bench:
         raise BadInput("name at least one benchmark (math500, aime24, … or a file path)")
@@ -378,17 +500,22 @@ def decontaminate(frame: pl.DataFrame, *, bench: list[str], on: str = "problem",
                 raise
             skipped.append(spec)
             # Said out loud: a skipped benchmark must never pass for a clean check.
-            print(f"warning: decontam skips {exc}", file=sys.stderr)
+            warn(f"decontam skips {exc}")
+    if boilerplate is not None and boilerplate < 2:
+        raise BadInput(f"boilerplate must be at least 2 benchmark problems, got {boilerplate}")
     if not benches:
         cols = pl.DataFrame({"contaminated_with": pl.Series([None] * frame.height, dtype=pl.List(pl.String)),
+                             "contaminated_ngram": pl.Series([None] * frame.height, dtype=pl.String),
                              DROP: pl.Series([None] * frame.height, dtype=pl.String)})
         return Result(cols, {"ngram": ngram, "benchmarks": {}, "skipped_benchmarks": skipped})
     labels = [f"{b.name}:{i}" for b in benches for i in b.ids]
     problems = [p for b in benches for p in b.problems]
     bench_of = np.repeat(np.arange(len(benches)), [len(b.ids) for b in benches])
     bench_grams = _ngram_table(problems, ngram)
-
     texts = frame[on].cast(pl.String).fill_null("").to_list()
+    also = list(BOILERPLATE_FROM if boilerplate_from is None else boilerplate_from)
+    common = _boilerplate(bench_grams, problems, ngram, boilerplate, also, bench_dir, texts)
+
     hits = []
     for start in range(0, len(texts), batch):
         # Only the n-gram sizes the benchmarks have: nearly always just `ngram`.
@@ -417,12 +544,19 @@ def decontaminate(frame: pl.DataFrame, *, bench: list[str], on: str = "problem",
     per_row = per_row.with_columns(first_bench.alias("_bench"))
     cols = (pl.DataFrame({"row": np.arange(frame.height, dtype=np.int64)})
             .join(per_row, on="row", how="left", maintain_order="left"))
+    # The n-gram that matched, so a person can judge the drop (fuzzy-only matches have none).
+    evidence = {row: _matched_ngram(texts[row], problems[owner], ngram, common)
+                for row, owner in zip(per_row["row"].to_list(), per_row["owner"].to_list())}
+    cols = cols.with_columns(pl.Series("contaminated_ngram", [evidence.get(r) for r in range(frame.height)],
+                                       dtype=pl.String))
     reason = pl.concat_str(pl.lit("contaminated: overlaps benchmark "), pl.col("_bench"))
-    cols = cols.select(pl.col("label").alias("contaminated_with"),
+    cols = cols.select(pl.col("label").alias("contaminated_with"), "contaminated_ngram",
                        (reason if drop else pl.lit(None, pl.String)).alias(DROP))
 
     hit_bench = bench_of[found["owner"].to_numpy()]
-    stats = {"ngram": ngram, "fuzzy": fuzzy, "benchmarks": {b.name: len(b.ids) for b in benches},
+    stats = {"ngram": ngram, "fuzzy": fuzzy, "boilerplate": boilerplate,
+             "boilerplate_ngrams": int(sum(len(v) for v in common.values())),
+             "benchmarks": {b.name: len(b.ids) for b in benches},
              "skipped_benchmarks": skipped, "contaminated_rows": {}, "benchmark_problems_matched": {}}
     for k, b in enumerate(benches):
         mine = hit_bench == k

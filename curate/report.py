@@ -141,7 +141,20 @@ def _verdicts(con, have: set[str]) -> tuple[str, str, str]:
 def _domains(con, have: set[str]) -> tuple[str, str, str]:
     if "domain" not in have:
         return _section("domains", "Domain mix", _absent("domain"))
-    mix = sql.run_named(con, "domain_mix")
+    if "domain_name" in have:
+        # Names, not bare codes ("05" means nothing to a reader; "05 Combinatorics" does).
+        mix = sql.run_query(con, """
+            SELECT CASE WHEN domain IS NULL THEN '(not classified)'
+                        WHEN domain_name IS NULL OR domain_name = domain THEN domain
+                        ELSE domain || ' ' || domain_name END AS domain,
+                   count(*) AS all_rows,
+                   round(100.0 * count(*) / sum(count(*)) OVER (), 1) AS pct_all,
+                   count(*) FILTER (WHERE dropped_by IS NULL) AS kept_rows,
+                   round(100.0 * count(*) FILTER (WHERE dropped_by IS NULL)
+                         / nullif(sum(count(*) FILTER (WHERE dropped_by IS NULL)) OVER (), 0), 1) AS pct_kept
+            FROM traces GROUP BY ALL ORDER BY all_rows DESC, domain""")
+    else:
+        mix = sql.run_named(con, "domain_mix")
     rows = mix.to_pylist()
     chart = charts.hbars("domains", "Share of rows per domain, before and after curation",
                          [r["domain"] for r in rows],
@@ -175,11 +188,16 @@ def _contamination(con, have: set[str]) -> tuple[str, str, str]:
 
 
 def _seconds(con) -> tuple[str, str, str]:
-    rows = sql.run_query(con, "SELECT stage, seconds, cached FROM stages ORDER BY stage").to_pylist()
-    chart = charts.hbars("seconds", "Seconds per stage",
+    rows = sql.run_query(con, "SELECT stage, seconds, cached, cached_seconds FROM stages ORDER BY stage").to_pylist()
+    # A cached stage shows what computing it cost (stored with its cache), not the read.
+    chart = charts.hbars("seconds", "Seconds per stage (what computing each stage took)",
                          [r["stage"] + (" (cached)" if r["cached"] else "") for r in rows],
                          {"seconds": [r["seconds"] for r in rows]}, unit=" s")
-    return _section("seconds", "Seconds per stage", chart)
+    cached = [r for r in rows if r["cached"]]
+    note = (f"<p class=meta>{len(cached)} stage(s) came from the cache this run: "
+            + ", ".join(f"{escape(r['stage'])} (read in {r['cached_seconds'] or 0:.2f} s, computed in "
+                        f"{r['seconds'] or 0:.2f} s)" for r in cached) + ".</p>") if cached else ""
+    return _section("seconds", "Seconds per stage", chart + note)
 
 
 def _trace_card(row: dict, why: str | None) -> str:
@@ -187,6 +205,11 @@ def _trace_card(row: dict, why: str | None) -> str:
     shown = thinking[:THINKING_CHARS]
     cut = (f"\n… {len(thinking) - THINKING_CHARS:,} more characters" if len(thinking) > THINKING_CHARS else "")
     head = f"{escape(row['source'] or '')} · <code>{escape(row['trace_id'][:16])}</code>"
+    for key, label in (("teacher", "teacher"), ("gold", "gold"), ("verdict", "verdict")):
+        if key in row:
+            value = row[key]
+            head += f" · {label}: " + (f"<b>{escape(str(value))}</b>" if value not in (None, "")
+                                       else "<i>none</i>")
     if why:
         head += f' · <span class="why">{escape(why)}</span>'
     return (f'<div class="trace"><h4>{head}</h4>'
@@ -196,9 +219,11 @@ def _trace_card(row: dict, why: str | None) -> str:
             f"<p><b>Response.</b></p><pre>{escape(row['response'] or '')}</pre></div>")
 
 
-def _samples(con) -> tuple[str, str, str]:
+def _samples(con, have: set[str]) -> tuple[str, str, str]:
+    # Who wrote it, what the answer should be and how it was judged: a card a curator can check.
+    extra = "".join(f", {c}" for c in ("teacher", "gold", "verdict") if c in have)
     selected = sql.run_query(con, f"""
-        SELECT trace_id, source, problem, thinking, response FROM selected
+        SELECT trace_id, source, problem, thinking, response{extra} FROM selected
         ORDER BY hash(trace_id), trace_id LIMIT {SAMPLE_SELECTED}""").to_pylist()
     # An example of each stage's most frequent reasons, so one stage with many reasons cannot fill it.
     dropped = sql.run_query(con, f"""
@@ -208,7 +233,7 @@ def _samples(con) -> tuple[str, str, str]:
         ), ranked AS (
             SELECT *, row_number() OVER (PARTITION BY stage ORDER BY n DESC, reason) AS i FROM per_reason
         )
-        SELECT r.stage, r.reason, d.trace_id, d.source, d.problem, d.thinking, d.response
+        SELECT r.stage, r.reason, d.trace_id, d.source, d.problem, d.thinking, d.response{extra.replace(", ", ", d.")}
         FROM ranked r JOIN dropped d ON d.trace_id = r.example
         WHERE r.i <= {REASONS_PER_STAGE}
         ORDER BY r.stage, r.i LIMIT {SAMPLE_DROPPED}""").to_pylist()
@@ -217,6 +242,16 @@ def _samples(con) -> tuple[str, str, str]:
         "".join(_trace_card(r, f"dropped by {r['stage']}: {r['reason']}") for r in dropped)
         or "<p>No row was dropped.</p>")
     return _section("samples", "Sample traces", body)
+
+
+def _warnings(manifest: dict) -> str:
+    """What stages found nothing to work on (no attempts, no gold, a missing column): on top, since a
+    stage that did nothing must not pass for one that checked."""
+    lines = [(st["stage"], w) for st in manifest.get("stages", []) for w in st.get("warnings", [])]
+    if not lines:
+        return ""
+    items = "".join(f"<li><b>{escape(stage)}</b>: {escape(w)}</li>" for stage, w in lines)
+    return f'<div class="absent"><b>Warnings</b><ul>{items}</ul></div>'
 
 
 def _student(run: Path) -> tuple[str, str, str] | None:
@@ -328,7 +363,7 @@ def build(run: Path, prices: dict | None = None) -> str:
         have = set(sql.columns(con))
         sections = [_funnel(con), _lengths(con), _verdicts(con, have), _domains(con, have),
                     _duplicates(con, have), _contamination(con, have), _teachers(con, have, prices),
-                    _seconds(con), _samples(con)]
+                    _seconds(con), _samples(con, have)]
         for extra in (_student(run), _ablation(run)):
             if extra is not None:
                 sections.insert(-1, extra)
@@ -349,6 +384,7 @@ def build(run: Path, prices: dict | None = None) -> str:
         f"{rows_in:,} rows in, {selected:,} selected ({share}) · distillery "
         f"{escape(str(manifest.get('versions', {}).get('distillery', '?')))}</p>",
         f"<nav>{nav}</nav>",
+        _warnings(manifest),
         *(html for _, _, html in sections),
         f"<h2>Recipe</h2><details><summary>recipe.yaml as resolved</summary><pre>{escape(recipe)}</pre></details>",
         "</body></html>", ""])

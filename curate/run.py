@@ -9,6 +9,11 @@ RUN/selected.parquet          the surviving rows plus `messages`, ready for SFT
 RUN/stages/NN-name.parquet    each stage's output columns, reused while its inputs and config hold
 ```
 
+Nothing is written until every stage has run: a failed run (bad input, a stage error, a recipe
+that keeps 0 rows) leaves the folder as it was. A stage with nothing to work on says so in one
+warning line under its progress line and in the manifest (`warnings`; see `StageContext.nothing_to_do`).
+A cached stage shows the seconds it originally took (`seconds`), and `cached: true`.
+
 A stage's cache key chains the input fingerprint with the config and code version of every stage
 up to it, so changing stage 4 reruns stages 4.. and reuses 1..3. Same recipe, same input: the
 same bytes in traces.parquet and selected.parquet (stable row order, seeded stages, no clocks).
@@ -16,6 +21,7 @@ same bytes in traces.parquet and selected.parquet (stable row order, seeded stag
 
 from __future__ import annotations
 
+import contextlib
 import json
 import platform
 import shutil
@@ -38,6 +44,10 @@ from curate.stages.export import ExportConfig
 DROPPED_BY = "dropped_by"
 KEY_META = "distillery.stage_key"
 RECIPE_META = "distillery.recipe"
+STATS_META = "distillery.stats"
+WARNINGS_META = "distillery.warnings"
+SKIPPED_META = "distillery.skipped"
+SECONDS_META = "distillery.seconds"
 
 
 @dataclass
@@ -45,10 +55,13 @@ class StageResult:
     label: str
     rows_in: int
     rows_out: int
-    seconds: float
+    seconds: float  # what computing the stage took (for a cached stage: when it was computed)
     cached: bool
     drops: dict[str, int]
     stats: dict
+    warnings: list[str]
+    skipped: list[str]
+    cached_seconds: float | None = None  # a cached stage: what reading its cache took
 
 
 @dataclass
@@ -92,8 +105,15 @@ def _owner(out: Path) -> str | None:
 
 def prepare_folder(out: Path, recipe: Recipe, overwrite: bool) -> None:
     """Refuse to mix two recipes' runs in one folder; clear it first with `overwrite`."""
+    if check_folder(out, recipe, overwrite):
+        clear_folder(out)
+
+
+def check_folder(out: Path, recipe: Recipe, overwrite: bool) -> bool:
+    """Refuse to mix two recipes' runs in one folder; True when `overwrite` must clear it first
+    (done only once the run has succeeded: a failed run leaves the folder as it was)."""
     if not out.exists():
-        return
+        return False
     if not out.is_dir():
         raise BadInput(f"{out}: exists and is not a folder")
     owner = _owner(out)
@@ -104,15 +124,20 @@ def prepare_folder(out: Path, recipe: Recipe, overwrite: bool) -> None:
         if not overwrite:
             raise BadInput(f"{out}: holds a run of recipe {owner!r}, not {recipe.name!r}; "
                            f"use another --out, or --overwrite to replace it")
-        # Everything goes: a student trained on the old selection, its eval and report included.
-        # (Not the lock files: we hold them.)
-        for entry in out.iterdir():
-            if entry.name in (locks.LOCK, locks.SNAPSHOT):
-                continue
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
+        return True
+    return False
+
+
+def clear_folder(out: Path) -> None:
+    """Everything goes: a student trained on the old selection, its eval and report included.
+    Not the lock files (we hold them) nor the run marker (rewritten by the caller)."""
+    for entry in out.iterdir():
+        if entry.name in (locks.LOCK, locks.SNAPSHOT, MARKER):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 # ------------------------------------------------------------------------------------- caching
@@ -188,10 +213,27 @@ def _status(console, text: str):
 def _progress(console, i: int, n: int, res: StageResult) -> None:
     if console is None:
         return
-    tag = "[dim]cached[/dim]" if res.cached else f"{res.seconds:.1f}s"
+    from rich.markup import escape
+
+    tag = f"[dim]cached ({res.seconds:.1f}s when computed)[/dim]" if res.cached else f"{res.seconds:.1f}s"
     dropped = res.rows_in - res.rows_out
     console.print(f"[{i}/{n}] [bold]{res.label:<20}[/bold] {res.rows_in:>9,} → {res.rows_out:>9,} "
                   f"([red]-{dropped:,}[/red])  {tag}")
+    for warning in res.warnings:
+        console.print(f"      [yellow]warning:[/yellow] {escape(res.label)}: {escape(warning)}")
+
+
+def funnel_line(results: list[StageResult]) -> str:
+    """The funnel in one line: `01-filter 3,000 → 2,950; 02-verify …`, with each emptying
+    stage's most frequent reason."""
+    parts = []
+    for r in results:
+        part = f"{r.label} {r.rows_in:,} → {r.rows_out:,}"
+        if r.drops and r.rows_out == 0:
+            reason, n = next(iter(r.drops.items()))
+            part += f" (most: {reason!r} ×{n:,})"
+        parts.append(part)
+    return "; ".join(parts)
 
 
 def run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool = False,
@@ -213,9 +255,24 @@ def run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool = False,
 
 def _run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool, console,
          files: list[Path], table: pa.Table) -> RunResult:
-    prepare_folder(out, recipe, overwrite)
-    if _owner(out) != recipe.name:
+    clear_first = check_folder(out, recipe, overwrite)
+    written: list[Path] = []  # what this run wrote: removed again if it fails
+    if not clear_first and _owner(out) != recipe.name:
         store.write_text(json.dumps({"recipe": recipe.name}) + "\n", out / MARKER)
+        written.append(out / MARKER)
+    try:
+        return _stages(recipe, input_path, out, console, files, table, clear_first, written)
+    except Exception:
+        # An error writes nothing; a kill keeps the finished stages, so a rerun resumes from them.
+        for path in written:
+            path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            (out / "stages").rmdir()  # only when empty
+        raise
+
+
+def _stages(recipe: Recipe, input_path: Path, out: Path, console, files: list[Path], table: pa.Table,
+            clear_first: bool, written: list[Path]) -> RunResult:
     inputs = store.fingerprint(files)
     parent = xxhash.xxh3_128_hexdigest(json.dumps(
         {"schema": schema.SCHEMA_VERSION, "inputs": [v["xxh3_64"] for v in inputs.values()]}).encode())
@@ -227,15 +284,17 @@ def _run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool, console,
         specs.append(StageSpec("export", ExportConfig(), line=0, index=len(specs) + 1))
     stage_dir = out / "stages"
     results: list[StageResult] = []
+    pending: list[tuple[pl.DataFrame, Path, dict]] = []  # with --overwrite: written once the run succeeds
     messages = None
     for spec in specs:
         alive = full.filter(pl.col(DROPPED_BY).is_null()).drop(DROPPED_BY, registry.DROP)
         ctx = registry.StageContext(seed=recipe.seed, label=spec.label, recipe=recipe.source,
-                                    line=spec.line or None, input_path=input_path, run_dir=out)
+                                    line=spec.line or None, input_path=input_path, run_dir=out,
+                                    on_missing=spec.config.on_missing)
         key = parent = _key(parent, spec, recipe.seed)
         t0 = time.perf_counter()
         path = stage_dir / f"{spec.label}.parquet"
-        stage_out = _cached(path, key)
+        stage_out = None if clear_first else _cached(path, key)
         cached = stage_out is not None
         if stage_out is None:
             with _status(console, f"{spec.label}: {alive.height:,} rows"):
@@ -245,22 +304,46 @@ def _run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool, console,
                     raise ctx.located(exc) from None
                 stage_out = _check_output(stage_out, alive, spec, ctx)
             stage_out = stage_out.sort("trace_id")  # stable bytes whatever order the stage used
-            store.write_parquet(stage_out.to_arrow(), path,
-                                metadata={KEY_META: key, RECIPE_META: recipe.name,
-                                          "distillery.stats": json.dumps(ctx.stats, sort_keys=True)})
+            seconds, cached_seconds = round(time.perf_counter() - t0, 3), None
+            meta = {KEY_META: key, RECIPE_META: recipe.name, STATS_META: json.dumps(ctx.stats, sort_keys=True),
+                    WARNINGS_META: json.dumps(ctx.warnings), SKIPPED_META: json.dumps(ctx.skipped),
+                    SECONDS_META: json.dumps(seconds)}
+            if clear_first:  # the other recipe's run stays whole until this one has succeeded
+                pending.append((stage_out, path, meta))
+            else:  # written at once, so a killed run resumes from its finished stages
+                store.write_parquet(stage_out.to_arrow(), path, metadata=meta)
+                written.append(path)
         else:
-            ctx.stats = json.loads((pq.read_schema(path).metadata or {}).get(b"distillery.stats", b"{}"))
+            meta = pq.read_schema(path).metadata or {}
+            ctx.stats = json.loads(meta.get(STATS_META.encode(), b"{}"))
+            ctx.warnings = json.loads(meta.get(WARNINGS_META.encode(), b"[]"))
+            ctx.skipped = json.loads(meta.get(SKIPPED_META.encode(), b"[]"))
+            cached_seconds = round(time.perf_counter() - t0, 3)
+            # The cost of computing it, not of reading the cache (0 for caches of older versions).
+            seconds = json.loads(meta.get(SECONDS_META.encode(), b"0"))
         if spec.name == "export":
             messages = stage_out
             drops: dict[str, int] = {}
         else:
             full = _merge(full, stage_out, spec.label)
             drops = _drop_counts(full, spec.label)
-        res = StageResult(spec.label, alive.height, alive.height - sum(drops.values()),
-                          round(time.perf_counter() - t0, 3), cached, drops, ctx.stats)
+        res = StageResult(spec.label, alive.height, alive.height - sum(drops.values()), seconds, cached,
+                          drops, ctx.stats, list(ctx.warnings), list(ctx.skipped), cached_seconds)
         results.append(res)
         _progress(console, len(results), len(specs), res)
 
+    selected = (full.filter(pl.col(DROPPED_BY).is_null()).drop(DROPPED_BY, registry.DROP)
+                .join(messages, on="trace_id", how="left", maintain_order="left"))
+    if selected.height == 0:
+        # An empty training set is never what a recipe meant: say where the rows went, write nothing.
+        raise BadInput(f"{recipe.source}: recipe {recipe.name!r} kept 0 of {table.num_rows:,} rows, "
+                       f"nothing written; funnel: {funnel_line(results)}")
+
+    if clear_first:
+        clear_folder(out)
+        store.write_text(json.dumps({"recipe": recipe.name}) + "\n", out / MARKER)
+    for frame, path, meta in pending:
+        store.write_parquet(frame.to_arrow(), path, metadata=meta)
     # Stage files of an older, longer version of this recipe would mislead: remove them.
     labels = {f"{s.label}.parquet" for s in specs}
     for stale in stage_dir.glob("*.parquet"):
@@ -268,8 +351,6 @@ def _run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool, console,
             stale.unlink()
 
     traces_tbl = full.to_arrow()
-    selected = (full.filter(pl.col(DROPPED_BY).is_null()).drop(DROPPED_BY, registry.DROP)
-                .join(messages, on="trace_id", how="left", maintain_order="left"))
     selected_tbl = selected.select(["messages", *[c for c in selected.columns if c != "messages"]]).to_arrow()
     # The four files are published together (curate.locks): readers see the old run or the new
     # one, and the manifest names the generation (the last stage's key) its Parquet files carry.
@@ -314,7 +395,9 @@ def _manifest(recipe: Recipe, inputs: dict, rows_in: int, rows_out: int,
         "rows_selected": rows_out,
         "stages": [{"stage": r.label, "rows_in": r.rows_in, "rows_out": r.rows_out,
                     "dropped": r.rows_in - r.rows_out, "drops_by_reason": r.drops,
-                    "seconds": r.seconds, "cached": r.cached, "stats": r.stats} for r in results],
+                    "seconds": r.seconds, "cached": r.cached, "cached_seconds": r.cached_seconds,
+                    "warnings": r.warnings, "skipped": r.skipped, "stats": r.stats} for r in results],
+        "warnings": [f"{r.label}: {w}" for r in results for w in r.warnings],
         "outputs": {name: {"rows": pq.read_metadata(files[name]).num_rows,
                            "xxh3_64": store.file_hash(files[name])}
                     for name in ("traces.parquet", "selected.parquet")},

@@ -261,7 +261,7 @@ def _open_text(path: Path):
 
 
 def read_jsonl(path: Path) -> pa.Table:
-    rows = []
+    rows, lines = [], []
     with _open_text(path) as f:
         try:
             for lineno, line in enumerate(f, 1):
@@ -276,11 +276,12 @@ def read_jsonl(path: Path) -> pa.Table:
                 if not isinstance(obj, dict):
                     raise BadInput(f"{path}: line {lineno}: expected a JSON object, found {type(obj).__name__}")
                 rows.append(obj)
+                lines.append(lineno)
         except UnicodeDecodeError as exc:
             raise BadInput(f"{path}: not UTF-8 text ({exc.reason})") from exc
     if not rows:
         raise BadInput(f"{path}: holds no JSON objects")
-    return _from_rows(rows, path)
+    return _from_rows(rows, path, [f"line {n}" for n in lines])
 
 
 def read_json(path: Path) -> pa.Table:
@@ -311,12 +312,52 @@ def read_json(path: Path) -> pa.Table:
     return _from_rows(data, path)
 
 
-def _from_rows(rows: list[dict], path: Path) -> pa.Table:
+def _from_rows(rows: list[dict], path: Path, names: list[str] | None = None) -> pa.Table:
     try:
         return pa.Table.from_pylist(rows)
     except (pa.ArrowException, TypeError, ValueError) as exc:
         # Arrow infers one type per field; rows that disagree (a number here, text there) land here.
-        raise BadInput(f"{path}: rows disagree on a field's type: {_first_line(exc)}") from exc
+        clash = type_clash(rows, names or [f"item {i}" for i in range(len(rows))])
+        raise BadInput(f"{path}: {clash or 'rows disagree on a field type: ' + _first_line(exc)}") from exc
+
+
+_KINDS = {bool: "a boolean", int: "a number", float: "a number", str: "text", list: "a list", dict: "an object"}
+
+
+def type_clash(rows: list[dict], names: list[str]) -> str | None:
+    """The first field (a dotted path into nested objects, `[]` for list items) whose values have
+    different JSON types across rows, with the first row of each type: "field a.b is text at
+    line 1 and a list at line 7". Nulls go with any type."""
+    first: dict[str, dict[str, str]] = {}
+
+    def walk(value, where: str, name: str) -> str | None:
+        if value is None:
+            return None
+        kind = _KINDS.get(type(value), type(value).__name__)
+        seen = first.setdefault(where, {})
+        if kind not in seen:
+            seen[kind] = name
+            if len(seen) > 1:
+                a, b = list(seen.items())[:2]
+                return f"field {where} is {a[0]} at {a[1]} and {b[0]} at {b[1]}"
+        if isinstance(value, dict):
+            for k, v in value.items():
+                found = walk(v, f"{where}.{k}" if where else str(k), name)
+                if found:
+                    return found
+        elif isinstance(value, list):
+            for v in value:
+                found = walk(v, f"{where}[]", name)
+                if found:
+                    return found
+        return None
+
+    for row, name in zip(rows, names):
+        for key, value in row.items():
+            found = walk(value, str(key), name)
+            if found:
+                return found
+    return None
 
 
 def read_csv(path: Path) -> pa.Table:

@@ -1,4 +1,5 @@
-"""Text helpers shared by ingest, generation and stages: splitting reasoning from the answer."""
+"""Text helpers shared by ingest, generation and stages: reasoning delimiters (splitting on them lives
+in `curate.layouts`) and the text dedup compares."""
 
 from __future__ import annotations
 
@@ -19,41 +20,6 @@ class Delimiters:
 R1 = Delimiters()
 OPENTHOUGHTS = Delimiters("<|begin_of_thought|>", "<|end_of_thought|>")
 S1 = Delimiters("<|im_start|>think", "<|im_start|>answer")
-
-_SOLUTION = re.compile(r"^\s*<\|begin_of_solution\|>(.*?)(?:<\|end_of_solution\|>\s*)?$", re.S)
-
-
-@dataclass(frozen=True)
-class Split:
-    thinking: str
-    response: str
-    closed: bool  # False when the reasoning was opened but never closed (a truncated trace)
-
-
-def split_thinking(text: str, delims: Delimiters = R1) -> Split:
-    """Split a completion into (thinking, response).
-
-    - `<think>A</think>B` → (A, B); the opening tag may be missing (templates that put it in the
-      prompt): `A</think>B` → (A, B);
-    - `<think>A` with no closing tag → (A, "", closed=False): the model ran out of tokens;
-    - no delimiters at all → ("", text): a model that did not reason.
-    """
-    text = text or ""
-    start = text.find(delims.open)
-    end = text.find(delims.close, start + len(delims.open) if start >= 0 else 0)
-    if end >= 0:
-        begin = start + len(delims.open) if 0 <= start < end else 0
-        return Split(text[begin:end].strip(), text[end + len(delims.close):].strip(), True)
-    if start >= 0:
-        return Split(text[start + len(delims.open):].strip(), text[:start].strip(), False)
-    return Split("", text.strip(), True)
-
-
-def strip_solution_tags(text: str) -> str:
-    """`<|begin_of_solution|> X <|end_of_solution|>` → X (OpenThoughts' response wrapper)."""
-    m = _SOLUTION.match(text or "")
-    return m.group(1).strip() if m else (text or "").strip()
-
 
 # Prose punctuation and `$` become spaces; a period or comma does too unless it sits between
 # digits (3.5, 1,000). str.translate and one lookaround regex, applied only when a period or comma

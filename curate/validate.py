@@ -1,4 +1,12 @@
-"""`distillery validate PATH`: check a trace file or folder against the schema and say what is in it."""
+"""`distillery validate PATH`: check a trace file or folder against the schema and say what is in it.
+
+Two kinds of problem. Schema problems (a missing column, a wrong type, an id that is not the
+content hash) make the file unusable: exit 2. Content problems are rows whose reasoning was not
+understood or never finished: thinking never closed (the `format` stage's rule, `curate.layouts`),
+empty thinking, text that fit no reasoning layout at ingest (meta `layout = 'unmatched'`). They are
+listed as problems, never as "no problems found"; `--strict` makes them exit 2 as well. The
+layouts that split the rows (meta `layout`) are counted among the facts.
+"""
 
 from __future__ import annotations
 
@@ -19,10 +27,16 @@ class Report:
     columns: list[tuple[str, str, str]] = field(default_factory=list)  # name, type, role
     problems: list[schema.Problem] = field(default_factory=list)
     facts: list[str] = field(default_factory=list)
+    content: list[str] = field(default_factory=list)  # content problems: unclosed, empty, unmatched
 
     @property
     def ok(self) -> bool:
+        """The schema holds (content problems aside)."""
         return not self.problems
+
+    @property
+    def clean(self) -> bool:
+        return not self.problems and not self.content
 
     def render(self) -> str:
         lines = [f"{self.path}: {self.rows:,} rows in {self.files} file(s)", "columns:"]
@@ -32,8 +46,12 @@ class Report:
         if self.problems:
             lines.append(f"{len(self.problems)} problem(s):")
             lines += [f"  {p}" for p in self.problems]
-        else:
-            lines.append("valid: no problems found")
+        if self.content:
+            lines.append(f"{len(self.content)} content problem(s):")
+            lines += [f"  {p}" for p in self.content]
+        if not self.problems:
+            lines.append("valid: no problems found" if not self.content else
+                         f"schema valid; {len(self.content)} content problem(s) above")
         return "\n".join(lines)
 
 
@@ -62,7 +80,45 @@ def validate_path(path: Path, max_text_bytes: int = limits.MAX_TEXT_BYTES) -> Re
         report.problems += schema.validate(whole, str(path), check_ids=False)
     report.columns = _columns(whole.schema)
     report.facts = _facts(whole)
+    report.content = _content(whole, str(path))
     return report
+
+
+def _content(table: pa.Table, where: str) -> list[str]:
+    """Rows whose reasoning was lost or never finished, each kind with its count and first row."""
+    import polars as pl
+
+    from curate import layouts
+
+    if table.num_rows == 0 or any(c not in table.column_names for c in ("thinking", "response", "meta")):
+        return []
+    frame = pl.from_arrow(table.select(["thinking", "response", "meta", "finish_reason"]))
+    flags = frame.select(
+        layouts.unclosed().alias("unclosed"),
+        (pl.col("thinking").fill_null("").str.strip_chars() == "").alias("empty"),
+        (pl.col("meta").fill_null("{}").str.json_path_match("$.layout") == layouts.UNMATCHED)
+        .fill_null(False).alias("unmatched"),
+        (pl.col("finish_reason") == "length").fill_null(False).alias("length"),
+        # s1.1's think/answer lines read as an answer: the reasoning sits unsplit in the response
+        ((pl.col("thinking").fill_null("").str.strip_chars() == "")
+         & pl.col("response").fill_null("").str.contains(r"\A\s*(?:<\|im_start\|>)?think[ \t]*\n|<\|im_start\|>answer"))
+        .alias("s1_left"),
+    ).with_row_index("row")
+    out = []
+    for name, what in (("unclosed", "thinking never closed (cut off, or a delimiter left in the text)"),
+                       ("unmatched", f"text that fit no reasoning layout at ingest (meta layout = "
+                                     f"'{layouts.UNMATCHED}', kept whole in response)"),
+                       ("s1_left", "s1.1 think/answer lines left in the response (re-ingest with --layout auto "
+                                   "or s1)"),
+                       ("empty", "empty thinking")):
+        hit = flags.filter(pl.col(name))
+        if hit.height:
+            extra = ""
+            if name == "unclosed":
+                said = hit.filter(~pl.col("length")).height
+                extra = f"; {said:,} of them without finish_reason = 'length'" if said else ""
+            out.append(f"{where}: {hit.height:,} row(s) with {what}, first at row {hit['row'][0]}{extra}")
+    return out
 
 
 def _columns(sch: pa.Schema) -> list[tuple[str, str, str]]:
@@ -87,4 +143,11 @@ def _facts(table: pa.Table) -> list[str]:
             facts.append(f"{col}: {shown}{more}")
     gold = table.column("gold").null_count if "gold" in table.column_names else 0
     facts.append(f"rows without gold: {gold:,}")
+    if "meta" in table.column_names:
+        import polars as pl
+
+        found = pl.from_arrow(table.select(["meta"]))["meta"].fill_null("{}").str.json_path_match("$.layout")
+        counts = found.fill_null("not recorded").value_counts(sort=True).rows()
+        if any(k != "not recorded" for k, _ in counts):
+            facts.append("layouts (meta layout): " + ", ".join(f"{k}={v:,}" for k, v in counts))
     return facts

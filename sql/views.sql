@@ -23,12 +23,14 @@ FROM traces WHERE dropped_by IS NOT NULL;
 CREATE OR REPLACE VIEW selected AS
 FROM read_parquet(getvariable('run') || '/selected.parquet');
 
--- One row per stage, as the manifest recorded it (labels NN-name sort in run order).
+-- One row per stage, as the manifest recorded it (labels NN-name sort in run order). `seconds` is
+-- what computing the stage took, also when this run read it from the cache (`cached`,
+-- `cached_seconds`: the read); `warnings`: what the stage found nothing to work on.
 CREATE OR REPLACE VIEW stages AS
 SELECT s.* FROM (
     SELECT unnest(from_json(stages, '[{"stage": "VARCHAR", "rows_in": "BIGINT", "rows_out": "BIGINT",
         "dropped": "BIGINT", "drops_by_reason": "MAP(VARCHAR, BIGINT)", "seconds": "DOUBLE",
-        "cached": "BOOLEAN", "stats": "JSON"}]')) AS s
+        "cached": "BOOLEAN", "cached_seconds": "DOUBLE", "warnings": "VARCHAR[]", "stats": "JSON"}]')) AS s
     FROM read_json(getvariable('run') || '/manifest.json', columns = {stages: 'JSON'})
 );
 

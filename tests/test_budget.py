@@ -24,7 +24,7 @@ def tiny_tokenizer(folder):
 
 
 def frame(rows):
-    base = {"problem": "a b", "thinking": "a b c", "response": "d", "finish_reason": "stop"}
+    base = {"problem": "a b", "thinking": "a b c", "response": "d", "finish_reason": "stop", "meta": "{}"}
     data = [dict(base, trace_id=f"t{i}", **r) for i, r in enumerate(rows)]
     return pl.DataFrame(data)
 
@@ -101,3 +101,22 @@ def test_bad_bounds_rejected():
     cls = get("budget")
     with pytest.raises(ValueError, match="min <= max"):
         cls.Config(thinking_tokens=[10, 5])
+
+
+def test_a_quoted_foreign_phrase_is_not_mixed_language(tmp_path):
+    english = "We compare the two sums term by term and find that they agree in every case. " * 10
+    rows = [{"thinking": english + 'The problem text says «сумма двух чисел», the sum of two numbers.'},
+            {"thinking": english + 'As the saying goes, "тише едешь — дальше будешь", so check again.'},
+            {"thinking": english + "Hmm, сумма двух чисел равна десяти, значит ответ верный."},  # a switch
+            {"thinking": english + "让我再检查一下。"}]
+    out, ctx = run_budget(tmp_path, rows, drop=["mixed_language"])
+    assert out["mixed_language"].to_list() == [False, False, True, True]
+    assert out["script_ratio"][0] == 0.0
+    counted, _ = run_budget(tmp_path, rows, drop=["mixed_language"], count_quoted=True)
+    assert counted["mixed_language"].to_list() == [True, True, True, True]
+    assert ctx.warnings == []  # finish_reason present
+
+
+def test_no_finish_reason_is_announced(tmp_path):
+    out, ctx = run_budget(tmp_path, [{"finish_reason": None}, {"finish_reason": None}])
+    assert len(ctx.warnings) == 1 and "finish_reason is null in every row" in ctx.warnings[0]

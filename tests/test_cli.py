@@ -35,8 +35,12 @@ def test_version(capsys):
 def test_validate_reports_rows_columns(traces_dir, capsys):
     code, out, _ = run_cli(["validate", traces_dir], capsys)
     assert code == 0
-    assert "12 rows in 1 file(s)" in out and "problem_id" in out and "valid: no problems found" in out
-    assert "teacher: hand-teacher=12" in out
+    assert "12 rows in 1 file(s)" in out and "problem_id" in out and "teacher: hand-teacher=12" in out
+    # the cut-off row and the row with a stray <think> are content problems: listed, never "no problems"
+    assert "2 row(s) with thinking never closed" in out and "1 of them without finish_reason = 'length'" in out
+    assert "schema valid; 1 content problem(s) above" in out and "no problems found" not in out
+    code, out, _ = run_cli(["validate", "--strict", traces_dir], capsys)
+    assert code == 2
 
 
 def test_validate_reports_problems_with_status_2(tmp_path, capsys):
@@ -114,7 +118,7 @@ def _recipe(tmp_path: Path, text: str) -> Path:
     ("name: r\nstages:\n  - format: {}\n  - dedupe: {}\n",
      r"r.yaml line 4: unknown stage 'dedupe' \(known stages: .*exact_dedup.*filter"),
     ("name: r\nstages:\n  - exact_dedup:\n      keep: first\n      kep: last\n",
-     r"r.yaml line 5: stage 'exact_dedup' has no key 'kep' \(its keys: on, keep, max_per_problem\)"),
+     r"r.yaml line 5: stage 'exact_dedup' has no key 'kep' \(its keys: on_missing, on, keep, max_per_problem\)"),
     ("name: r\nstages:\n  - exact_dedup: {keep: newest}\n",
      r"r.yaml line 3: stage 'exact_dedup', key 'keep': Input should be 'first', 'last', 'longest' or 'shortest'"),
     ("name: r\nstagez: []\n", r"r.yaml line 2: unknown recipe key 'stagez'"),

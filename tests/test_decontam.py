@@ -104,13 +104,18 @@ def test_decontam_command(tmp_path, capsys):
                               "--out", tmp_path / "o.parquet"], capsys)
     assert code == 0, err
     assert "1 contaminated (math500 1, amc23 0)" in out
-    assert pl.read_parquet(tmp_path / "o.parquet")["drop_reason"].null_count() == 1
+    written = pl.read_parquet(tmp_path / "o.parquet")
+    assert written["drop_reason"].null_count() == 1 and written["contaminated_ngram"].null_count() == 1
+    code, out, err = run_cli(["decontam", src, "--bench", "math500", "--boilerplate", "0",
+                              "--boilerplate-from", "input", "--out", tmp_path / "p.parquet"], capsys)
+    assert code == 0 and "1 contaminated" in out, err
 
 
 @pytest.mark.parametrize("args,message", [
     (["--bench", "nosuch"], "benchmark 'nosuch': not a file"),
     (["--bench", "math500", "--on", "question"], "no column 'question' to decontaminate on"),
     (["--bench", "math500", "--fuzzy", "2"], "fuzzy must be in (0, 1]"),
+    (["--bench", "math500", "--boilerplate", "1"], "--boilerplate 1 would ignore every n-gram"),
 ])
 def test_decontam_command_bad_input(tmp_path, capsys, args, message):
     src = tmp_path / "in.parquet"
@@ -134,3 +139,54 @@ def test_missing_benchmark_skips_only_when_asked(tmp_path, capsys):
     assert res.stats["skipped_benchmarks"] == ["nosuch"]
     assert res.columns["drop_reason"].null_count() == 2
     assert "warning: decontam skips" in capsys.readouterr().err
+
+
+@needs_benchmarks
+def test_boilerplate_ngrams_do_not_count_and_the_match_is_shown():
+    # MATH-train-style problems that share only AIME's boilerplate with the benchmarks.
+    boiler = [
+        "A fair coin is tossed 6 times. The probability of no two consecutive heads is m/n in lowest terms, "
+        "where $m$ and $n$ are relatively prime positive integers. Find $m+n$.",
+        "Two dice are rolled. The chance that their sum is prime is m/n in lowest terms, where $m$ and $n$ are "
+        "relatively prime positive integers. What is $m+n$?",
+    ]
+    bid, problem = math500_problem()
+    frame = pl.DataFrame({"problem": [*boiler, edited(problem)]})
+    res = decontaminate(frame, bench=["math500", "aime24", "aime25", "amc23", "gsm8k"])
+    assert res.columns["drop_reason"].to_list()[:2] == [None, None]
+    assert res.stats["boilerplate"] == 3 and res.stats["boilerplate_ngrams"] > 10
+    ngram = res.columns["contaminated_ngram"][2]
+    assert len(ngram.split()) == 8 and ngram in " ".join(edited(problem).lower().split())
+    # Every n-gram counting again (boilerplate: None) drops them, showing what matched.
+    strict = decontaminate(frame, bench=["math500", "aime24", "aime25", "amc23", "gsm8k"], boilerplate=None)
+    assert strict.columns["drop_reason"].null_count() == 0
+    assert "relatively prime positive" in strict.columns["contaminated_ngram"][0]
+
+
+def test_boilerplate_counted_over_extra_corpora(tmp_path):
+    bench = tmp_path / "b.jsonl"
+    bench.write_text(json.dumps({"id": "b1", "problem": "What is the slope of the line passing through "
+                                                        "$(1, 2)$ and $(3, 8)$?"}) + "\n")
+    common = tmp_path / "pool.jsonl"
+    common.write_text("".join(json.dumps({"problem": f"What is the slope of the line passing through "
+                                                     f"$({i}, 1)$ and $(0, {i})$?"}) + "\n" for i in range(2, 5)))
+    frame = pl.DataFrame({"problem": ["What is the slope of the line passing through $(5, 5)$ and $(9, 0)$?"]})
+    assert decontaminate(frame, bench=[str(bench)]).columns["drop_reason"][0] is not None
+    res = decontaminate(frame, bench=[str(bench)], boilerplate_from=[str(common)])
+    assert res.columns["drop_reason"][0] is None and res.stats["boilerplate_ngrams"] >= 2
+
+
+def test_boilerplate_counted_over_the_input_problems(tmp_path):
+    bench = tmp_path / "b.jsonl"
+    bench.write_text(json.dumps({"id": "b1", "problem": "What is the slope of the line passing through "
+                                                        "$(1, 2)$ and $(3, 8)$?"}) + "\n")
+    fresh = [f"What is the slope of the line passing through $({i}, 5)$ and $(9, {i})$?" for i in range(3)]
+    copy = "Please solve: what is the slope of the line passing through $(1, 2)$ and $(3, 8)$?"
+    frame = pl.DataFrame({"problem": [*fresh, copy]})
+    res = decontaminate(frame, bench=[str(bench)])  # boilerplate_from: [input] by default
+    # The shared wording is in 4 distinct problems: boilerplate. The pasted copy still matches on
+    # the n-grams with its numbers.
+    assert res.columns["drop_reason"].to_list()[:3] == [None, None, None]
+    assert res.columns["drop_reason"][3] is not None and "(1, 2)$" in res.columns["contaminated_ngram"][3]
+    strict = decontaminate(frame, bench=[str(bench)], boilerplate_from=[])
+    assert strict.columns["drop_reason"].null_count() == 0

@@ -45,7 +45,7 @@ def kept(frame, result):
 
 
 def test_planted_near_duplicates_found():
-    frame = planted()
+    frame = planted().drop("verdict")  # the policy alone: file order
     res = dedup_table(frame, method="minhash", threshold=0.8)
     out = pl.concat([frame, res.columns], how="horizontal")
     dropped = out.filter(pl.col("drop_reason").is_not_null())["id"].to_list()
@@ -57,14 +57,16 @@ def test_planted_near_duplicates_found():
     assert sims[0] == 1.0 and 0.8 <= sims[1] < 1.0
 
 
-@pytest.mark.parametrize("keep,survivors", [
-    ("first", {"p1", "p4"}),
-    ("longest", {"p6", "p7"}),
-    ("verified", {"p6", "p4"}),  # p1 and p7 are wrong
-    ("score", {"p6", "p4"}),  # p6 scores 5 > 2; p4 scores 3 > null
+@pytest.mark.parametrize("keep,survivors,verdicts", [
+    ("first", {"p1", "p4"}, False),
+    ("longest", {"p6", "p7"}, False),
+    ("first", {"p6", "p4"}, True),  # a correct verdict first: p1 and p7 are wrong
+    ("longest", {"p6", "p4"}, True),
+    ("verified", {"p6", "p4"}, True),
+    ("score", {"p6", "p4"}, True),  # p6 scores 5 > 2; p4 scores 3 > null
 ])
-def test_keep_policies(keep, survivors):
-    frame = planted()
+def test_keep_policies(keep, survivors, verdicts):
+    frame = planted() if verdicts else planted().drop("verdict")
     out = kept(frame, dedup_table(frame, method="minhash", keep=keep))
     assert set(out.filter(pl.col("drop_reason").is_null())["id"]) == survivors
     assert set(out["dup_of"]) == survivors
@@ -73,6 +75,32 @@ def test_keep_policies(keep, survivors):
 def test_keep_policy_needs_its_column():
     with pytest.raises(BadInput, match="keep 'verified' needs a 'verdict' column"):
         dedup_table(planted().drop("verdict"), keep="verified")
+
+
+def test_keep_prefers_the_answerable_copy_over_file_order():
+    # MATH-500-style: a problem and its premise-stripped (unanswerable) copy, the copy first in file
+    # order and without gold. Another sentence count: not even a near duplicate.
+    full = ("Let $x$ be a positive real number such that the product of $x$ and the number three more than it "
+            "is exactly equal to the number that is four times the sum of them. What is the value of $x$?")
+    stripped = "Let $x$ be a positive real number. What is the value of $x$?"
+    frame = pl.DataFrame({"id": ["a", "b"], "problem": [stripped, full], "gold": [None, "6"]})
+    assert dedup_table(frame, method="minhash", threshold=0.3).columns["drop_reason"].null_count() == 2
+    # A copy with one premise sentence removed of three: the same numbers and most shingles.
+    premise = "The field is twice as long as it is wide. "
+    body = ("A farmer has a rectangular field. " + premise + "The field is fenced on all four sides with wire "
+            "that costs 3 dollars per metre, and the total cost was 600 dollars. ")
+    premise_gone = body.replace(premise, "The field is two times as long as it is wide. ")
+    question = "How wide is the field in metres?"
+    rows = pl.DataFrame({"id": ["copy", "orig"], "problem": [premise_gone + question, body + question],
+                         "gold": [None, "60"], "verdict": ["no_gold", "correct"]})
+    res = dedup_table(rows, method="minhash", threshold=0.5, ngram=3)
+    out = pl.concat([rows, res.columns], how="horizontal")
+    assert out.filter(pl.col("drop_reason").is_not_null())["id"].to_list() == ["copy"]  # kept: the answerable
+    # With the premise removed it is another problem, even above the threshold.
+    removed = body.replace(premise, "") + question
+    both = pl.DataFrame({"id": ["removed", "orig"], "problem": [removed, body + question]})
+    res = dedup_table(both, method="minhash", threshold=0.5, ngram=3)
+    assert res.columns["drop_reason"].null_count() == 2 and res.stats["pairs_with_other_question"] == 1
 
 
 def test_samples_of_one_problem_are_not_duplicates():
@@ -91,7 +119,7 @@ def test_samples_of_one_problem_are_not_duplicates():
 
 
 def test_incremental_dedup_against_saved_index(tmp_path):
-    frame = planted()
+    frame = planted().with_columns(pl.lit("correct").alias("verdict"))  # file order decides
     first = frame.filter(pl.col("id").is_in(["p0", "p1", "p2", "p3", "p6"]))
     index = tmp_path / "seen.parquet"
     r1 = dedup_table(first, method="minhash", save_index=index)
@@ -206,3 +234,18 @@ def test_same_math_ignores_rewording_but_not_signs():
     ]})
     res = dedup_table(frame, method="minhash", threshold=0.5, ngram=3)
     assert res.columns["drop_reason"].is_not_null().to_list() == [False, True, False]
+
+
+def test_question_shape_tolerates_asking_words_not_another_question():
+    from curate.dedup import _same_question, question_shape
+
+    a = question_shape("Let $a_1 = 4$. For $n \\ge 1$ let $a_{n+1} = 3a_n - 1$. Find $a_4$.")
+    b = question_shape("Suppose $a_1 = 4$. For $n \\ge 1$ let $a_{n+1} = 3a_n - 1$. Work out $a_4$.")
+    assert a == (2, frozenset({"a_4"})) and _same_question(a, b)
+    area = question_shape("A rectangle has sides 3 and 4. What is the area of the rectangle?")
+    perimeter = question_shape("A rectangle has sides 3 and 4. What is the perimeter of the rectangle? Show your work.")
+    assert area[0] == perimeter[0] == 1 and not _same_question(area, perimeter)
+    # An instruction after the question is not the question; a premise fewer is another problem.
+    assert question_shape("Compute 3 * 5. Show your work.") == question_shape("Compute 3 * 5.")
+    assert not _same_question(question_shape("Tom has a bag. The bag is red. How many?"),
+                              question_shape("Tom has a bag. How many?"))

@@ -27,23 +27,25 @@ def attempt_rows():
     return rows
 
 
-def traces(tmp_path, attempts=True):
+def traces(tmp_path, attempts=True, keep_idx=None):
     folder = tmp_path / "traces"
     rows = [{"source": "t", "problem": f"Problem {p}", "gold": g, "thinking": "long thinking", "response": f"\\boxed{{{g}}}",
              "teacher": "T", "sample_idx": 0, "finish_reason": "stop", "meta": "{}"} for p, g in PROBLEMS.items()]
     table = schema.conform(schema.with_ids(pa.Table.from_pylist(rows)), "t")
     store.save_traces(table, folder, prefix="t")
     if attempts:
-        store.save_traces(schema.conform(schema.with_ids(pa.Table.from_pylist(attempt_rows())), "a"),
+        rows = [r for r in attempt_rows() if keep_idx is None or r["sample_idx"] in keep_idx]
+        store.save_traces(schema.conform(schema.with_ids(pa.Table.from_pylist(rows)), "a"),
                           folder / "attempts", prefix="a")
     return folder, pl.from_arrow(table)
 
 
-def run_diff(tmp_path, attempts=True, **cfg):
-    folder, frame = traces(tmp_path, attempts)
+def run_diff(tmp_path, attempts=True, attempts_file_rows=None, **cfg):
+    folder, frame = traces(tmp_path, attempts, attempts_file_rows)
     cls = get("difficulty")
-    ctx = StageContext(seed=0, input_path=folder)
-    out = cls(cls.Config(workers=1, **cfg)).run(frame, ctx)
+    config = cls.Config(workers=1, **cfg)
+    ctx = StageContext(seed=0, input_path=folder, on_missing=config.on_missing)  # as the runner does
+    out = cls(config).run(frame, ctx)
     return out.join(frame.select("trace_id", "problem"), on="trace_id").sort("problem"), ctx
 
 
@@ -60,9 +62,21 @@ def test_columns_and_s1_mode(tmp_path):
 
 def test_window_and_limo(tmp_path):
     out, _ = run_diff(tmp_path, mode="window", lo=0.1, hi=0.9, missing="drop")
-    assert out["drop_reason"].to_list() == ["pass rate outside (0.1, 0.9)", None, None, "no student attempts"]
-    out, _ = run_diff(tmp_path, mode="limo", min_solved=1, max_solved=2)
+    assert out["drop_reason"].to_list() == ["pass rate outside (0.1, 0.9)", None, None, "no graded attempts"]
+    # LIMO's "1..2 of 4": P1 (0 of 4) too hard, P2 (1 of 4) kept, P3 (3 of 4) too easy.
+    out, _ = run_diff(tmp_path, mode="limo", min_solved=1, max_solved=2, of=4)
     assert out["drop_reason"].is_null().to_list() == [False, True, False, True]
+    assert out["drop_reason"][0] == "solved in fewer than 1 of 4+ attempts"
+    assert out["drop_reason"][2] == "solved in more than 2 of 4 attempts"
+
+
+def test_limo_with_one_attempt_keeps_the_unsolved_not_the_solved(tmp_path):
+    # One student attempt per problem (student l's first): a solved problem is not hard.
+    out, _ = run_diff(tmp_path, mode="limo", students=["l"], attempts_file_rows=[2])
+    by = dict(zip(out["problem"], out["drop_reason"]))
+    assert out["attempts"].to_list() == [1, 1, 1, 0]
+    assert by["Problem P3"] == "solved in more than 3 of 32 attempts"  # solved its one attempt
+    assert by["Problem P1"] is None and by["Problem P2"] is None  # unsolved: hard, kept
 
 
 def test_students_filter_and_meta_grading(tmp_path):
@@ -73,11 +87,54 @@ def test_students_filter_and_meta_grading(tmp_path):
     assert verified["solved"].to_list() == meta["solved"].to_list()
 
 
-def test_missing_attempts(tmp_path):
-    out, ctx = run_diff(tmp_path, attempts=False, mode="s1")
+def test_missing_attempts_says_so(tmp_path):
+    out, ctx = run_diff(tmp_path, attempts=False, mode="s1", attempts_from="students")
     assert out["drop_reason"].null_count() == 4 and ctx.stats["problems_without_attempts"] == 4
-    with pytest.raises(BadInput, match="have no student attempts"):
-        run_diff(tmp_path / "x", attempts=False, mode="s1", missing="error")
+    assert len(ctx.warnings) == 1 and "no student attempts in" in ctx.warnings[0]
+    with pytest.raises(BadInput, match="have no graded attempts"):
+        run_diff(tmp_path / "x", attempts=False, mode="s1", missing="error", attempts_from="students")
+    with pytest.raises(BadInput, match=r"stage: no student attempts .* \(on_missing: error\)"):
+        run_diff(tmp_path / "y", attempts=False, mode="s1", attempts_from="students", on_missing="error")
+    _, ctx = run_diff(tmp_path / "z", attempts=False, mode="s1", attempts_from="students", on_missing="skip")
+    assert ctx.warnings == [] and len(ctx.skipped) == 1
+
+
+def sample_rows():
+    """Three teachers on three problems: Q1 solved by 1 of 3 samples, Q2 by 3 of 3, Q3 has no gold."""
+    rows = []
+    for p, gold, answers in (("Q1", "2", ["2", "9", "9"]), ("Q2", "3", ["3", "3", "3"]), ("Q3", None, ["1", "1", "1"])):
+        for i, a in enumerate(answers):
+            rows.append({"source": "t", "problem": f"Problem {p}", "gold": gold, "thinking": "t" * 10,
+                         "response": f"\\boxed{{{a}}}", "teacher": f"T{i}", "sample_idx": 0,
+                         "finish_reason": "stop", "meta": "{}"})
+    return rows
+
+
+def test_teachers_samples_are_the_attempts_when_no_student_made_any(tmp_path):
+    folder = tmp_path / "traces"
+    table = schema.conform(schema.with_ids(pa.Table.from_pylist(sample_rows())), "t")
+    store.save_traces(table, folder, prefix="t")
+    frame = pl.from_arrow(table)
+    # An earlier stage kept only the first teacher's rows: the pass rate is still over all samples.
+    frame = frame.filter(pl.col("teacher") == "T0")
+    cls = get("difficulty")
+    ctx = StageContext(seed=0, input_path=folder)
+    out = cls(cls.Config(workers=1, mode="window", lo=0.0, hi=1.0)).run(frame, ctx)
+    out = out.join(frame.select("trace_id", "problem"), on="trace_id").sort("problem")
+    assert out["attempts_from"].unique().to_list() == ["samples"]
+    assert out["attempts"].to_list() == [3, 3, 0] and out["solved"].to_list() == [1, 3, 0]
+    assert out["pass_rate"].to_list()[:2] == [1 / 3, 1.0] and out["pass_rate"][2] is None
+    assert out["solved_by"].to_list() == ["T0", "T0,T1,T2", None]
+    # Both things said: no student attempts, and a problem whose samples cannot be graded (no gold).
+    assert len(ctx.warnings) == 2 and "teachers' own samples" in ctx.warnings[0]
+    assert "1 of 3 problems have no gradable attempt" in ctx.warnings[1]
+    # s1 mode does not fall back: a teacher solves every problem whose trace it kept.
+    cls = get("difficulty")
+    ctx = StageContext(seed=0, input_path=folder)
+    out = cls(cls.Config(workers=1, mode="s1")).run(frame, ctx)
+    assert out["attempts_from"].unique().to_list() == ["students"] and out["drop_reason"].null_count() == 3
+    assert ctx.warnings == ["no student attempts in " + str(folder / "attempts")
+                            + " for these 3 problems: no pass rate, every problem passes (missing: keep)"]
 
 
 def test_bad_values():
@@ -85,3 +142,33 @@ def test_bad_values():
         get("difficulty").Config(mode="window", lo=0.9, hi=0.1)
     with pytest.raises(ValueError):
         get("difficulty").Config(mode="nope")
+
+
+def test_limo_on_teachers_samples_judges_each_trace_by_the_other_samples(tmp_path):
+    # H: 1 of 5 samples correct (hard: the others never solve it); E: 3 of 5 (easy); S: one sample.
+    rows = []
+    for p, answers in (("H", ["2", "9", "9", "9", "9"]), ("E", ["2", "2", "2", "9", "9"]), ("S", ["2"])):
+        for i, a in enumerate(answers):
+            rows.append({"source": "t", "problem": f"Problem {p}", "gold": "2", "thinking": "t" * 10,
+                         "response": f"\\boxed{{{a}}}", "teacher": f"T{i}", "sample_idx": 0,
+                         "finish_reason": "stop", "meta": "{}"})
+    folder = tmp_path / "traces"
+    table = schema.conform(schema.with_ids(pa.Table.from_pylist(rows)), "t")
+    store.save_traces(table, folder, prefix="t")
+    frame = pl.from_arrow(table).filter(pl.col("response") == "\\boxed{2}")  # a verify filter kept these
+    cls = get("difficulty")
+    ctx = StageContext(seed=0, input_path=folder)
+    out = cls(cls.Config(workers=1, mode="limo", missing="drop")).run(frame, ctx)
+    out = out.join(frame.select("trace_id", "problem"), on="trace_id")
+    by = out.group_by("problem").agg(pl.col("drop_reason").first(), pl.col("pass_rate").first()).sort("problem")
+    assert by["problem"].to_list() == ["Problem E", "Problem H", "Problem S"]
+    assert by["pass_rate"].to_list() == [0.6, 0.2, 1.0]  # over all the problem's samples, as the column says
+    assert by["drop_reason"].to_list() == ["solved in more than 3 of 32 attempts", None, "no graded attempts"]
+
+
+def test_one_sample_per_problem_is_announced(tmp_path):
+    folder, frame = traces(tmp_path, attempts=False)
+    cls = get("difficulty")
+    ctx = StageContext(seed=0, input_path=folder)
+    cls(cls.Config(workers=1, mode="window")).run(frame, ctx)
+    assert any("every problem has one sample" in w for w in ctx.warnings)

@@ -50,6 +50,10 @@ def test_metrics_overall_and_per_subject_and_level():
 def test_split_thinking():
     assert split_thinking("<think>\nabc\n</think>\n\nThe answer is 4") == ("abc", "The answer is 4")
     assert split_thinking("still thinking") == ("still thinking", "")
+    # a student trained on another layout is read by its markers
+    assert split_thinking("think\nfour\nanswer\nAnswer: \\boxed{4}") == ("four", "Answer: \\boxed{4}")
+    assert split_thinking("<|begin_of_thought|>\n\nfour\n\n<|end_of_thought|>\n\n<|begin_of_solution|>\n\n"
+                          "\\boxed{4}\n\n<|end_of_solution|>") == ("four", "\\boxed{4}")
 
 
 def test_benchmark_names_resolve(tmp_path, monkeypatch):

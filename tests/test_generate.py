@@ -240,3 +240,32 @@ def test_one_run_per_settings_and_folder(problems_file, tmp_path):
         generate(problems_file, "m", out, n=2, backend_obj=Echo())
     lock.close()
     assert generate(problems_file, "m", out, n=2, backend_obj=Echo()).new == 5 and res.new == 5
+
+
+class Layouts(Backend):
+    """Outputs as real teachers write them: R1-Distill without the opening tag, one cut off with no
+    tag at all, an s1.1 one with its think/answer lines."""
+
+    name = "layouts"
+    TEXTS = ("Okay, 1 + 1 = 2.\n</think>\n\n\\boxed{2}", "Okay, so I need to add 2 and 1. That is",
+             "think\nThree plus one is four.\nanswer\nAnswer: \\boxed{4}")
+
+    def run(self, jobs, params, on_done):
+        for i, job in enumerate(jobs):
+            text = self.TEXTS[i % 3]
+            on_done(job, Completion(text, "length" if i % 3 == 1 else "stop", 5, 7))
+
+
+def test_generated_outputs_split_by_their_layout(problems_file, tmp_path):
+    from curate import store
+
+    out = tmp_path / "traces"
+    generate(problems_file, "layout-model", out, n=1, backend_obj=Layouts())
+    rows = store.load_traces(out).to_pylist()
+    got = [(r["thinking"], r["response"], json.loads(r["meta"])["layout"], json.loads(r["meta"])["closed"])
+           for r in rows]
+    assert ("Okay, 1 + 1 = 2.", "\\boxed{2}", "think", True) in got
+    # cut at the length limit with no tag: the template opened the thinking, it never closed
+    assert ("Okay, so I need to add 2 and 1. That is", "", "think", False) in got
+    # an s1.1 output generated with R1 delimiters is read by its own markers
+    assert ("Three plus one is four.", "Answer: \\boxed{4}", "s1", True) in got

@@ -13,8 +13,8 @@ from conftest import run_cli
 from curate import ingest, schema
 from curate.errors import BadInput
 from curate.ingest.common import last_boxed
-from curate.ingest.presets import split_final_answer
 from curate.ingest.source import parse_hf
+from curate.layouts import split_final_answer
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
@@ -80,7 +80,8 @@ def test_s1k_11_defaults_to_deepseek_and_derives_gold(tmp_path):
     meta = rows[0]["meta"]
     # Unmapped columns kept (the solution too); the other teacher's trace and grades left out.
     assert {"solution", "cot_type", "source_type", "metadata", "cot", "deepseek_grade",
-            "deepseek_grade_reason"} == set(meta)
+            "deepseek_grade_reason", "layout"} == set(meta)
+    assert meta["layout"] == "column"  # the trajectory is a reasoning column of its own
     assert meta["cot"] is None and meta["deepseek_grade"] == "Yes"
 
 
@@ -124,7 +125,8 @@ def test_openthoughts_both_layouts(tmp_path):
     assert [(r["thinking"], r["response"]) for r in got] == [("Add 2 and 2.", "\\boxed{4}"),
                                                             ("3+3=6", "\\boxed{6}"), ("4+4 is", "")]
     assert [r["teacher"] for r in got] == ["deepseek-r1", "unknown", "unknown"]
-    assert got[0]["meta"] == {"system": SYSTEM}
+    assert got[0]["meta"] == {"system": SYSTEM, "layout": "thought"}
+    assert [r["meta"]["layout"] for r in got] == ["thought", "think", "think"]
     # Never closed: not reported as complete, and counted in the summary.
     assert got[2]["meta"]["thinking_closed"] is False and got[2]["finish_reason"] is None
     assert "thinking_closed" not in got[1]["meta"]
@@ -167,7 +169,7 @@ def test_openr1_one_row_per_generation(tmp_path):
     m0, m2, m4 = got[0]["meta"], got[2]["meta"], got[4]["meta"]
     assert m0 == {"correctness_math_verify": True, "is_reasoning_complete": True, "correctness_llama": None,
                   "solution": "6*7=42", "problem_type": "Algebra", "question_type": "math-word-problem",
-                  "source": "olympiads", "uuid": "u-1", "correctness_count": 2}
+                  "source": "olympiads", "uuid": "u-1", "correctness_count": 2, "layout": "think"}
     assert m2["correctness_math_verify"] is False and m2["thinking_closed"] is False
     assert m4["correctness_math_verify"] is False and m4["correctness_llama"] is True
     assert "1 row(s) whose thinking was never closed" in result.summary()
@@ -188,10 +190,11 @@ def test_limo_splits_the_final_answer(tmp_path):
     got = rows_of(ingest.load(write_parquet(tmp_path / "limo.parquet", rows[1:]), preset="limo"))
     (first,) = rows_of(table)
     assert first["thinking"] == "Okay, so 2x = 10.\n\nDividing, x = 5." and first["response"] == "**Final Answer**\n\\boxed{5}"
-    assert first["gold"] == "5" and first["teacher"] == "unknown" and first["meta"] == {}
+    assert first["gold"] == "5" and first["teacher"] == "unknown" and first["meta"] == {"layout": "final_answer"}
     assert (got[0]["thinking"], got[0]["response"]) == ("We need y.\n\nAdding one gives y = 3.",
                                                         "Thus the answer is \\boxed{3}.")
     assert (got[1]["thinking"], got[1]["response"], got[1]["gold"]) == ("", "Two is prime.", "2")
+    assert [r["meta"]["layout"] for r in got] == ["final_answer", "unmatched"]  # kept whole, flagged
 
 
 def test_messages_with_tags_and_separate_reasoning(tmp_path):
@@ -213,7 +216,8 @@ def test_messages_with_tags_and_separate_reasoning(tmp_path):
     assert [(r["problem"], r["thinking"], r["response"]) for r in got] == [
         ("What is 5-3?", "5-3=2", "\\boxed{2}"), ("What is 9/3?", "nine over three", "\\boxed{3}"),
         ("What is 1+2?", "1+2=3", "3")]
-    assert got[0]["meta"] == {"num_tokens": 42, "source": "math", "system": "Be brief."}
+    assert got[0]["meta"] == {"num_tokens": 42, "source": "math", "system": "Be brief.", "layout": "think"}
+    assert got[1]["meta"]["layout"] == "column"
     assert got[2]["meta"]["other_turns"] == [{"role": "user", "content": "Hi"},
                                              {"role": "assistant", "content": "Hello"}]
     assert {r["source"] for r in got} == {"mot"}
@@ -232,11 +236,11 @@ def test_generic_mapping_and_sample_idx_by_appearance(tmp_path):
     assert [r["sample_idx"] for r in got] == [0, 1, 0, 0]  # per (problem, teacher), in order
     assert [r["teacher"] for r in got] == ["m1", "m1", "m2", "fallback"]
     assert [r["gold"] for r in got] == ["1", "1", "1", "2.5"]
-    assert got[0]["meta"] == {"extra": [1, 2]} and got[1]["meta"] == {"extra": None}
+    assert got[0]["meta"] == {"extra": [1, 2], "layout": "column"} and got[1]["meta"] == {"extra": None, "layout": "column"}
     # Without a thinking column, R1 tags in the response are split.
     tagged = write_jsonl(tmp_path / "tagged.jsonl", [{"problem": "Q", "response": "<think>t</think>r", "k": 1}])
     (row,) = rows_of(ingest.load(tagged, preset="generic"))  # same-named columns need no --map
-    assert (row["thinking"], row["response"], row["meta"]) == ("t", "r", {"k": 1})
+    assert (row["thinking"], row["response"], row["meta"]) == ("t", "r", {"k": 1, "layout": "think"})
 
 
 def test_csv_and_parquet_folder_sources(tmp_path):
@@ -259,7 +263,11 @@ def test_reingest_is_byte_identical_and_leaves_other_prefixes(tmp_path):
     (out / "limo-00000.parquet").write_bytes(b"other")
     ingest.ingest_to(src, out, preset="openr1-math")
     first = shard_bytes(out)
-    ingest.ingest_to(src, out, preset="openr1-math")
+    with pytest.raises(BadInput, match=r"traces: already holds 1 shard\(s\) of prefix openr1-math "
+                                       r"\(openr1-math-00000.parquet\); --replace"):
+        ingest.ingest_to(src, out, preset="openr1-math")
+    assert shard_bytes(out) == first
+    ingest.ingest_to(src, out, preset="openr1-math", replace=True)
     assert shard_bytes(out) == first and set(first) == {"limo-00000.parquet", "openr1-math-00000.parquet"}
     ingest.ingest_to(src, out, preset="openr1-math", name="r1")
     assert (out / "r1-00000.parquet").read_bytes() == first["openr1-math-00000.parquet"]
@@ -351,3 +359,146 @@ def test_hf_source_through_datasets(tmp_path, monkeypatch):
                                          "solution": "2x = 10.\n\n**Final Answer**\n\\boxed{5}"}])
     (row,) = rows_of(ingest.load(f"hf:{folder}", preset="limo"))
     assert (row["gold"], row["response"], row["source"]) == ("5", "**Final Answer**\n\\boxed{5}", str(folder))
+
+
+# ---------------------------------------------------------------------------- layouts, source, prefixes
+
+def test_every_teacher_of_the_synth_corpus_keeps_its_reasoning(tmp_path):
+    """`synth --profile teachers` writes each layout; auto-detection finds it and no reasoning is lost."""
+    from curate.synth import teachers
+
+    corpus = teachers.write(teachers.TeachersConfig(problems=40, seed=5), tmp_path / "raw")
+    out = tmp_path / "traces"
+    for path, cfg in zip(corpus.written, corpus.config.teachers):
+        result = ingest.ingest_to(path, out, name=cfg.name)
+        summary = result.summary()
+        assert f"layout {cfg.layout} (detected in {path})" in summary, summary
+        assert "fit no layout" not in summary
+        rows = rows_of(ingest.load(path))
+        cut = [r for r in rows if "truncated" in r["meta"]["synth"]["planted"]]
+        done = [r for r in rows if r["meta"]["synth"]["answered"]]
+        assert {r["meta"]["layout"] for r in rows} == {cfg.layout}
+        if cfg.layout == "none":
+            assert all(r["thinking"] == "" for r in rows)
+            continue
+        assert all(r["thinking"] and r["response"] for r in done), cfg.name       # nothing lost
+        assert all(r["thinking"] and r["response"] == "" for r in cut), cfg.name
+        assert all(r["meta"]["thinking_closed"] is False for r in cut), cfg.name  # flagged, whatever the finish
+        unclosed = sum(r["meta"].get("thinking_closed") is False for r in rows)
+        assert f"{unclosed:,} row(s) whose thinking was never closed" in summary
+        for r in done:
+            for tag in ("<think>", "</think>", "<|begin_of_thought|>", "<|begin_of_solution|>", "\nanswer\n"):
+                assert tag not in r["thinking"] and tag not in r["response"], (cfg.name, tag)
+    from curate import validate
+
+    report = validate.validate_path(out)
+    assert report.ok and not report.clean
+    assert any("thinking never closed" in p for p in report.content)
+    assert any(f.startswith("layouts (meta layout): think=") for f in report.facts)
+
+
+def test_layout_option_and_unmatched_rows(tmp_path, capsys):
+    rows = [{"problem": f"Q{i}", "response": f"<think>\nstep {i}\n</think>\n\n\\boxed{{{i}}}"} for i in range(3)]
+    rows.append({"problem": "Q9", "response": "I did not think: \\boxed{9}"})
+    src = write_jsonl(tmp_path / "r1.jsonl", rows)
+    result = ingest.ingest_to(src, tmp_path / "traces")
+    assert "layout think (detected in" in result.summary() and "3 of 4 rows fit it" in result.summary()
+    assert "1 fit no layout: kept whole in response" in result.summary()
+    got = rows_of(ingest.load(src))
+    assert (got[3]["thinking"], got[3]["response"], got[3]["meta"]["layout"]) == (
+        "", "I did not think: \\boxed{9}", "unmatched")
+    # --layout none: the tags are not read, every row is response
+    assert {r["meta"]["layout"] for r in rows_of(ingest.load(src, layout="none"))} == {"none"}
+    code, _, err = run_cli(["ingest", src, "--out", tmp_path / "o", "--layout", "xml"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "--layout xml: expected one of auto, think" in err
+    code, _, err = run_cli(["ingest", src, "--out", tmp_path / "o", "--preset", "s1k", "--layout", "think"], capsys)
+    assert code == 2 and "--layout think: this preset reads a separate reasoning column" in err
+
+
+def test_reasoning_content_column_and_r1_distill_file(tmp_path):
+    rows = [{"problem": "Q1", "reasoning_content": "two and two", "response": "\\boxed{4}"},
+            {"problem": "Q2", "reasoning_content": "", "response": "<think>inline</think>\\boxed{5}"}]
+    got = rows_of(ingest.load(write_jsonl(tmp_path / "api.jsonl", rows)))
+    assert [(r["thinking"], r["response"], r["meta"]["layout"]) for r in got] == [
+        ("two and two", "\\boxed{4}", "column"), ("inline", "\\boxed{5}", "think")]
+    distill = [{"problem": "Q1", "response": "Okay, 2 + 2 = 4.\n</think>\n\n\\boxed{4}", "finish_reason": "stop"},
+               {"problem": "Q2", "response": "Okay, so 7 times 8 is", "finish_reason": None}]
+    got = rows_of(ingest.load(write_jsonl(tmp_path / "distill.jsonl", distill)))
+    assert got[1]["thinking"] == "Okay, so 7 times 8 is" and got[1]["meta"]["thinking_closed"] is False
+    assert got[1]["finish_reason"] is None  # the data does not say why it stops
+
+
+def test_source_option_wins_over_the_data(tmp_path):
+    rows = [{"problem": "Q1", "response": "\\boxed{1}", "source": "openai/gsm8k"},
+            {"problem": "Q2", "response": "\\boxed{2}", "source": None}]
+    src = write_jsonl(tmp_path / "mixed.jsonl", rows)
+    result = ingest.ingest_to(src, tmp_path / "traces", source="gsm8k")
+    got = rows_of(ingest.load(src, source="gsm8k"))
+    assert [r["source"] for r in got] == ["gsm8k", "gsm8k"]
+    assert got[0]["meta"]["original_source"] == "openai/gsm8k" and "original_source" not in got[1]["meta"]
+    assert ("source: gsm8k (--source; over the data's source column, whose 1 value(s) are kept in meta "
+            "original_source)") in result.summary()
+    # without the option the data's value counts, and the summary says so
+    plain = ingest.ingest_to(src, tmp_path / "t2")
+    assert [r["source"] for r in rows_of(ingest.load(src))] == ["openai/gsm8k", "mixed"]
+    assert "source: the data's source column (openai/gsm8k); 1 row(s) without one: mixed" in plain.summary()
+
+
+def test_existing_prefix_refuses_replaces_or_appends(tmp_path, capsys):
+    first = write_jsonl(tmp_path / "a.jsonl", [{"problem": f"Q{i}", "response": f"\\boxed{{{i}}}"} for i in range(3)])
+    second = write_jsonl(tmp_path / "b.jsonl", [{"problem": "Q9", "response": "\\boxed{9}"}])
+    out = tmp_path / "traces"
+    ingest.ingest_to(first, out)
+    before = shard_bytes(out)
+    code, _, err = run_cli(["ingest", second, "--out", out], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert "traces: already holds 1 shard(s) of prefix generic (generic-00000.parquet); --replace" in err
+    assert shard_bytes(out) == before  # nothing written, nothing lost
+    code, stdout, _ = run_cli(["ingest", second, "--out", out, "--append"], capsys)
+    assert code == 0 and "appended under prefix generic.2" in stdout
+    assert set(shard_bytes(out)) == {"generic-00000.parquet", "generic.2-00000.parquet"}
+    assert shard_bytes(out)["generic-00000.parquet"] == before["generic-00000.parquet"]
+    # appending rows the folder already holds would repeat their trace ids
+    code, _, err = run_cli(["ingest", first, "--out", out, "--append"], capsys)
+    assert code == 2 and "--append: row 0 is already in" in err and err.count("\n") == 1
+    code, _, err = run_cli(["ingest", second, "--out", out, "--append", "--replace"], capsys)
+    assert code == 2 and "--replace and --append" in err
+    code, stdout, _ = run_cli(["ingest", second, "--out", out, "--replace"], capsys)
+    assert code == 0 and "replaced 1 shard(s) of prefix generic" in stdout
+    assert len(ingest.load(out / "generic-00000.parquet", preset="generic")) == 1
+
+
+def test_type_clash_names_the_field_and_lines(tmp_path, capsys):
+    rows = [{"problem": "Q1", "response": "A", "info": {"tags": "algebra"}},
+            {"problem": "Q2", "response": "B", "info": {"tags": None}},
+            {"problem": "Q3", "response": "C", "info": {"tags": ["geometry"]}}]
+    src = write_jsonl(tmp_path / "clash.jsonl", rows)
+    code, _, err = run_cli(["ingest", src, "--out", tmp_path / "traces"], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert "clash.jsonl: field info.tags is text at line 1 and a list at line 3" in err
+    assert not (tmp_path / "traces").exists()
+
+
+def test_a_layout_that_would_lose_a_reasoning_field_is_refused(tmp_path):
+    rows = [{"messages": [{"role": "user", "content": "Q"},
+                          {"role": "assistant", "content": "\\boxed{3}", "reasoning_content": "nine over three"}]}]
+    src = write_jsonl(tmp_path / "chat.jsonl", rows)
+    with pytest.raises(BadInput, match=r"--layout think: 1 row\(s\) of .*chat.jsonl carry their reasoning"):
+        ingest.load(src, preset="messages", layout="think")
+    (row,) = rows_of(ingest.load(src, preset="messages", layout="column"))
+    assert (row["thinking"], row["meta"]["layout"]) == ("nine over three", "column")
+
+
+def test_validate_names_reasoning_left_unsplit(tmp_path, capsys):
+    """What the pipeline did to s1.1 rows before layouts: thinking '' and the lines in the response."""
+    from conftest import trace_table
+    from curate import store
+
+    rows = trace_table().to_pylist()[:2]
+    rows[0].update(thinking="", response="think\nOkay, 2 + 2.\nanswer\nAnswer: \\boxed{4}")
+    table = schema.with_ids(pa.Table.from_pylist(rows, schema=trace_table().schema))
+    store.save_traces(table, tmp_path / "t", prefix="old")
+    code, out, _ = run_cli(["validate", tmp_path / "t"], capsys)
+    assert code == 0 and "no problems found" not in out
+    assert "1 row(s) with s1.1 think/answer lines left in the response" in out
+    assert "1 row(s) with empty thinking" in out

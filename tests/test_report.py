@@ -201,3 +201,26 @@ def test_the_browser_check_sees_console_errors(tmp_path):
     errors, found = open_page(page.as_uri(), tmp_path / "profile")
     assert any("boom" in e for e in errors) and any("undefinedFunction" in e or "Uncaught" in e for e in errors)
     assert found == []
+
+
+def test_cached_seconds_domain_names_cards_and_warnings(tmp_path):
+    from conftest import trace_rows, trace_table
+    from curate import recipe, run, store
+
+    rows = trace_rows()
+    for i, row in enumerate(rows):
+        row["domain"], row["domain_name"] = ("05", "Combinatorics") if i % 2 else ("97", "Mathematics education")
+    store.save_traces(trace_table(rows), tmp_path / "traces", prefix="hand")
+    text = ("name: r\nstages:\n  - verify: {timeout_s: 5, workers: 1}\n"
+            "  - difficulty: {mode: s1, attempts_from: students, grade: meta}\n")
+    first = run.run(recipe.parse(text, "r.yaml"), tmp_path / "traces", tmp_path / "run")
+    again = run.run(recipe.parse(text, "r.yaml"), tmp_path / "traces", tmp_path / "run")
+    verify_cost = first.stages[0].seconds
+    assert again.stages[0].cached and again.stages[0].seconds == verify_cost and verify_cost > 0
+    assert again.manifest["stages"][0]["cached_seconds"] is not None
+    html = report.build(tmp_path / "run")
+    assert "05 Combinatorics" in html and "97 Mathematics education" in html
+    assert "01-verify (cached)" in html and f"computed in {verify_cost:.2f} s" in html
+    assert "teacher: <b>hand-teacher</b>" in html and "gold: <b>4</b>" in html and "verdict: <b>correct</b>" in html
+    # The difficulty stage had no attempts: said on top of the page, as in the manifest.
+    assert again.manifest["warnings"] and "02-difficulty</b>: no student attempts" in html

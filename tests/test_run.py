@@ -210,3 +210,62 @@ def test_outputs_get_the_usual_file_mode(traces_dir, tmp_path):
     os.umask(umask)
     mode = stat.S_IMODE((tmp_path / "r" / "traces.parquet").stat().st_mode)
     assert mode == 0o666 & ~umask  # not mkstemp's 0600
+
+
+def test_no_op_stages_are_announced_and_can_be_errors(traces_dir, tmp_path, capsys):
+    from conftest import run_cli
+
+    text = ("name: quiet\nstages:\n  - difficulty: {mode: s1, attempts_from: students}\n"
+            "  - filter: {where: \"verdict = 'correct'\", reason: wrong, on_missing: skip}\n")
+    path = tmp_path / "quiet.yaml"
+    path.write_text(text.replace(", on_missing: skip", ""))
+    # The filter reads a column no stage wrote: DuckDB says so, at the recipe line.
+    code, _, err = run_cli(["curate", path, "--input", traces_dir, "--out", tmp_path / "r0"], capsys)
+    assert code == 2 and "quiet.yaml line 4: stage 02-filter" in err and not (tmp_path / "r0").exists()
+    path.write_text("name: quiet\nstages:\n  - difficulty: {mode: s1, attempts_from: students}\n"
+                    "  - filter: {drop_where: 'cast(NULL AS BOOLEAN)', reason: never}\n")
+    code, out, err = run_cli(["curate", path, "--input", traces_dir, "--out", tmp_path / "r1"], capsys)
+    assert code == 0, err
+    assert "warning: 01-difficulty: no student attempts in" in err
+    assert "warning: 02-filter: the predicate is NULL on every row" in err
+    manifest = json.loads((tmp_path / "r1" / "manifest.json").read_text())
+    assert [len(s["warnings"]) for s in manifest["stages"]] == [1, 1, 0]
+    assert manifest["warnings"][0].startswith("01-difficulty: no student attempts")
+    # A cached rerun says it again.
+    code, _, err = run_cli(["curate", path, "--input", traces_dir, "--out", tmp_path / "r1"], capsys)
+    assert code == 0 and "warning: 01-difficulty: no student attempts" in err and "cached" in err
+    # on_missing: error makes it one line, exit 2, naming the stage and its recipe line; nothing written.
+    path.write_text("name: strict\nstages:\n  - difficulty: {mode: s1, attempts_from: students, on_missing: error}\n")
+    code, _, err = run_cli(["curate", path, "--input", traces_dir, "--out", tmp_path / "r2"], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert "quiet.yaml line 3: stage 01-difficulty: no student attempts" in err and "(on_missing: error)" in err
+    assert not (tmp_path / "r2").exists()
+    # skip: the manifest has it, the console does not.
+    path.write_text("name: calm\nstages:\n  - difficulty: {mode: s1, attempts_from: students, on_missing: skip}\n")
+    code, _, err = run_cli(["curate", path, "--input", traces_dir, "--out", tmp_path / "r3"], capsys)
+    assert code == 0 and "warning" not in err
+    assert json.loads((tmp_path / "r3" / "manifest.json").read_text())["stages"][0]["skipped"]
+
+
+def test_a_recipe_that_keeps_nothing_exits_2_with_the_funnel_and_writes_nothing(traces_dir, tmp_path, capsys):
+    from conftest import run_cli
+
+    path = tmp_path / "none.yaml"
+    path.write_text("name: none\nstages:\n  - exact_dedup: {}\n  - filter: {where: 'false', reason: all gone}\n")
+    code, _, err = run_cli(["curate", path, "--input", traces_dir, "--out", tmp_path / "run"], capsys)
+    assert code == 2 and err.splitlines()[-1].startswith("error: ") and "[2/3] 02-filter" in err
+    assert "recipe 'none' kept 0 of 12 rows, nothing written; funnel: 01-exact_dedup 12 → 11; " \
+           "02-filter 11 → 0 (most: 'all gone' ×11)" in err
+    assert not (tmp_path / "run").exists()
+    # A failed run into an existing run folder leaves it as it was: no stages/ of the failed run.
+    good = tmp_path / "none_ok.yaml"
+    good.write_text("name: none\nstages:\n  - exact_dedup: {}\n")
+    assert run_cli(["curate", good, "--input", traces_dir, "--out", tmp_path / "run"], capsys)[0] == 0
+    before = sorted(p.name for p in (tmp_path / "run" / "stages").iterdir())
+    assert run_cli(["curate", path, "--input", traces_dir, "--out", tmp_path / "run"], capsys)[0] == 2
+    assert sorted(p.name for p in (tmp_path / "run" / "stages").iterdir()) == before
+
+
+def test_a_sample_larger_than_its_input_is_announced(traces_dir, tmp_path):
+    res = run.run(recipe.parse("name: s\nstages:\n  - sample: {n: 50}\n", "s.yaml"), traces_dir, tmp_path / "r")
+    assert res.rows_selected == 12 and res.stages[0].warnings == ["a sample of 50 rows from 12: every one kept"]

@@ -56,8 +56,18 @@ def made(traces_dir, tmp_path):
 
 
 def _bytes(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and not p.name.startswith(".")}
+    """Every file's bytes; a stage cache's by its rows and metadata less the seconds it took
+    (a cache records its cost, which differs run to run; its rows and key must not)."""
+    return {str(p.relative_to(folder)): _stage_bytes(p) if p.parent.name == "stages" else p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith(".")}
+
+
+def _stage_bytes(path: Path) -> bytes:
+    table = pq.read_table(path)
+    meta = {k: v for k, v in (table.schema.metadata or {}).items() if k != run.SECONDS_META.encode()}
+    sink = pa.BufferOutputStream()
+    pq.write_table(table.replace_schema_metadata(meta), sink)
+    return sink.getvalue().to_pybytes()
 
 
 # --------------------------------------------------------------------------------- one writer

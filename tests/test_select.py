@@ -93,3 +93,47 @@ def test_bad_values():
         get("select").Config(k=3, strategy="top")
     with pytest.raises(BadInput, match="quotas name value"):
         run_select(k=2, strategy="stratified", by="domain", quotas={"zzz": 2})
+
+
+def test_per_problem_keeps_the_best_trace_of_each_problem():
+    # Six problems with three traces each (three teachers): the longest is wrong, or has no gold.
+    rows = []
+    for p in range(6):
+        for t, (verdict, gold, tokens) in enumerate([("incorrect", "1", 900), ("correct", "1", 300),
+                                                       ("correct", "1", 200)]):
+            if p == 5:  # an ill-posed problem: no gold, so no verdict but no_gold
+                verdict, gold = "no_gold", None
+            rows.append({"trace_id": f"p{p}t{t}", "problem_id": f"P{p}", "problem": f"q {p}", "gold": gold,
+                         "verdict": verdict, "domain": "ab"[p % 2], "thinking_tokens": tokens + p})
+    df = pl.DataFrame(rows)
+    out, ctx = run_select(df, k=5, strategy="s1", per_problem=1)
+    picked = out.filter(pl.col("selected")).join(df, on="trace_id")
+    assert picked.height == 5 and picked["problem_id"].n_unique() == 5
+    # The best of each problem: correct beats longer-but-wrong, then the longer of the correct ones.
+    assert set(picked.filter(pl.col("problem_id") != "P5")["trace_id"].str.slice(2)) <= {"t1"}
+    extra = out.filter(pl.col("drop_reason").str.starts_with("another trace"))
+    assert extra.height == 12 and ctx.stats["available"] == 6
+    # Without a verdict column it still works, and says the ranking lacks correctness.
+    out, ctx = run_select(df.drop("verdict"), k=6, strategy="s1", per_problem=1)
+    assert out["selected"].sum() == 6 and any("no verdict column" in w for w in ctx.warnings)
+
+
+def test_per_problem_k_1000_covers_1000_problems_when_the_pool_allows():
+    # A multi-teacher pool: 1,200 problems, 1 to 4 traces each, the longest often wrong.
+    rng = np.random.default_rng(0)
+    rows = []
+    for p in range(1200):
+        for t in range(1 + p % 4):
+            rows.append({"trace_id": f"p{p:04d}t{t}", "problem_id": f"P{p:04d}", "gold": "1",
+                         "verdict": "incorrect" if t == 0 and p % 3 else "correct",
+                         "domain": f"d{p % 7}", "thinking_tokens": int(rng.integers(100, 5000))})
+    df = pl.DataFrame(rows)
+    out, ctx = run_select(df, k=1000, strategy="s1", per_problem=1)
+    picked = out.filter(pl.col("selected")).join(df, on="trace_id")
+    assert picked.height == 1000 and picked["problem_id"].n_unique() == 1000
+    # Where a problem has a correct trace, the kept one is correct.
+    has_correct = df.filter(pl.col("verdict") == "correct")["problem_id"].unique()
+    assert (picked.filter(pl.col("problem_id").is_in(has_correct.implode()))["verdict"] == "correct").all()
+    # Without per_problem the same draw repeats problems (what issue 14 saw: 1,000 rows, 534 problems).
+    plain, _ = run_select(df, k=1000, strategy="s1")
+    assert plain.filter(pl.col("selected")).join(df, on="trace_id")["problem_id"].n_unique() < 1000

@@ -124,7 +124,11 @@ def test_every_named_query_runs_and_says_what_it_answers(run_dir):
     clusters = sql.run_named(con, "dup_clusters").to_pylist()
     assert clusters[0]["problems"] == 2 and clusters[0]["examples"]
     truncated = sql.run_named(con, "truncated").to_pylist()
-    assert sum(r["truncated"] for r in truncated) == 1
+    # the length-limited row, and the row with a stray <think> (thinking never closed)
+    assert sum(r["length_limit"] for r in truncated) == 1 and sum(r["unclosed_thinking"] for r in truncated) == 2
+    assert sum(r["truncated"] for r in truncated) == 2 and sum(r["empty_thinking"] for r in truncated) == 0
+    assert sum(r["truncated"] for r in truncated) == len(rows(con, "SELECT 1 FROM traces WHERE fmt_unclosed_thinking "
+                                                                 "OR fmt_truncated"))
     hits = sql.run_named(con, "contaminated").to_pylist()
     assert hits[0]["benchmark_item"] == "aime24/3" and hits[0]["rows"] == 2
     hist = sql.run_named(con, "length_hist").to_pylist()
@@ -197,7 +201,7 @@ def test_cli_writes_files(run_dir, tmp_path, capsys):
     (["-c", "select nope from traces"], 'Referenced column "nope" not found'),
     (["-q", "no_such_query"], "unknown query 'no_such_query'"),
     (["-c", "copy traces to 'x.csv'"], "read-only: COPY"),
-    (["-c", "select 1", "-q", "funnel"], "not both"),
+    (["-c", "select 1", "-q", "funnel"], "give one of"),
 ])
 def test_cli_errors_are_one_line_exit_2(run_dir, capsys, args, message):
     code, _, err = run_cli(["sql", run_dir, *args], capsys)
@@ -258,3 +262,20 @@ def test_plain_duckdb_cli_reads_the_views(run_dir):
     manifest = json.loads((run_dir / "manifest.json").read_text())
     expected = [f"{s['stage']},{s['rows_in']},{s['rows_out']}" for s in manifest["stages"]]
     assert proc.stdout.split()[-len(expected):] == expected
+
+
+def test_cli_whole_cells_and_one_trace_in_full(run_dir, capsys):
+    thinking_sql = "SELECT trace_id, thinking FROM traces ORDER BY length(thinking) DESC LIMIT 1"
+    con = sql.connect(run_dir)
+    tid, longest = con.execute(thinking_sql).fetchall()[0]
+    con.close()
+    assert len(longest) > 120
+    code, out, _ = run_cli(["sql", run_dir, "-c", thinking_sql], capsys)
+    assert code == 0 and "…" in out and "--max-width 0" in out and longest not in out
+    code, out, _ = run_cli(["sql", run_dir, "-c", thinking_sql, "--max-width", "0"], capsys)
+    assert code == 0 and "…" not in out.split("thinking")[-1].split("row")[0]
+    assert "".join(longest.split()) in "".join(out.replace("│", "").split())
+    code, out, _ = run_cli(["sql", run_dir, "--show", tid[:12]], capsys)
+    assert code == 0 and longest in out and f"trace_id: {tid}" in out
+    code, _, err = run_cli(["sql", run_dir, "--show", "nope"], capsys)
+    assert code == 2 and "no trace whose trace_id starts with 'nope'" in err

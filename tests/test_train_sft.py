@@ -85,7 +85,7 @@ def test_overlength_rows_counted_dropped_or_refused(tiny_model):  # noqa: F811
     cols, stats = tokenize(tok, table, 64, "drop", "t")
     assert (stats.rows_kept, stats.overlength_rows, stats.overlength_examples) == (2, 1, [1])
     assert all(len(x) <= 64 for x in cols["input_ids"]) and "dropped" in stats.summary()
-    with pytest.raises(BadInput, match="1 of 3 rows are longer than max_length 64"):
+    with pytest.raises(BadInput, match=r"1 of 3 rows are longer than max_length 64 .*--overlength drop"):
         tokenize(tok, table, 64, "error", "t")
 
 
@@ -272,3 +272,4 @@ def test_packed_training_runs_on_synthetic_traces(tiny_model, tmp_path, capsys):
     assert stats["rows_kept"] + stats["overlength_rows"] == 12
     if stats["overlength_rows"]:
         assert "longer than max_length 1,024 were dropped" in captured.out
+        assert "--overlength error" in captured.out and "on_overlength=error" not in captured.out

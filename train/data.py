@@ -167,7 +167,7 @@ def tokenize(tokenizer, table: pa.Table, max_length: int | None, on_overlength: 
     over = [i for i, n in enumerate(lengths) if n > limit]
     if over and on_overlength == "error":
         raise BadInput(f"{source}: {len(over):,} of {len(rows):,} rows are longer than max_length {limit:,} "
-                       f"(longest {longest:,} tokens, first row {over[0]}); raise max_length or set on_overlength=drop")
+                       f"(longest {longest:,} tokens, first row {over[0]}); raise max_length, or drop them with --overlength drop (on_overlength: drop in a config)")
     keep = [i for i in range(len(rows)) if lengths[i] <= limit]
     if not keep:
         raise BadInput(f"{source}: every row is longer than max_length {limit:,}")

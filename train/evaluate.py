@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from curate import layouts
 from curate.errors import BadInput
 
-THINK_CLOSE = "</think>"
 SUMMARY = "summary.json"
 SAMPLES = "samples.parquet"
 
@@ -167,14 +167,11 @@ def metrics(problems: list[dict], correct: list[list[bool]], n: int) -> dict:
 # ------------------------------------------------------------------------------------ generation
 
 def split_thinking(text: str) -> tuple[str, str]:
-    """(thinking, response) of a completion; no closing tag: all thinking, empty response."""
-    body = text
-    if body.lstrip().startswith("<think>"):
-        body = body.lstrip()[len("<think>"):]
-    if THINK_CLOSE in body:
-        thinking, response = body.split(THINK_CLOSE, 1)
-        return thinking.strip("\n"), response.strip()
-    return body.strip("\n"), ""
+    """(thinking, response) of a completion (`curate.layouts.split_one`): by the layout markers it
+    carries; with none, as `think_no_open` (the student's chat template opens the thinking), so an
+    output with no closing tag is all thinking and an empty response."""
+    part = layouts.split_one(text, layouts.THINK_NO_OPEN)
+    return part.thinking, part.response
 
 
 def generate(model_path: str, prompts: list[list[dict]], cfg: GenConfig, backend: str = "hf") -> list[list[Sample]]:

@@ -160,7 +160,7 @@ def train(data: str | Path, model: str, out: str | Path, config: str | Path | No
     if stats.overlength_rows:
         log(f"warning: {stats.overlength_rows:,} rows longer than max_length {stats.max_length:,} were dropped "
             f"(rows {stats.overlength_examples}{'…' if stats.overlength_rows > 10 else ''}); "
-            f"set on_overlength=error to refuse them")
+            f"--overlength error (on_overlength: error in a config) refuses them")
     procs = num_processes or int(os.environ.get("WORLD_SIZE", "1"))
     import torch
 

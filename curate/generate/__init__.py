@@ -201,8 +201,7 @@ class _Writer:
 
 def _rows(items: list[tuple[Job, Completion]], problems: dict[str, dict], source: str, model: str,
           params: SamplingParams, backend: str, digest: str) -> pa.Table:
-    from curate import schema
-    from curate.text import split_thinking
+    from curate import layouts, schema
 
     cols: dict[str, list] = {k: [] for k in (
         "source", "problem", "gold", "thinking", "response", "teacher", "sample_idx", "finish_reason", "meta",
@@ -210,13 +209,17 @@ def _rows(items: list[tuple[Job, Completion]], problems: dict[str, dict], source
     ids, lps = [], []
     for job, c in items:
         p = problems[job.problem_id]
-        if c.reasoning is not None:
-            thinking, response, closed = c.reasoning.strip(), c.text.strip(), True
+        if c.reasoning is not None and (c.reasoning.strip() or layouts.markers_of(c.text) is None):
+            # the server returned the reasoning apart (an empty one with tags in the text is read inline)
+            s = layouts.split(c.text.strip(), layouts.COLUMN, reasoning=c.reasoning.strip())
+            thinking, response, closed, layout = s.thinking, s.response, s.closed, s.layout
         else:
-            s = split_thinking(c.text, params.forcing.delims)
-            thinking, response, closed = s.thinking, s.response, s.closed
+            # by the layout markers the output carries, else the delimiters' layout: an output with
+            # none that hit the length limit is thinking that never closed (the template opened it)
+            s = layouts.split_generated(c.text, params.forcing.delims, c.finish_reason)
+            thinking, response, closed, layout = s.thinking, s.response, s.closed, s.layout
         meta = {"backend": backend, "settings": digest, "seed": job.seed, "system": params.system,
-                "waits": c.waits, "forced_close": c.forced_close, "closed": closed,
+                "waits": c.waits, "forced_close": c.forced_close, "closed": closed, "layout": layout,
                 "reasoning_apart": c.reasoning is not None}
         if params.forcing.active:
             meta["forcing"] = {"max_thinking": params.forcing.max_thinking, "min_thinking": params.forcing.min_thinking,

@@ -83,7 +83,7 @@ class Server:
                               logprobs=int(body["top_logprobs"]) if body.get("logprobs") and body.get("top_logprobs") else None)
 
     def chat(self, body: dict) -> dict:
-        from curate.text import split_thinking
+        from curate import layouts
 
         params = self._params(body)
         job = Job("x", 0, tuple(body["messages"]), params.seed)
@@ -91,7 +91,7 @@ class Server:
             comp = self.backend.complete([job.messages], [job.seed], params)[0]
         msg = {"role": "assistant", "content": comp.text}
         if self.reasoning:
-            s = split_thinking(comp.text)
+            s = layouts.split_one(comp.text, layouts.THINK, comp.finish_reason)
             msg = {"role": "assistant", "content": s.response, "reasoning_content": s.thinking}
         choice = {"index": 0, "message": msg, "finish_reason": comp.finish_reason}
         if params.logprobs:

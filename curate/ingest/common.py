@@ -4,14 +4,17 @@ where a preset's output becomes a trace table (defaults, sample_idx, meta, ids).
 A preset only says how its dataset maps onto the trace columns (`Converted`); `assemble` applies the
 rules that must be the same for every dataset:
 - `teacher`: the data's own value, else the --teacher option, else the preset's default, else "unknown";
-- `source`: the data's own value (generic `source=`), else the --source option, else the name of SRC;
+- `source`: the --source option (the data's own value, if any, goes to meta `original_source`), else
+  the data's own value (generic `source=`), else the name of SRC;
 - `sample_idx`: the preset's generation index when it has one, else the order of appearance within
   (problem_id, teacher), so that re-importing the same file gives the same ids;
 - `meta`: every source column the preset did not consume, plus the preset's per-row keys, as JSON
   text with sorted keys (so identical rows give identical bytes);
 - thinking that was opened but never closed is never reported as complete: `finish_reason` keeps what
   the data says (null when it says nothing: we do not know why the text stops) and meta records
-  `thinking_closed: false`, which is also counted in the summary.
+  `thinking_closed: false`, which is also counted in the summary;
+- `meta.layout`: the reasoning layout that split the row (`curate.layouts`), `unmatched` when none
+  could: its text is then kept whole in `response`, never dropped.
 """
 
 from __future__ import annotations
@@ -27,9 +30,8 @@ from dataclasses import dataclass, field
 import polars as pl
 import pyarrow as pa
 
-from curate import schema
+from curate import layouts, schema
 from curate.errors import BadInput
-from curate.text import R1, Delimiters, split_thinking
 
 UNKNOWN_TEACHER = "unknown"
 
@@ -123,16 +125,12 @@ def _number_text(v) -> str:
 
 # --------------------------------------------------------------------------------------- text
 
-@dataclass(frozen=True)
-class Halves:
-    thinking: list[str]
-    response: list[str]
-    closed: list[bool]
-
-
-def split_all(texts: list[str | None], delims: Delimiters = R1) -> Halves:
-    parts = [split_thinking(t or "", delims) for t in texts]
-    return Halves([p.thinking for p in parts], [p.response for p in parts], [p.closed for p in parts])
+def split_column(raw: Raw, texts: list[str | None], layout: str, finish: list[str | None] | None = None,
+                 reasoning: list[str | None] | None = None) -> tuple[list[layouts.Split], list[str]]:
+    """Split a column of outputs by `layout` (`auto`: detected for this file, see `curate.layouts`)
+    and say what was done, in one note line."""
+    parts, found = layouts.split_texts(texts, layout, finish, reasoning)
+    return parts, [found.describe(raw.where)]
 
 
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*")
@@ -176,6 +174,7 @@ class Converted:
     gold: list[str | None] | None = None
     finish_reason: list[str | None] | None = None
     closed: list[bool] | None = None
+    layout: list[str] | None = None  # per row: the layout that split it (`unmatched`: none could)
     meta: list[dict] | None = None
     default_teacher: str | list[str | None] | None = None
     teacher: list[str | None] | None = None
@@ -184,7 +183,14 @@ class Converted:
     notes: list[str] = field(default_factory=list)
 
 
-def assemble(raw: Raw, conv: Converted, source: str, teacher: str | None) -> tuple[pa.Table, list[str]]:
+def halves(parts: list[layouts.Split]) -> dict:
+    """`Converted` fields from split rows: thinking, response, closed, layout."""
+    return {"thinking": [p.thinking for p in parts], "response": [p.response for p in parts],
+            "closed": [p.closed for p in parts], "layout": [p.layout for p in parts]}
+
+
+def assemble(raw: Raw, conv: Converted, source: str | None, default_source: str,
+             teacher: str | None) -> tuple[pa.Table, list[str]]:
     """Apply the shared rules (module docstring) and return the trace table, ids filled, and the notes.
 
     Checked here without re-hashing the ids, so that an error (two identical traces of one sample
@@ -193,12 +199,20 @@ def assemble(raw: Raw, conv: Converted, source: str, teacher: str | None) -> tup
     _check_problems(raw, conv)
     notes = list(conv.notes)
     teachers = _coalesce(n, conv.teacher, teacher, conv.default_teacher, UNKNOWN_TEACHER)
-    sources = _coalesce(n, conv.source, source)
     metas = _meta(raw, conv)
+    sources, line = _sources(n, conv.source, source, default_source, metas)
+    notes.insert(0, line)
+    if conv.layout is not None:
+        for meta, layout in zip(metas, conv.layout):
+            meta["layout"] = layout
     if conv.closed is not None:
         unclosed = [i for i, ok in enumerate(conv.closed) if not ok]
         for i in unclosed:
             metas[i]["thinking_closed"] = False
+        # Closed thinking with nothing after it says so, or `format` would take it for cut off.
+        for i, ok in enumerate(conv.closed):
+            if ok and conv.thinking[i].strip() and not conv.response[i].strip():
+                metas[i]["thinking_closed"] = True
         if unclosed:
             notes.append(f"{len(unclosed):,} row(s) whose thinking was never closed: meta thinking_closed = "
                          f"false, finish_reason as the data gives it (null if it gives none)")
@@ -224,6 +238,28 @@ def _check_problems(raw: Raw, conv: Converted) -> None:
         if p is None or not p.strip():
             raise raw.row_error(conv.rows[i], f"column {conv.problem_column}: the problem is "
                                               f"{'null' if p is None else 'empty'}")
+
+
+def _sources(n: int, data: list[str | None] | None, option: str | None, default: str,
+             metas: list[dict]) -> tuple[list[str], str]:
+    """`--source` wins over the data's own source column, whose value then goes to meta
+    `original_source`; without the option, the data's value, else the name of SRC."""
+    if option is not None:
+        kept = 0
+        for meta, value in zip(metas, data or []):
+            if value is not None:
+                meta["original_source"] = value
+                kept += 1
+        extra = f"; over the data's source column, whose {kept:,} value(s) are kept in meta original_source" \
+            if kept else ""
+        return [option] * n, f"source: {option} (--source{extra})"
+    if data is not None:
+        values = sorted({v for v in data if v is not None})
+        shown = ", ".join(values[:3]) + (f", … ({len(values) - 3} more)" if len(values) > 3 else "")
+        missing = sum(v is None for v in data)
+        tail = f"; {missing:,} row(s) without one: {default}" if missing else ""
+        return _coalesce(n, data, default), f"source: the data's source column ({shown}){tail}"
+    return [default] * n, f"source: {default}"
 
 
 def _coalesce(n: int, *choices) -> list[str]:

@@ -6,7 +6,7 @@ shared by all of them. Layouts are those of /work/shared/data/FORMATS.md (datase
 
 from __future__ import annotations
 
-import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,9 +14,9 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from curate import layouts
 from curate.errors import BadInput
-from curate.ingest.common import Converted, Raw, is_list, is_text, last_boxed, split_all
-from curate.text import OPENTHOUGHTS, R1, split_thinking, strip_solution_tags
+from curate.ingest.common import Converted, Raw, halves, is_list, is_text, last_boxed, split_column
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Options:
 
     mapping: str | None = None
     trace: str | None = None
+    layout: str = layouts.AUTO
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ def s1k(raw: Raw, options: Options) -> Converted:
     has one; a short one-line solution (≤ 80 characters, e.g. "128") is itself the answer; otherwise
     gold is null. The full solution always stays in meta, for graders that read it.
     """
+    layout = _column_layout(options)
     choice = _s1_choice(raw, options.trace)
     raw.require("question", choice.thinking, choice.attempt,
                 why=f" with --trace {options.trace}" if options.trace else "")
@@ -79,12 +81,21 @@ def s1k(raw: Raw, options: Options) -> Converted:
         gold, kinds = _s1_gold(raw.texts("solution"))
         notes.append(f"gold from the solution's last \\boxed{{}}: {kinds['boxed']:,}, short solution taken "
                      f"as the answer: {kinds['short']:,}, none: {kinds['none']:,}")
+    # The trajectory is a reasoning column of its own; a row whose trajectory is empty is read from
+    # its attempt's markers, if it has any.
+    parts, said = split_column(raw, [a or "" for a in raw.texts(choice.attempt)], layout,
+                               reasoning=[t or "" for t in raw.texts_or_joined_lists(choice.thinking)])
     return Converted(
         rows=list(range(n)),
-        problem=raw.texts("question"), problem_column="question",
-        thinking=[t or "" for t in raw.texts_or_joined_lists(choice.thinking)],
-        response=[a or "" for a in raw.texts(choice.attempt)],
-        gold=gold, consumed=consumed, default_teacher=choice.teacher, notes=notes)
+        problem=raw.texts("question"), problem_column="question", **halves(parts),
+        gold=gold, consumed=consumed, default_teacher=choice.teacher, notes=notes + said)
+
+
+def _column_layout(options: Options) -> str:
+    if options.layout not in (layouts.AUTO, layouts.COLUMN):
+        raise BadInput(f"--layout {options.layout}: this preset reads a separate reasoning column "
+                       f"(--layout auto or column)")
+    return options.layout
 
 
 def _s1_choice(raw: Raw, trace: str | None) -> S1Trace:
@@ -136,18 +147,12 @@ def openthoughts(raw: Raw, options: Options) -> Converted:
     missing = next((i for i, t in enumerate(answer) if t is None), None)
     if missing is not None:
         raise raw.row_error(missing, "column conversations has no assistant turn")
-    thinking, response, closed, teacher = [], [], [], []
-    for text in answer:
-        delims = OPENTHOUGHTS if OPENTHOUGHTS.close in text or OPENTHOUGHTS.open in text else R1
-        part = split_thinking(text, delims)
-        thinking.append(part.thinking)
-        response.append(strip_solution_tags(part.response))
-        closed.append(part.closed)
-        teacher.append("deepseek-r1" if delims is OPENTHOUGHTS else None)
+    parts, said = split_column(raw, answer, options.layout)
+    # OpenThoughts-114k and Bespoke-Stratos (the <|begin_of_thought|> layout) are R1 traces.
+    teacher = ["deepseek-r1" if p.layout == layouts.THOUGHT else None for p in parts]
     n = raw.table.num_rows
-    return Converted(rows=list(range(n)), problem=problem, problem_column="conversations",
-                     thinking=thinking, response=response, closed=closed, consumed={"conversations"},
-                     default_teacher=teacher)
+    return Converted(rows=list(range(n)), problem=problem, problem_column="conversations", **halves(parts),
+                     consumed={"conversations"}, default_teacher=teacher, notes=said)
 
 
 def _turn(turns: pl.Series, roles: list[str], first: bool) -> list[str | None]:
@@ -187,20 +192,19 @@ def openr1_math(raw: Raw, options: Options) -> Converted:
         per_gen = pl.concat([index, lists], how="horizontal").select(
             "row", "sample_idx", *[_nth(c, raw.type_of(c)) for c in aligned])
     rows = per_gen["row"].to_list()
-    halves = split_all(texts, R1)
     problems = raw.texts("problem")
     gold = raw.scalars_as_text("answer") if raw.has("answer") else [None] * raw.table.num_rows
     correctness = [c for c in aligned if c != "finish_reasons"]
     meta = per_gen.select(correctness).to_dicts() if correctness else None
     finish = per_gen["finish_reasons"].to_list() if "finish_reasons" in aligned else None
+    parts, said = split_column(raw, texts, options.layout, finish)
     empty = raw.table.num_rows - per_gen["row"].n_unique()
-    notes = [f"{raw.table.num_rows:,} problems → {per_gen.height:,} generations"]
+    notes = [f"{raw.table.num_rows:,} problems → {per_gen.height:,} generations", *said]
     if empty:
         notes.append(f"{empty:,} problem(s) with no generations (no rows written for them)")
     return Converted(
         rows=rows, problem=[problems[r] for r in rows], problem_column="problem",
-        thinking=halves.thinking, response=halves.response, closed=halves.closed,
-        gold=[gold[r] for r in rows], finish_reason=finish, meta=meta,
+        **halves(parts), gold=[gold[r] for r in rows], finish_reason=finish, meta=meta,
         sample_idx=per_gen["sample_idx"].to_list(), default_teacher="deepseek-r1",
         consumed={"problem", "answer", "generations", "messages", *aligned}, notes=notes)
 
@@ -214,48 +218,30 @@ def _nth(column: str, arrow_type: pa.DataType) -> pl.Expr:
 
 # -------------------------------------------------------------------------------------------- LIMO
 
-_FINAL_ANSWER = re.compile(r"\*\*\s*final\s+answer\s*:?\s*\*\*", re.I)
-
-
 def limo(raw: Raw, options: Options) -> Converted:
     """GAIR/LIMO: `solution` is the whole reasoning, ending in a "**Final Answer**" section with
-    \\boxed{}. Thinking: the text before the last such heading; response: that section. Without
-    the heading, the last paragraph is the response when it holds \\boxed{}; otherwise the whole
-    solution is the response (thinking empty), so nothing is mistaken for a truncated trace. Text
-    in <think>…</think> tags is split on the tags instead. Gold: `answer`."""
+    \\boxed{}. Under `--layout auto`, a file without reasoning markers is read as layout
+    `final_answer` (thinking: the text before the last such heading; response: that section; without
+    the heading, the last paragraph when it holds \\boxed{}; otherwise the row fits no layout and
+    its whole solution is the response), and rows with markers (<think>…) are split on them.
+    Gold: `answer`."""
     raw.require("question", "solution")
-    thinking, response, closed, whole = [], [], [], 0
-    for text in raw.texts("solution"):
-        text = text or ""
-        if R1.close in text or R1.open in text:
-            part = split_thinking(text, R1)
-            think, answer, ok = part.thinking, part.response, part.closed
-        else:
-            think, answer = split_final_answer(text)
-            ok = True
-            whole += not think
-        thinking.append(think)
-        response.append(answer)
-        closed.append(ok)
+    texts = [t or "" for t in raw.texts("solution")]
+    layout = options.layout
+    if layout == layouts.AUTO and layouts.detect(texts) == layouts.NONE:
+        layout = layouts.FINAL_ANSWER
+    parts, said = split_column(raw, texts, layout)
+    if layout == layouts.FINAL_ANSWER and options.layout == layouts.AUTO:
+        # marked rows in a file of unmarked ones: read by their own markers
+        parts = [layouts.split(t, own) if (own := layouts.markers_of(t)) else p for t, p in zip(texts, parts)]
+        said = [layouts.Detection(layouts.AUTO, layouts.FINAL_ANSWER, len(parts),
+                                  Counter(p.layout for p in parts), sum(not p.closed for p in parts))
+                .describe(raw.where)]
     n = raw.table.num_rows
-    notes = [f"{whole:,} solution(s) with no final-answer section kept whole as the response"] if whole else []
     return Converted(
-        rows=list(range(n)), problem=raw.texts("question"), problem_column="question",
-        thinking=thinking, response=response, closed=closed,
+        rows=list(range(n)), problem=raw.texts("question"), problem_column="question", **halves(parts),
         gold=raw.scalars_as_text("answer") if raw.has("answer") else None,
-        consumed={"question", "solution", "answer"}, notes=notes)
-
-
-def split_final_answer(text: str) -> tuple[str, str]:
-    """(reasoning, final-answer section) of a trace written without think tags."""
-    heads = list(_FINAL_ANSWER.finditer(text))
-    if heads:
-        at = heads[-1].start()
-        return text[:at].strip(), text[at:].strip()
-    paragraphs = text.strip().rsplit("\n\n", 1)
-    if len(paragraphs) == 2 and last_boxed(paragraphs[1]) is not None:
-        return paragraphs[0].strip(), paragraphs[1].strip()
-    return "", text.strip()
+        consumed={"question", "solution", "answer"}, notes=said)
 
 
 # ---------------------------------------------------------------------------------------- messages
@@ -268,7 +254,7 @@ def messages(raw: Raw, options: Options) -> Converted:
     exchanges of a multi-turn chat) to meta `other_turns`, so nothing is lost."""
     raw.require("messages")
     raw.struct_list("messages", ("role", "content"), "a list of {role, content} turns")
-    problem, thinking, response, closed, meta = [], [], [], [], []
+    problem, contents, separate, meta = [], [], [], []
     for row, turns in enumerate(raw.table.column("messages").to_pylist()):
         turns = [t for t in (turns or []) if t is not None]
         last = next((i for i in range(len(turns) - 1, -1, -1) if turns[i].get("role") == "assistant"), None)
@@ -276,20 +262,21 @@ def messages(raw: Raw, options: Options) -> Converted:
             raise raw.row_error(row, "column messages has no assistant turn")
         ask = next((i for i in range(last - 1, -1, -1) if turns[i].get("role") == "user"), None)
         reply = turns[last]
-        separate = reply.get("reasoning_content") or reply.get("thinking")
-        if separate:
-            think, answer, ok = separate.strip(), (reply.get("content") or "").strip(), True
-        else:
-            part = split_thinking(reply.get("content") or "", R1)
-            think, answer, ok = part.thinking, part.response, part.closed
+        apart = reply.get("reasoning_content") or reply.get("thinking")
         problem.append(turns[ask].get("content") if ask is not None else None)
-        thinking.append(think)
-        response.append(answer)
-        closed.append(ok)
+        contents.append((reply.get("content") or "").strip())
+        separate.append(apart.strip() if apart else "")
         meta.append(_other_turns(turns, {last, ask}))
+    if options.layout in (layouts.AUTO, layouts.COLUMN):
+        parts, said = split_column(raw, contents, options.layout, reasoning=separate)
+    else:
+        apart = sum(bool(r) for r in separate)
+        if apart:  # the layout would read the content only, and their reasoning would be lost
+            raise BadInput(f"--layout {options.layout}: {apart:,} row(s) of {raw.where} carry their reasoning "
+                           f"in reasoning_content/thinking (--layout auto or column)")
+        parts, said = split_column(raw, contents, options.layout)
     return Converted(rows=list(range(len(problem))), problem=problem, problem_column="messages",
-                     thinking=thinking, response=response, closed=closed, meta=meta,
-                     consumed={"messages"})
+                     **halves(parts), meta=meta, consumed={"messages"}, notes=said)
 
 
 def _other_turns(turns: list[dict], used: set[int | None]) -> dict:
@@ -308,6 +295,9 @@ def _other_turns(turns: list[dict], used: set[int | None]) -> dict:
 
 GENERIC_KEYS = ("problem", "thinking", "response", "gold", "teacher", "source", "sample_idx", "finish_reason")
 GENERIC_REQUIRED = ("problem", "response")
+# Read as `thinking` when there is no such column: the OpenAI-style API field (DeepSeek's API,
+# vLLM's reasoning parser). A plain `reasoning` column is not taken: in the wild it is as often a label.
+THINKING_COLUMNS = ("reasoning_content",)
 
 
 def parse_mapping(text: str | None) -> dict[str, str]:
@@ -330,13 +320,19 @@ def parse_mapping(text: str | None) -> dict[str, str]:
 def generic(raw: Raw, options: Options) -> Converted:
     """Any table, through `--map problem=COL,response=COL[,thinking=COL,gold=COL,teacher=COL,
     source=COL,sample_idx=COL,finish_reason=COL]`. A trace column not in the map is read from a source
-    column of the same name when there is one (so a table already in trace layout needs no map).
-    Without a thinking column, the response is split on <think>…</think>."""
+    column of the same name when there is one (so a table already in trace layout needs no map); a
+    `reasoning_content` text column is the thinking when there is no `thinking` column.
+    Without a thinking column, the response is split by its reasoning layout (`--layout`, detected
+    when auto); with one, a row whose thinking is empty is read from its response's markers."""
     mapping = parse_mapping(options.mapping)
     used = set(mapping.values())
     for key in GENERIC_KEYS:
         if key not in mapping and raw.has(key) and key not in used:
             mapping[key] = key
+    if "thinking" not in mapping:  # a separate reasoning column under its API name
+        alias = next((c for c in THINKING_COLUMNS if raw.has(c) and c not in used and is_text(raw.type_of(c))), None)
+        if alias:
+            mapping["thinking"] = alias
     absent = [k for k in GENERIC_REQUIRED if k not in mapping]
     if absent:
         raise BadInput(f"{raw.where}: preset generic needs {', '.join(absent)} "
@@ -344,13 +340,15 @@ def generic(raw: Raw, options: Options) -> Converted:
                        f"{', '.join(raw.columns)})")
     raw.require(*mapping.values(), why=" (from --map)")
     col = mapping.get
-    if "thinking" in mapping:
-        thinking = [t or "" for t in raw.texts(col("thinking"))]
-        response = [r or "" for r in raw.texts(col("response"))]
-        closed = None
+    finish = raw.texts(col("finish_reason")) if "finish_reason" in mapping else None
+    if "thinking" in mapping and options.layout in (layouts.AUTO, layouts.COLUMN):
+        parts, said = split_column(raw, [r or "" for r in raw.texts(col("response"))], options.layout, finish,
+                                   reasoning=[t or "" for t in raw.texts(col("thinking"))])
     else:
-        halves = split_all(raw.texts(col("response")), R1)
-        thinking, response, closed = halves.thinking, halves.response, halves.closed
+        if "thinking" in mapping:
+            raise BadInput(f"--layout {options.layout}: the reasoning is in column {col('thinking')} "
+                           f"(--layout auto or column), or leave thinking out of --map")
+        parts, said = split_column(raw, raw.texts(col("response")), options.layout, finish)
     sample_idx = None
     if "sample_idx" in mapping:
         sample_idx = raw.integers(col("sample_idx"))
@@ -360,13 +358,11 @@ def generic(raw: Raw, options: Options) -> Converted:
                                      f"integer, found {sample_idx[bad]}")
     n = raw.table.num_rows
     return Converted(
-        rows=list(range(n)), problem=raw.texts(col("problem")), problem_column=col("problem"),
-        thinking=thinking, response=response, closed=closed,
+        rows=list(range(n)), problem=raw.texts(col("problem")), problem_column=col("problem"), **halves(parts),
         gold=raw.scalars_as_text(col("gold")) if "gold" in mapping else None,
         teacher=raw.texts(col("teacher")) if "teacher" in mapping else None,
         source=raw.texts(col("source")) if "source" in mapping else None,
-        finish_reason=raw.texts(col("finish_reason")) if "finish_reason" in mapping else None,
-        sample_idx=sample_idx, consumed=set(mapping.values()))
+        finish_reason=finish, sample_idx=sample_idx, consumed=set(mapping.values()), notes=said)
 
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (

@@ -16,10 +16,10 @@ import importlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from curate.errors import BadInput
 
@@ -46,10 +46,20 @@ MODULES: dict[str, str] = {
 _REGISTRY: dict[str, type[Stage]] = {}
 
 
+OnMissing = Literal["error", "warn", "skip"]
+
+
 class StageConfig(BaseModel):
-    """Base of every stage's config: unknown keys are errors, values are checked on load."""
+    """Base of every stage's config: unknown keys are errors, values are checked on load.
+
+    `on_missing` is common to every stage: what happens when the stage finds nothing to work on
+    (no attempts, no gold answers, no column it would use, no benchmark to check against)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    on_missing: OnMissing = Field(
+        "warn", description="the stage has nothing to work on (no attempts, no gold, a missing column): "
+                            "warn (one line, and in the manifest), error (exit 2), or skip (manifest only)")
 
 
 @dataclass
@@ -63,6 +73,17 @@ class StageContext:
     input_path: Path | None = None  # the traces the run reads (companion files live beside them)
     run_dir: Path | None = None
     stats: dict = field(default_factory=dict)  # anything a stage wants in the manifest
+    on_missing: str = "warn"  # the stage config's on_missing
+    warnings: list[str] = field(default_factory=list)  # printed after the stage, kept in the manifest
+    skipped: list[str] = field(default_factory=list)  # no-ops the recipe chose to skip (manifest only)
+
+    def nothing_to_do(self, message: str) -> None:
+        """Record that the stage had (partly) nothing to work on, as the recipe's `on_missing` says:
+        a warning line, an error naming the stage and recipe line, or a quiet note in the manifest.
+        A stage that finds nothing to do never passes for one that checked."""
+        if self.on_missing == "error":
+            raise self.error(f"{message} (on_missing: error)")
+        (self.warnings if self.on_missing == "warn" else self.skipped).append(message)
 
     def error(self, message: str) -> BadInput:
         return BadInput(f"{self.where}: {message}")
@@ -114,3 +135,70 @@ def get(name: str) -> type[Stage]:
 def keep_all(frame: pl.DataFrame) -> pl.Series:
     """A null drop_reason for every row of `frame`."""
     return pl.Series(DROP, [None] * frame.height, dtype=pl.String)
+
+
+# --------------------------------------------------------------------------------- documentation
+
+def _type_name(annotation) -> str:
+    """A config field's type as a reader writes it in YAML: `s1|window|limo`, `int | null`, `[str]`."""
+    import types
+    import typing
+
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is Literal:
+        return "|".join(str(a) for a in args)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        name = " | ".join(_type_name(a) for a in inner)
+        return name + " | null" if len(inner) < len(args) else name
+    if origin in (list, tuple) and args:
+        if origin is tuple:
+            return "[" + ", ".join(_type_name(a) for a in args if a is not Ellipsis) + "]"
+        return f"[{_type_name(args[0])}]"
+    if origin is dict and args:
+        return f"{{{_type_name(args[0])}: {_type_name(args[1])}}}"
+    return getattr(annotation, "__name__", str(annotation)).replace("PosixPath", "path").replace("Path", "path")
+
+
+def config_keys(name: str | None) -> list[tuple[str, str, str, str]]:
+    """(key, type, default, description) of a stage's own config keys, in declaration order (the
+    keys every stage has, for `name` None): what `distillery stages` prints and the README's table
+    of stage keys is generated from."""
+    import json
+
+    from pydantic_core import PydanticUndefined
+
+    rows = []
+    fields = StageConfig.model_fields if name is None else get(name).Config.model_fields
+    for key, info in fields.items():
+        if name is not None and key in StageConfig.model_fields:
+            continue  # common to every stage: listed once
+        if info.default is not PydanticUndefined:
+            default = json.dumps(info.default, ensure_ascii=False)
+        elif info.default_factory is not None:
+            default = json.dumps(info.default_factory(), ensure_ascii=False)
+        else:
+            default = "required"
+        rows.append((key, _type_name(info.annotation), default, info.description or ""))
+    return rows
+
+
+def summary(name: str) -> str:
+    """The first line of a stage module's docstring (what the stage does)."""
+    doc = importlib.import_module(MODULES[name]).__doc__ or ""
+    return doc.strip().splitlines()[0] if doc.strip() else name
+
+
+def markdown() -> str:
+    """Every stage's keys as Markdown (the README's block between the stage-keys markers)."""
+    out = []
+    for name in [None, *known()]:
+        title = "Every stage" if name is None else summary(name).replace("|", "\\|")
+        out.append(f"**{title}**\n")
+        out.append("| key | type | default | what |")
+        out.append("|---|---|---|---|")
+        for key, type_, default, desc in config_keys(name):
+            cells = [f"`{key}`", f"`{type_}`", f"`{default}`", desc]
+            out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        out.append("")
+    return "\n".join(out)

@@ -6,8 +6,8 @@
 Columns: `thinking_tokens`, `response_tokens`, `total_tokens` (problem + thinking + response +
 `template_tokens` for the chat template and think delimiters: what SFT will see), `in_budget`,
 `truncated` (finish_reason = 'length'), `unclosed_thinking`, `loop_score` (repeated word 8-gram
-ratio), `max_line_repeats`, `looping`, `script_ratio` (share of letters outside the main script),
-`mixed_language`.
+ratio), `max_line_repeats`, `looping`, `script_ratio` (share of letters outside the main script, quoted
+text not counted: a quoted foreign phrase is not a language switch), `mixed_language`.
 
 `drop` names the flags that drop a row (default: every one); the others are only recorded. A row
 over `max_total_tokens` would be truncated silently by SFT's max_length, so it is dropped here with
@@ -22,7 +22,7 @@ from typing import Literal
 import polars as pl
 from pydantic import Field, field_validator
 
-from curate import tokens
+from curate import layouts, tokens
 from curate.stages import DROP, Stage, StageConfig, StageContext, register
 
 Flag = Literal["over_budget", "truncated", "unclosed_thinking", "looping", "mixed_language"]
@@ -35,6 +35,11 @@ REASONS = {
 }
 
 
+# A quotation (of a problem in another language, a name, a phrase) is not the teacher switching
+# language: a trace quoting one Russian phrase scored 0.0024 and was dropped as mixed-language.
+QUOTED = r'“[^”\n]{0,300}”|«[^»\n]{0,300}»|„[^“”\n]{0,300}[“”]|"[^"\n]{0,300}"|`[^`\n]{0,300}`'
+
+
 class BudgetConfig(StageConfig):
     tokenizer: str = Field("builtin:minilm", description="student tokenizer: HF name, local folder, or builtin:minilm")
     thinking_tokens: tuple[int, int] | None = Field(None, description="[min, max] thinking tokens kept")
@@ -44,6 +49,8 @@ class BudgetConfig(StageConfig):
     max_loop_score: float = Field(0.9, gt=0, le=1, description="loop_score above this is a loop")
     max_line_repeats: int = Field(5, ge=2, description="a line or paragraph repeated this many times in a row is a loop")
     max_script_ratio: float = Field(0.001, ge=0, le=0.5, description="minority-script share above this is mixed")
+    count_quoted: bool = Field(False, description="count quoted text (“…”, \"…\", «…», `…`) in script_ratio; by default "
+                                                  "a quoted foreign phrase is a quotation, not a language switch")
     drop: list[Flag] = Field(default_factory=lambda: list(REASONS), description="flags that drop a row")
 
     @field_validator("thinking_tokens")
@@ -58,19 +65,24 @@ class BudgetConfig(StageConfig):
 class Budget(Stage):
     name = "budget"
     Config = BudgetConfig
+    version = 2  # quoted text is not counted in script_ratio; unclosed thinking as curate.layouts says
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         cfg = self.config
         tok = tokens.load_tokenizer(cfg.tokenizer)
         counts = tokens.measure(tok, frame, cfg.loop_ngram)  # in row batches, long texts in pieces
-        df = frame.select("trace_id", "finish_reason", "response", "thinking").with_columns(
+        quoted = (lambda c: pl.col(c)) if cfg.count_quoted else \
+            (lambda c: pl.col(c).fill_null("").str.replace_all(QUOTED, " "))
+        df = frame.select("trace_id", "finish_reason", "response", "thinking", "meta").with_columns(
+            quoted("thinking").alias("_t1"), quoted("response").alias("_t2"),
             pl.Series("thinking_tokens", counts["thinking"], pl.Int64),
             pl.Series("response_tokens", counts["response"], pl.Int64),
             pl.Series("_problem_tokens", counts["problem"], pl.Int64),
             pl.Series("loop_score", counts["loop_score"], pl.Float64),
             pl.Series("max_line_repeats", counts["max_line_repeats"], pl.Int32),
-            tokens.script_ratio_expr("thinking").alias("_s1"),
-            tokens.script_ratio_expr("response").alias("_s2"),
+        ).with_columns(
+            tokens.script_ratio_expr("_t1").alias("_s1"),
+            tokens.script_ratio_expr("_t2").alias("_s2"),
         )
         total = pl.col("_problem_tokens") + pl.col("thinking_tokens") + pl.col("response_tokens") + cfg.template_tokens
         lo, hi = cfg.thinking_tokens or (None, None)
@@ -87,8 +99,9 @@ class Budget(Stage):
         df = df.with_columns(total.alias("total_tokens")).with_columns(
             ok.alias("in_budget"), why.alias("_over"),
             (pl.col("finish_reason") == "length").fill_null(False).alias("truncated"),
-            ((pl.col("response").fill_null("").str.strip_chars() == "")
-             | pl.col("thinking").fill_null("").str.contains("</think>", literal=True)).alias("unclosed_thinking"),
+            # The one rule format, validate and the truncated query use (curate.layouts.unclosed):
+            # meta says so, a delimiter of any layout is left over, or thinking has nothing after it.
+            layouts.unclosed().alias("unclosed_thinking"),
             ((pl.col("loop_score") > cfg.max_loop_score)
              | (pl.col("max_line_repeats") >= cfg.max_line_repeats)).alias("looping"),
             pl.max_horizontal("_s1", "_s2").round(6).alias("script_ratio"),
@@ -112,6 +125,9 @@ class Budget(Stage):
             "flags": {c: int(out[c].sum()) for c in ("truncated", "unclosed_thinking", "looping", "mixed_language")}
             | {"over_budget": int((~out["in_budget"]).sum())},
         })
+        if frame.height and frame["finish_reason"].null_count() == frame.height:
+            ctx.nothing_to_do("finish_reason is null in every row: truncation by the length limit is not "
+                              "visible here (only thinking never closed is)")
         return out
 
 

@@ -7,7 +7,13 @@
 Benchmarks are named (math500, aime24, aime25, amc23, gsm8k: files in `bench_dir`, else
 $DISTILLERY_BENCHMARKS, else the repository's ../shared/data/benchmarks) or given by path (any
 JSONL/Parquet with a `problem` column). Column `contaminated_with` lists the matched benchmark ids;
-the manifest gets the contaminated rows per benchmark.
+`contaminated_ngram` the first n-gram that matched (null for a fuzzy-only match); the manifest
+gets the contaminated rows per benchmark. An n-gram in `boilerplate` or more benchmark problems
+(counted over the benchmarks, the distinct input problems and any `boilerplate_from` corpora) is
+boilerplate and does not count:
+"What is the slope of the line passing through" or "relatively prime positive integers. Find m+n"
+is no sign that a problem was copied. A benchmark that cannot be found with `missing: skip` is
+announced (`on_missing`).
 """
 
 from __future__ import annotations
@@ -28,6 +34,11 @@ class DecontamConfig(StageConfig):
     fuzzy: float | None = Field(None, gt=0, le=1, description="also MinHash Jaccard at least this")
     bench_dir: Path | None = Field(None, description="folder of named benchmarks")
     drop: bool = Field(True, description="drop contaminated rows (else only mark them)")
+    boilerplate: int | None = Field(3, ge=2, description="an n-gram in at least this many benchmark problems "
+                                                         "is boilerplate and does not count (null: every n-gram counts)")
+    boilerplate_from: list[str] = Field(default_factory=lambda: ["input"], description="where else boilerplate is "
+                                        "counted (not checked against): `input` (the distinct problems this stage "
+                                        "sees), benchmark names or files")
     missing: Literal["error", "skip"] = Field(
         "error", description="a benchmark that cannot be found: error, or skip it with a warning "
                              "(the manifest lists skipped benchmarks)")
@@ -37,10 +48,11 @@ class DecontamConfig(StageConfig):
 class Decontam(Stage):
     name = "decontam"
     Config = DecontamConfig
+    version = 2  # boilerplate n-grams do not count; the matched n-gram is kept
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         from curate.dedup import decontaminate
 
-        result = decontaminate(frame, **self.config.model_dump())
+        result = decontaminate(frame, **self.config.model_dump(exclude={"on_missing"}), warn=ctx.nothing_to_do)
         ctx.stats.update(result.stats)
         return pl.concat([frame.select("trace_id"), result.columns], how="horizontal")

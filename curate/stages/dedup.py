@@ -6,7 +6,10 @@
 - dedup: {method: minhash, index: seen.parquet, save_index: seen.parquet}   # incremental
 ```
 Problems, not samples, are deduplicated: in a cluster of several problems the problem of the
-best row (`keep`) survives with all its samples (see `curate.dedup`). Columns: `dup_cluster`,
+best row (`keep`, after a row with a gold answer and a correct verdict) survives with all its
+samples (see `curate.dedup`). With `same_math` (the default) a near-duplicate pair must have the
+same numbers and formulas, and (minhash) as many premise sentences before a like question
+sentence: a copy with a premise removed is another (often unanswerable) problem. Columns: `dup_cluster`,
 `dup_of`, `dup_sim`; dropped rows get a `drop_reason`.
 """
 
@@ -38,8 +41,9 @@ class DedupConfig(StageConfig):
     model: str | None = Field(None, description="sentence-transformers name or path (semantic); default MiniLM")
     index: Path | None = Field(None, description="saved MinHash index to dedup against")
     save_index: Path | None = Field(None, description="write the index, extended by this run's survivors")
-    same_math: bool = Field(True, description="near-duplicates must have the same numbers and formulas "
-                                              "(in math, another number or sign makes another problem)")
+    same_math: bool = Field(True, description="near-duplicates must have the same numbers and formulas, and as "
+                                              "many premises before a like question sentence (another number, "
+                                              "sign or premise makes another problem)")
 
     @model_validator(mode="after")
     def _bands_divide(self):
@@ -52,10 +56,11 @@ class DedupConfig(StageConfig):
 class Dedup(Stage):
     name = "dedup"
     Config = DedupConfig
+    version = 2  # same_math compares premises and the question; answerable rows kept first
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         from curate.dedup import dedup_table
 
-        result = dedup_table(frame, **self.config.model_dump())
+        result = dedup_table(frame, **self.config.model_dump(exclude={"on_missing"}))
         ctx.stats.update(result.stats)
         return pl.concat([frame.select("trace_id"), result.columns], how="horizontal")

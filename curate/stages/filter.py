@@ -58,8 +58,14 @@ class Filter(Stage):
             case = duckdb.CaseExpression(sandbox.expression(cfg.where, ctx.where), null).otherwise(reason)
         else:
             case = duckdb.CaseExpression(sandbox.expression(cfg.drop_where, ctx.where), reason).otherwise(null)
+        predicate = sandbox.expression(cfg.where if cfg.where is not None else cfg.drop_where, ctx.where)
         try:
-            out = sandbox.over_frame(frame, [duckdb.ColumnExpression("trace_id"), case.alias(DROP)], "predicate")
+            out = sandbox.over_frame(frame, [duckdb.ColumnExpression("trace_id"), case.alias(DROP),
+                                             predicate.isnull().alias("_null")], "predicate")
         except BadInput as exc:
             raise ctx.error(f"SQL predicate failed: {str(exc).removeprefix('predicate: ')}") from None
-        return out
+        # "verdict = 'correct'" over a verdict column that is NULL everywhere is no check at all.
+        if out.height and out["_null"].all():
+            ctx.nothing_to_do(f"the predicate is NULL on every row (is a column it reads empty?): "
+                              f"{'every row dropped' if cfg.where is not None else 'no row dropped'}")
+        return out.drop("_null")

@@ -1,14 +1,21 @@
 """format: flag traces whose form is broken, and drop them by default.
 
 - `truncated`: finish_reason = 'length' (the teacher ran out of tokens);
-- `unclosed_thinking`: reasoning with no answer after it, or a stray think tag left inside;
+- `unclosed_thinking`: the reasoning was opened and never closed: meta says so (ingest's
+  `thinking_closed: false`, generate's `closed: false`, which also covers a text whose closing tag
+  alone is missing), or a delimiter is left inside thinking or response (a split that did not
+  happen), or thinking with nothing after it where nothing says the thinking was closed;
+- `empty_thinking`: no reasoning at all (a model that did not think, or a layout that was not
+  recognised: ingest's meta `layout = 'unmatched'` rows land here);
+- `no_final_answer`: nothing after the reasoning (an empty response);
 - `missing_boxed`: no `\\boxed{…}` / `\\fbox{…}` in the response.
 
 - `oversized`: a problem, thinking, response or gold value over `max_text_bytes` (default 1 MB):
   dropped whatever `drop` says, so no later stage tokenises or shingles it (`curate.limits`).
 
-Columns `fmt_truncated`, `fmt_unclosed_thinking`, `fmt_missing_boxed` are written for every row
-the stage sees, so a later filter (or SQL) can use them whichever of them drop.
+Columns `fmt_<flag>` are written for every row the stage sees, so a later filter (or SQL, or the
+`truncated` query) can use them whichever of them drop. The first dropping flag in the order above
+is the recorded reason.
 """
 
 from __future__ import annotations
@@ -18,22 +25,24 @@ from typing import Literal
 import polars as pl
 from pydantic import Field
 
-from curate import limits
+from curate import layouts, limits
 from curate.stages import DROP, Stage, StageConfig, StageContext, register
 
-Flag = Literal["truncated", "unclosed_thinking", "missing_boxed"]
+Flag = Literal["truncated", "unclosed_thinking", "empty_thinking", "no_final_answer", "missing_boxed"]
 REASONS = {
     "truncated": "truncated (finish_reason = length)",
     "unclosed_thinking": "thinking never closed",
+    "empty_thinking": "no thinking",
+    "no_final_answer": "no final answer after the thinking",
     "missing_boxed": "no \\boxed answer in the response",
 }
 
 
 class FormatConfig(StageConfig):
-    drop: list[Flag] = Field(default_factory=lambda: ["truncated", "unclosed_thinking", "missing_boxed"],
+    drop: list[Flag] = Field(default_factory=lambda: list(REASONS),
                              description="which flags drop a row (the others are only recorded)")
-    think_tags: list[str] = Field(default_factory=lambda: ["<think>", "</think>"],
-                                  description="tags that must not be left inside thinking or response")
+    think_tags: list[str] = Field(default_factory=lambda: list(layouts.STRAY_TAGS),
+                                  description="delimiters that must not be left inside thinking or response")
     max_text_bytes: int = Field(limits.MAX_TEXT_BYTES, gt=0,
                                 description="rows with a text value longer than this are dropped (memory bound)")
 
@@ -44,15 +53,13 @@ class Format(Stage):
     Config = FormatConfig
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
-        stray = pl.lit(False)
-        for tag in self.config.think_tags:
-            stray = stray | pl.col("thinking").str.contains(tag, literal=True) \
-                | pl.col("response").str.contains(tag, literal=True)
         flags = frame.select(
             "trace_id",
             (pl.col("finish_reason") == "length").fill_null(False).alias("fmt_truncated"),
-            ((pl.col("response").str.strip_chars() == "") | stray).alias("fmt_unclosed_thinking"),
-            (~pl.col("response").str.contains(r"\\(?:boxed|fbox)\b")).alias("fmt_missing_boxed"),
+            layouts.unclosed(self.config.think_tags).alias("fmt_unclosed_thinking"),
+            (pl.col("thinking").fill_null("").str.strip_chars() == "").alias("fmt_empty_thinking"),
+            (pl.col("response").fill_null("").str.strip_chars() == "").alias("fmt_no_final_answer"),
+            (~pl.col("response").fill_null("").str.contains(r"\\(?:boxed|fbox)\b")).alias("fmt_missing_boxed"),
         )
         # The first flag that drops, in the order above, is the recorded reason.
         reason = pl.lit(None, pl.String)

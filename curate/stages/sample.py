@@ -48,6 +48,8 @@ class Sample(Stage):
         units = units.with_columns(pl.Series("_rank", hash_rank(units[key].to_list(), seed), pl.UInt64))
         chosen = units.sort(["_rank", key]).head(n).select(key)
         ctx.stats.update({"units": cfg.by, "available": total, "kept": min(n, total)})
+        if n >= total:
+            ctx.nothing_to_do(f"a sample of {n:,} {cfg.by}s from {total:,}: every one kept")
         reason = f"not in the seeded sample of {n} {cfg.by}s"
         return frame.select(
             "trace_id",

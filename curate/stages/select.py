@@ -6,7 +6,13 @@
 - select: {k: 500, strategy: top, by: score}             # highest `by` first
 - select: {k: 600, strategy: stratified, by: domain}     # equal quotas per value (or `quotas`)
 - select: {k: 800, strategy: diverse, on: problem}       # greedy k-center on MiniLM embeddings
+- select: {k: 1000, strategy: s1, per_problem: 1}        # one trace per problem, the best one
 ```
+`per_problem: n` keeps at most n traces of each problem *before* the strategy draws, so k rows cover
+k problems when the pool has them. The traces of a problem rank: a correct verdict first (when a
+verify stage ran), then one with a gold answer, then the strategy's own order (longest thinking
+for s1, highest `by` for top and stratified), then trace_id; the others are dropped with the reason
+"another trace of the problem ranks higher".
 Columns `selected` (true for the k kept) and `select_rank` (1 = chosen first; null if not chosen).
 Fewer than k rows left is an error (`if_fewer: error`, the default) or keeps them all
 (`if_fewer: all`, recorded in the manifest as `short_by`). Ties always break by trace_id, and the
@@ -33,6 +39,8 @@ class SelectConfig(StageConfig):
     strategy: Literal["s1", "top", "stratified", "diverse"] = Field("s1", description="how to choose")
     if_fewer: Literal["error", "all"] = Field("error", description="fewer than k rows left: fail, or keep all")
     seed: int | None = Field(None, description="overrides the recipe's seed")
+    per_problem: int | None = Field(None, ge=1, description="at most this many traces per problem, the best "
+                                                          "first (correct verdict, has gold, then the strategy's order)")
     # s1
     domain_column: str = Field("domain", description="s1: the domain of each row")
     length_column: str = Field("thinking_tokens", description="s1: longer ranks first inside a domain")
@@ -67,6 +75,9 @@ class Select(Stage):
         cfg = self.config
         seed = ctx.seed if cfg.seed is None else cfg.seed
         frame = frame.sort("trace_id")
+        extra = None
+        if cfg.per_problem is not None:
+            frame, extra = self._per_problem(frame, ctx)
         n = frame.height
         if n < cfg.k and cfg.if_fewer == "error":
             raise ctx.error(f"k = {cfg.k} but only {n:,} rows are left at this stage "
@@ -83,7 +94,40 @@ class Select(Stage):
         ctx.stats.update({"strategy": cfg.strategy, "k": cfg.k, "available": n, "selected": len(order)})
         if n < cfg.k:
             ctx.stats["short_by"] = cfg.k - n
-        return out.select("trace_id", "selected", "select_rank", DROP)
+        out = out.select("trace_id", "selected", "select_rank", DROP)
+        if extra is not None:
+            ctx.stats["problems"] = n if cfg.per_problem == 1 else int(frame["problem_id"].n_unique())
+            out = pl.concat([out, extra.select(
+                "trace_id", pl.lit(False).alias("selected"), pl.lit(None, pl.Int64).alias("select_rank"),
+                pl.lit(f"another trace of the problem ranks higher (per_problem: {cfg.per_problem})")
+                .cast(pl.String).alias(DROP))])
+        return out
+
+    def _per_problem(self, frame: pl.DataFrame, ctx: StageContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """(the best `per_problem` traces of each problem, the others)."""
+        cfg = self.config
+        keys, desc = [], []
+        if "verdict" in frame.columns:
+            keys.append((pl.col("verdict") == "correct").fill_null(False))
+            desc.append(True)
+        else:
+            ctx.nothing_to_do("per_problem: no verdict column (add a verify stage before select): the "
+                              "traces of a problem are not ranked by correctness")
+        keys.append(pl.col("gold").is_not_null() & (pl.col("gold").str.strip_chars() != ""))
+        desc.append(True)
+        own = cfg.length_column if cfg.strategy == "s1" else cfg.by if cfg.strategy in ("top", "stratified") else None
+        if own is not None and own in frame.columns:
+            keys.append(pl.col(own))
+            desc.append(True if cfg.strategy == "s1" else cfg.descending)
+        keys.append(pl.col("trace_id"))
+        desc.append(False)
+        ranked = frame.sort(keys, descending=desc, nulls_last=True).with_columns(
+            pl.int_range(pl.len()).over("problem_id").alias("_in_problem"))
+        best = ranked.filter(pl.col("_in_problem") < cfg.per_problem).drop("_in_problem").sort("trace_id")
+        rest = ranked.filter(pl.col("_in_problem") >= cfg.per_problem).select("trace_id")
+        if rest.height == 0:
+            ctx.nothing_to_do(f"per_problem: {cfg.per_problem}: no problem has more traces than that here")
+        return best, rest
 
     # ------------------------------------------------------------------------------ strategies
 
@@ -96,10 +140,16 @@ class Select(Stage):
         cfg = self.config
         domains = self._column(frame, cfg.domain_column, ctx, " (add a domain stage before select)")
         lengths = self._column(frame, cfg.length_column, ctx, " (add a budget stage before select)")
+        if domains.null_count() == frame.height:
+            ctx.nothing_to_do(f"{cfg.domain_column} is null in every row: one domain, no diversity")
+        if lengths.null_count() == frame.height:
+            ctx.nothing_to_do(f"{cfg.length_column} is null in every row: no ranking by length")
         must = None
         if cfg.must_keep:
             must = _predicate(frame, cfg.must_keep, ctx)
             ctx.stats["must_keep"] = int(sum(must))
+            if not any(must):
+                ctx.nothing_to_do(f"must_keep matches no row ({cfg.must_keep})")
         return lib.s1_select(frame["trace_id"].to_list(), domains.cast(pl.String).fill_null("").to_list(),
                              lengths.cast(pl.Float64).fill_null(0.0).to_list(), k, seed, must, cfg.domain_weights)
 

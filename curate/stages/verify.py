@@ -74,6 +74,13 @@ class Verify(Stage):
         ).with_columns(pl.col("problem_pass_rate").fill_nan(None))
         counts = out.group_by("verdict").len().sort("verdict")
         ctx.stats.update({"verdicts": dict(zip(counts["verdict"].to_list(), counts["len"].to_list()))})
+        no_gold = int((out["verdict"] == "no_gold").sum())
+        if no_gold:
+            what = ("no row has a gold answer: nothing was graded" if no_gold == out.height else
+                    f"{no_gold:,} of {out.height:,} rows have no gold answer (verdict no_gold): not graded")
+            ctx.nothing_to_do(what)
+        if out.height and out["problem_id"].n_unique() == out.height:
+            ctx.stats["problem_pass_rate"] = "one sample per problem: each row's own verdict"
         return out.drop("problem_id")
 
     def _answer(self, response: str | None, thinking: str | None, options: Options) -> str | None:

@@ -10,8 +10,9 @@ defects, correct (the boxed answer equals gold), the answer as written and its L
 duplicates the problem_id of the original. Same config, same bytes: all randomness comes from
 generators seeded by `seed` (numpy for the columnar draws, `random.Random` for the text).
 
-`procedural` is the other profile (`synth --profile procedural`): digit-by-digit arithmetic a tiny
-student learns, for `distillery ablate`.
+Other profiles: `procedural` (`synth --profile procedural`): digit-by-digit arithmetic a tiny
+student learns, for `distillery ablate`; `teachers` (`synth --profile teachers`, `teachers.py`): raw
+outputs of six teachers, each in its own reasoning layout, for `distillery ingest`.
 
 Modules: `answers` (values and their equivalent LaTeX forms), `families` (the problems),
 `traces` (writing reasoning and attempts), `defects` (what is planted, and the rates).

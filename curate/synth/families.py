@@ -626,4 +626,7 @@ TOPICS = {"arithmetic": "arithmetic", "fractions": "fraction arithmetic", "perce
           "linear_equations": "a linear equation", "systems": "a system of linear equations",
           "quadratics": "a quadratic equation", "number_theory": "number theory",
           "combinatorics": "counting and probability", "geometry": "geometry", "sequences": "sequences",
-          "inequalities": "a linear inequality"}
+          "inequalities": "a linear inequality",
+          # the teachers profile's own problems (synth/teachers.py)
+          "premises": "arithmetic", "boilerplate_slope": "coordinate geometry",
+          "boilerplate_coprime": "probability", "ill_posed": "an open-ended question"}
