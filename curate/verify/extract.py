@@ -1,10 +1,20 @@
-"""Find the final answer in a model's response.
+"""Find the final answer in a model's response, and say which rule found it.
 
-Order of preference: the last `\\boxed{…}` / `\\fbox{…}` (nested braces, or `\\boxed 5`); then the
-last answer marker ("Final Answer:", "The answer is", "Answer:", "#### N"); then the response
-itself when it already is a bare answer (one line, not prose); then, only when asked, the last
-number in the text. Every scan here is linear in the text's length: responses are untrusted and
-may be megabytes long.
+Rules, most trusted first (`find_answer` returns the answer and the rule's name):
+  boxed        every complete `\\boxed{…}` / `\\fbox{…}` (or `\\boxed 5`): the last box together with
+               the boxes just before it that only connectors separate (`\\boxed{2} and \\boxed{5}`,
+               `p=\\boxed{5}, q=\\boxed{2}`) are one answer, joined by commas; a box before a sentence
+               break ("Try \\boxed{10}. Hmm, recheck: \\boxed{12}") was a draft. A "final answer"
+               marker after the last box beats the box (the box was an intermediate result).
+  marker       the last answer marker: "Final Answer:", "The answer is", "Answer: ", `####`, and the
+               same in French, German, Spanish, Portuguese, Italian, Chinese, Japanese, Russian,
+               Arabic and Hindi. What follows it: its first math span, else its bold text, else its
+               first clause (the clause's last math span or number when the clause is prose).
+  bare         the response is itself a bare answer (one line, not prose).
+  math span    the last `$…$`, `$$…$$`, `\\(…\\)` or `\\[…\\]` in the final sentences.
+  last number  the last number of the response (`last_number=True`, the default).
+Every scan is linear in the text's length (responses are untrusted, may be megabytes) and runs
+inside the judge workers' time limit.
 """
 
 from __future__ import annotations
@@ -12,118 +22,251 @@ from __future__ import annotations
 import collections
 import re
 
-_BOX_COMMANDS = ("\\boxed", "\\fbox")
-# Longest first, so "the final answer is" wins over "the answer is" at the same place.
-_MARKER = re.compile(
-    r"(?:final\s+answer\s*(?:is)?\s*[:：]?|the\s+(?:correct\s+)?answer\s+is\s*[:：]?|answer\s*[:：]|####)",
-    re.IGNORECASE,
-)
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
+_BOX = re.compile(r"\\(?:boxed|fbox)(?![a-zA-Z])")
+# A sentence break between two boxes means the earlier one was a draft.
+_SENTENCE_BREAK = re.compile(r"[.!?。！？](?:\s|$)|\n\s*\n")
+_GAP_MAX = 80
+
+# Answer markers, longest first at each place so "final answer is" wins over "answer is".
+_MARKERS = [
+    # English
+    r"final\s+answers?\s*(?:is|are|would\s+be|will\s+be)?\s*[:：]?",
+    r"(?:the\s+)?(?:correct\s+)?answers?\s+(?:is|are|should\s+be|would\s+be|will\s+be|must\s+be)\s*[:：]?",
+    r"answers?\s*[:：]",
+    r"(?m:^\W{0,4}answer\b\W{0,4}(?=\s*[$\\\d(-]))",
+    r"the\s+(?:final\s+)?result\s+is\s*[:：]?",
+    r"####",
+    # French, Spanish, Portuguese, Italian
+    r"r[ée]ponse\s+(?:finale\s*)?(?:est\s*)?[:：]?",
+    r"la\s+r[ée]ponse\s+(?:finale\s+)?est",
+    r"r[ée]ponse\s*[:：]",
+    r"respuesta\s+(?:final\s*)?(?:es\s*)?[:：]?",
+    r"resposta\s+(?:final\s*)?(?:[ée]\s*)?[:：]?",
+    r"risposta\s+(?:finale\s*)?(?:[èe]\s*)?[:：]?",
+    # German
+    r"(?:endg[üu]ltige\s+)?antwort\s*(?:lautet|ist)?\s*[:：]?",
+    r"(?:end)?ergebnis\s*(?:lautet|ist)?\s*[:：]",
+    # Russian
+    r"(?:окончательный\s+)?ответ\s*(?:будет|равен|[:：—-])",
+    # Chinese, Japanese
+    r"最终答案(?:是|为)?\s*[:：]?", r"答案(?:是|为|應為|应为)?\s*[:：]?", r"答\s*[:：]",
+    r"最終的な答え(?:は)?\s*[:：]?", r"答え(?:は)?\s*[:：]?", r"解答\s*[:：]",
+    # Arabic, Hindi
+    r"الإجابة\s+النهائية\s*(?:هي)?\s*[:：]?", r"الإجابة\s*(?:هي)?\s*[:：]?", r"الجواب\s*(?:هو)?\s*[:：]?",
+    r"(?:अंतिम\s+)?उत्तर\s*(?:है)?\s*[:：]?",
+]
+_MARKER = re.compile("|".join(f"(?:{m})" for m in _MARKERS), re.IGNORECASE)
+_FINAL_MARKER = re.compile(r"final\s+answer|réponse\s+finale|respuesta\s+final|最终答案|最終的な答え"
+                           r"|окончательный\s+ответ|الإجابة\s+النهائية|अंतिम\s+उत्तर|endg[üu]ltige\s+antwort",
+                           re.IGNORECASE)
+# `$…$`, `$$…$$`, `\(…\)`, `\[…\]`; an escaped `\$` is a currency sign, not a delimiter.
+_MATH_DELIM = re.compile(r"(?<!\\)\$\$|(?<!\\)\$|\\\(|\\\)|\\\[|\\\]")
+_CLOSER = {"$": "$", "$$": "$$", "\\(": "\\)", "\\[": "\\]"}
+_BOLD = re.compile(r"\*\*([^*\n]{1,200})\*\*")
+_NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*/\s*\d+)?(?![\w])")
 # Three words of prose in a row (outside \text{…}) mean the line is a sentence, not an answer.
-_PROSE = re.compile(r"\b[A-Za-z]{2,}\s+[A-Za-z]{2,}\s+[A-Za-z]{2,}\b")
+_PROSE = re.compile(r"[^\W\d_]{2,}\s+[^\W\d_]{2,}\s+[^\W\d_]{2,}")
 _TEXT_GROUP = re.compile(r"\\(?:text|mbox|textbf|mathrm|textit)\s*\{[^{}]*\}")
+_CLAUSE_END = re.compile(r",?\s+(?:because|since|as|which|so|for|where|when|if|given|per)\s+|[.;。！？!?]\s|[.。]$|\n")
+_TAIL_SENTENCES = 3  # the final sentences a math span must be in
+_TAIL_CHARS = 600
 
 
-def extract_answer(text: str | None, fallback_last_number: bool = False) -> str | None:
+def extract_answer(text: str | None, last_number: bool = True) -> str | None:
     """The final answer in `text`, or None when there is none."""
+    return find_answer(text, last_number)[0]
+
+
+def find_answer(text: str | None, last_number: bool = True) -> tuple[str | None, str]:
+    """(answer, rule) for a response; (None, why) when no rule finds one."""
     if text is None:
-        return None
+        return None, "no response"
     text = text.strip()
     if not text:
-        return None
-    boxed = last_boxed(text)
-    if boxed is not None:
-        return boxed.strip() or None
+        return None, "empty response"
+    boxes = boxed_groups(text)
+    if boxes:
+        end = boxes[-1][1]
+        marker = _last_marker(text, start=end)
+        if marker is not None and _FINAL_MARKER.search(marker.group(0)):
+            marked = _after_marker(text, marker)
+            if marked:
+                return marked, "final-answer marker after the last box"
+        group = _last_group(text, boxes)
+        answer = ", ".join(dict.fromkeys(b for b in group if b)) or None
+        if answer is None:
+            return None, "an empty box"
+        return answer, "boxed" if len(group) == 1 else f"{len(group)} boxes joined"
     marked = after_last_marker(text)
     if marked:
-        return marked
-    if _is_bare(text):
-        return text
-    if fallback_last_number:
-        numbers = _NUMBER.findall(text)
-        if numbers:
-            return numbers[-1]
-    return None
+        return marked, "answer marker"
+    if is_bare(text):
+        return text, "bare answer"
+    span = last_math_span(text)
+    if span:
+        return span, "last math span"
+    if last_number:
+        number = _last(_NUMBER.finditer(text))
+        if number is not None:
+            return number.group(0), "last number"
+    return None, "no boxed answer, marker or math" + ("" if last_number else " (last number is off)")
 
 
 def extract_gold(text: str | None) -> str | None:
-    """A reference answer: its boxed part when it is a worked solution, else the text itself."""
+    """A reference answer: every box of a worked solution (a two-part result is two boxes, joined
+    by commas), else the text itself."""
     if text is None:
         return None
     text = text.strip()
     if not text:
         return None
-    boxed = last_boxed(text)
-    if boxed is not None:
-        return boxed.strip() or None
+    boxes = boxed_groups(text)
+    if boxes:
+        return ", ".join(dict.fromkeys(c.strip() for c, _, _ in boxes if c.strip())) or None
     return text
 
 
-def last_boxed(text: str) -> str | None:
-    """Content of the last `\\boxed{…}` or `\\fbox{…}` (or `\\boxed 5`); None if there is none."""
-    start = max(text.rfind(cmd) for cmd in _BOX_COMMANDS)
-    while start >= 0:
-        cmd = next(c for c in _BOX_COMMANDS if text.startswith(c, start))
-        content = _group_after(text, start + len(cmd))
-        if content is not None:
-            return content
-        # An unclosed box (a truncated response): look for an earlier, complete one.
-        start = max(text.rfind(c, 0, start) for c in _BOX_COMMANDS)
-    return None
-
-
-def _group_after(text: str, i: int) -> str | None:
-    """The brace group (or single bare token) that starts at `text[i]`, skipping spaces."""
-    n = len(text)
-    if i < n and text[i].isalpha():  # \boxedx is another command, not a box
-        return None
-    while i < n and text[i] == " ":
-        i += 1
-    if i >= n:
-        return None
-    if text[i] != "{":
-        # `\boxed 5` or `\boxed 12.5$`: a bare token up to a space, `$` or end.
-        m = re.compile(r"[^\s$]+").match(text, i)
-        return m.group(0).rstrip(".") if m else None
-    depth = 0
-    j = i
-    while j < n:
-        c = text[j]
-        if c == "\\":  # skip the escaped character: \{ and \} are not group braces
-            j += 2
+def boxed_groups(text: str) -> list[tuple[str, int, int]]:
+    """Every complete box as (content, start, end), in order. One pass: brace pairs are matched
+    once for the whole text, so many unclosed `\\boxed{` cost no rescans."""
+    starts = [m for m in _BOX.finditer(text)]
+    if not starts:
+        return []
+    match = _brace_pairs(text)
+    out = []
+    for m in starts:
+        i = m.end()
+        while i < len(text) and text[i] == " ":
+            i += 1
+        if i >= len(text):
             continue
+        if text[i] == "{":
+            close = match.get(i)
+            if close is not None:
+                out.append((text[i + 1:close].strip(), m.start(), close + 1))
+        else:  # `\boxed 5`: a bare token up to a space or `$`
+            token = re.compile(r"[^\s$]{1,100}").match(text, i)
+            if token:
+                out.append((token.group(0).rstrip("."), m.start(), token.end()))
+    return out
+
+
+def _brace_pairs(text: str) -> dict[int, int]:
+    """Position of each `{` that is closed → position of its `}` (escaped braces skipped)."""
+    pairs, stack = {}, []
+    for m in re.finditer(r"\\.|[{}]", text, re.DOTALL):
+        c = m.group(0)
         if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0:
-                return text[i + 1:j]
-        j += 1
-    return None
+            stack.append(m.start())
+        elif c == "}" and stack:
+            pairs[stack.pop()] = m.start()
+    return pairs
+
+
+def _last_group(text: str, boxes: list[tuple[str, int, int]]) -> list[str]:
+    group = [boxes[-1]]
+    for prev in reversed(boxes[:-1]):
+        gap = text[prev[2]:group[0][1]]
+        if len(gap) > _GAP_MAX or _SENTENCE_BREAK.search(gap.replace("$", " ").strip()):
+            break
+        group.insert(0, prev)
+    return [c for c, _, _ in group]
+
+
+def _last(matches):
+    found = collections.deque(matches, maxlen=1)
+    return found[0] if found else None
+
+
+def _last_marker(text: str, start: int = 0):
+    return _last(_MARKER.finditer(text, start))
 
 
 def after_last_marker(text: str) -> str | None:
-    """The answer after the last marker: to the end of its line, minus `$` and a final period."""
-    found = collections.deque(_MARKER.finditer(text), maxlen=1)  # keeps only the last match
-    if not found:
-        return None
-    rest = text[found[0].end():].lstrip("*: \t\n")  # "**Answer:** 5" in Markdown
+    """The answer after the last marker (see the module docstring), or None."""
+    marker = _last_marker(text)
+    return _after_marker(text, marker) if marker is not None else None
+
+
+def _after_marker(text: str, marker: re.Match) -> str | None:
+    rest = text[marker.end():marker.end() + 2000].lstrip("*: \t\n：")
+    boxed = boxed_groups(rest[:500])
+    if boxed:
+        return boxed[0][0] or None
+    lead = re.match(r"[^$\\\n]{0,40}?(?=(?<!\\)\$|\\\(|\\\[)", rest)
+    if lead is not None and not _PROSE.search(lead.group(0)):
+        span = _first_math_span(rest)
+        if span:
+            return span
     line = rest.split("\n", 1)[0].strip()
-    if line.startswith("$$") and "$$" in line[2:]:
-        line = line[: line.index("$$", 2) + 2]
-    elif line.startswith("$") and "$" in line[1:]:  # "The answer is $x = 3$, since …"
-        line = line[: line.index("$", 1) + 1]
-    elif line.startswith("\\(") and "\\)" in line:
-        line = line[: line.index("\\)") + 2]
-    else:
-        # "The answer is 5 because …": keep the first clause only.
-        line = re.split(r",?\s+(?:because|since|as|which|so|for|where)\s+|\.\s", line, maxsplit=1)[0]
-    line = line.strip().rstrip(".").strip("* ")
-    return line or None
+    if not line and "\n" in rest:  # "**Answer**\n\n$5$"
+        line = rest.strip().split("\n", 1)[0].strip()
+    bold = _BOLD.search(line)
+    if bold and not _PROSE.search(bold.group(1)) and (bold.start() > 0 or _PROSE.search(line[bold.end():])):
+        return _clean(bold.group(1))
+    clause = _CLAUSE_END.split(line.replace("**", ""), maxsplit=1)[0]
+    clause = _clean(clause)
+    if not clause:
+        return None
+    if _PROSE.search(_TEXT_GROUP.sub("", clause)):
+        inner = _last_math_in(clause)
+        if inner:
+            return inner
+        number = _last(_NUMBER.finditer(clause))
+        return number.group(0) if number else None
+    return clause
 
 
-def _is_bare(text: str) -> bool:
+def _clean(s: str) -> str:
+    s = s.strip().strip("*").strip()
+    if s.startswith("$$") and s.endswith("$$") and len(s) > 4:
+        s = s[2:-2]
+    elif s.startswith("$") and s.endswith("$") and len(s) > 2 and not s.endswith("\\$"):
+        s = s[1:-1]
+    return s.strip().rstrip(".。").strip()
+
+
+def _spans(text: str):
+    """(content, start, end) of each math span, left to right, in one pass."""
+    out = []
+    opener = None
+    for m in _MATH_DELIM.finditer(text):
+        d = m.group(0)
+        if opener is None:
+            if d in _CLOSER:
+                opener = m
+        elif d == _CLOSER[opener.group(0)]:
+            content = text[opener.end():m.start()].strip()
+            if content:
+                out.append((content, opener.start(), m.end()))
+            opener = None
+    return out
+
+
+def _first_math_span(text: str) -> str | None:
+    spans = _spans(text[:2000])
+    return spans[0][0] if spans else None
+
+
+def _last_math_in(text: str) -> str | None:
+    spans = _spans(text)
+    return spans[-1][0] if spans else None
+
+
+def last_math_span(text: str) -> str | None:
+    """The last math span, when it stands in the final sentences of the text."""
+    spans = _spans(text)
+    if not spans:
+        return None
+    content, _, end = spans[-1]
+    after = text[end:]
+    if len(after) > _TAIL_CHARS or len(_SENTENCE_BREAK.findall(after)) > _TAIL_SENTENCES:
+        return None
+    return content
+
+
+def is_bare(text: str) -> bool:
     """A short text, or one line, that reads as an answer, not as prose."""
-    if "\n" in text and (len(text) > 200 or "\n\n" in text):
+    if len(text) > 300 or "\n\n" in text or text.count("\n") > 2:
         return False
     return _PROSE.search(_TEXT_GROUP.sub("", text)) is None

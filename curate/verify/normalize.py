@@ -15,8 +15,20 @@ _UNICODE = {
     "\u00b7": "\\cdot ", "\u00f7": "\\div ", "\u03c0": "\\pi ", "\u221e": "\\infty ", "\u221a": "\\sqrt",
     "\u2264": "\\le ", "\u2265": "\\ge ", "\u2260": "\\ne ", "\u00b0": "^\\circ", "\u222a": "\\cup ",
     "\u2229": "\\cap ", "\u2205": "\\emptyset ", "\u00a0": " ", "\u2009": " ", "\u202f": " ",
-    "\uff0c": ",", "\uff08": "(", "\uff09": ")", "\u2032": "'",
+    "\uff0c": ",", "\uff08": "(", "\uff09": ")", "\u2032": "'", "\uff0d": "-", "\ufe63": "-",
+    "\uff1a": ":", "\uff1b": ";", "\uff05": "%", "\uff0e": ".", "\uff0b": "+", "\uff1d": "=",
+    "\u00bd": "\\frac{1}{2}", "\u2153": "\\frac{1}{3}", "\u2154": "\\frac{2}{3}", "\u00bc": "\\frac{1}{4}",
+    "\u00be": "\\frac{3}{4}", "\u2155": "\\frac{1}{5}", "\u215b": "\\frac{1}{8}",
+    "\u00b2": "^2", "\u00b3": "^3", "\u2248": "\\approx ", "\u2208": "\\in ", "\u00b1": "\\pm ",
+    "\u221b": "\\sqrt[3]", "\u2286": "\\subseteq ",
+    # invisible: zero-width spaces and joiners, direction marks, BOM
+    "\u200b": "", "\u200c": "", "\u200d": "", "\u200e": "", "\u200f": "", "\u202a": "", "\u202b": "",
+    "\u202c": "", "\u202d": "", "\u202e": "", "\u2066": "", "\u2067": "", "\u2068": "", "\u2069": "",
+    "\ufeff": "", "\u061c": "", "\u2060": "",
 }
+# Full-width digits and letters (Chinese and Japanese outputs) as ASCII.
+_FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF1A)} | {c: c - 0xFEE0 for c in range(0xFF21, 0xFF3B)} \
+    | {c: c - 0xFEE0 for c in range(0xFF41, 0xFF5B)}
 _UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))
 
 _ALIASES = [
@@ -59,15 +71,49 @@ _LIST_WORD = re.compile(r",?\s+(?:and|or)\s+")
 _COMMAND_SPACE = re.compile(r"(\\[A-Za-z]+)\s+(?=[A-Za-z0-9])")
 
 
+# A JSON-escaped source doubles every backslash: `\\\\frac` is `\\frac` (a line break `\\\\` before a
+# command name is the same text, so only names of two letters or more are undoubled).
+_DOUBLED = re.compile(r"\\\\(?=[a-zA-Z]{2,}|[{}$%])")
+# One-token arguments: \frac12, \frac1{x}, \sqrt2 read as \frac{1}{2}, \frac{1}{x}, \sqrt{2}.
+_FRAC_TOKENS = re.compile(r"\\[dt]?(frac|binom)\s*([0-9a-zA-Z])\s*([0-9a-zA-Z])")
+_FRAC_FIRST = re.compile(r"\\[dt]?(frac|binom)\s*([0-9a-zA-Z])\s*(?=\{)")
+_FRAC_SECOND = re.compile(r"\\[dt]?(frac|binom)\s*(\{[^{}]*\})\s*([0-9a-zA-Z])")
+_SQRT_TOKEN = re.compile(r"\\sqrt\s*([0-9]|[a-zA-Z](?![a-zA-Z]))")
+_SQRT_PAREN = re.compile(r"\\sqrt\s*\(([^()]*)\)")
+_MARKDOWN = re.compile(r"\*\*([^*]*)\*\*|`")
+_SCIENTIFIC = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)[eE]([-+]?\d{1,4})(?![\w.])")
+_SUBSCRIPT_TOKEN = re.compile(r"_\s*([0-9a-zA-Z])")
+_BASE_SPACE = re.compile(r"(?<=_\{[0-9a-zA-Z]\})\s+(?=\d)")
+_BRACED_PUNCT = re.compile(r"\{([,:.])\}")
+_GLUED_SPACE = re.compile(r"\\q?quad(?=[a-zA-Z])")  # `\quadx`: a space glued to a letter
+_CONSTANTS = [
+    (re.compile(r"\\exponentialE(?![a-zA-Z])|\\mathrm\s*\{\s*e\s*\}|\\mathrm\s*e(?![a-zA-Z])"), "e"),
+    (re.compile(r"\\imaginaryI(?![a-zA-Z])|\\mathrm\s*\{\s*i\s*\}|\\mathrm\s*i(?![a-zA-Z])"), "i"),
+]
+
+
 def normalize(answer: str) -> str:
     """The canonical form of an extracted answer (see the module docstring)."""
     s = answer.replace("\0", "").strip()  # NUL marks kept spaces below
-    s = _UNICODE_RE.sub(lambda m: _UNICODE[m.group(0)], s)
+    s = _UNICODE_RE.sub(lambda m: _UNICODE[m.group(0)], s).translate(_FULL_WIDTH)
+    s = _DOUBLED.sub(r"\\", s)
+    s = _MARKDOWN.sub(r"\1", s).replace("**", "^").strip()
+    s = _SCIENTIFIC.sub(r"\1\\times10^{\2}", s)
+    s = _BRACED_PUNCT.sub(r"\1", s)
+    s = _SUBSCRIPT_TOKEN.sub(r"_{\1}", s)
+    s = _GLUED_SPACE.sub(" ", s)
+    for pattern, repl in _CONSTANTS:
+        s = pattern.sub(repl, s)
+    s = _FRAC_TOKENS.sub(r"\\\1{\2}{\3}", s)
+    s = _FRAC_FIRST.sub(r"\\\1{\2}", s)
+    s = _FRAC_SECOND.sub(r"\\\1\2{\3}", s)
+    s = _SQRT_TOKEN.sub(r"\\sqrt{\1}", s)
     choice = multiple_choice(s)
     if choice:
         return choice
     for pattern, repl in _ALIASES:
         s = pattern.sub(repl, s)
+    s = _SQRT_PAREN.sub(r"\\sqrt{\1}", s)
     s = s.replace("\\%", "%")
     s = _LATEX_THOUSANDS.sub(r"\1\2", s)
     s = _CURRENCY.sub("", s)

@@ -1,0 +1,130 @@
+"""One LaTeX expression → sympy, through latex2sympy2_extended's ANTLR grammar (Math-Verify's).
+
+The grammar builds sympy objects from its parse tree. Two of its paths would hand a digit string
+to `sympy.Number(str)`, which runs `sympify` (and so `parse_expr` and `eval`): its number
+literals and its "1,234" shortcut. `_Converter` overrides both to build numbers with
+`Integer`/`Rational` from the digits, so no text of an answer reaches `eval`, `sympify`,
+`parse_expr` or `S()` (tests/test_verify.py checks this by making those raise). Sizes that would
+make sympy compute for ever at construction (`10^{10^{10}}`, `100000!`) are refused after the
+parse, before anything evaluates them; slower cases are cut off by the worker's time limit.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import sympy as sp
+from latex2sympy2_extended.latex2sympy2 import ConversionConfig, _Latex2Sympy
+
+MAX_CHARS = 2000
+MAX_DIGITS = 1000
+MAX_BITS = 100_000
+MAX_FACTORIAL = 5000
+_NUMBER = re.compile(r"^\d*(?:\.\d*)?$")
+
+
+class Unparseable(ValueError):
+    """The text is not an answer the parser understands (the message says where and why)."""
+
+
+class _Converter(_Latex2Sympy):
+    def parse_number(self, text):
+        return number(text.replace(",", ""))
+
+    def parse(self, latex_str):
+        parser = self.create_parser(latex_str)
+        math_ = parser.math()
+        if math_.set_relation():
+            return self.convert_set_relation(math_.set_relation())
+        if math_.set_elements():
+            return self.convert_set_elements(math_.set_elements())
+        if math_.set_elements_relation():
+            return self.convert_set_elements_relation(math_.set_elements_relation())
+        raise Unparseable("nothing matched")
+
+
+_CONFIG = ConversionConfig(interpret_as_mixed_fractions=True, interpret_simple_eq_as_assignment=False,
+                           interpret_contains_as_eq=True, lowercase_symbols=True)
+
+
+def number(text: str) -> sp.Expr:
+    """A decimal literal as an exact Rational (0.5 is 1/2), built from its digits."""
+    if not _NUMBER.match(text) or text in ("", "."):
+        raise Unparseable(f"not a number: {text[:20]!r}")
+    whole, _, frac = text.partition(".")
+    digits = (whole + frac).lstrip("0")
+    if len(digits) > MAX_DIGITS:
+        raise Unparseable(f"number too long ({len(digits)} digits)")
+    return sp.Rational(int(whole + frac or "0"), 10 ** len(frac))
+
+
+def to_sympy(text: str) -> sp.Basic:
+    """Parse one expression (no top-level commas or relations: `parse` splits those first)."""
+    if len(text) > MAX_CHARS:
+        raise Unparseable(f"longer than {MAX_CHARS} characters")
+    try:
+        value = _Converter(config=_CONFIG).parse(text)
+    except (RecursionError, MemoryError):
+        raise
+    except Unparseable:
+        raise
+    except Exception as exc:  # the grammar's syntax errors are plain Exceptions
+        raise Unparseable(str(exc).split("\n", 1)[0][:120] or type(exc).__name__) from None
+    _check_size(value)
+    return value
+
+
+def _check_size(value) -> None:
+    """Refuse powers, factorials and binomials whose exact value would take for ever to compute."""
+    if not isinstance(value, sp.Basic):
+        return
+    for node in sp.preorder_traversal(value):
+        if isinstance(node, sp.Pow) and node.exp.is_number:
+            exp = _bound(node.exp)
+            if exp is None:
+                continue
+            if exp > 10**6 and node.base.is_number and node.base not in (0, 1, -1):
+                raise Unparseable("power too large to compute")
+            base = _bound(node.base)
+            if base is not None and base > 1 and exp * math.log2(base) > MAX_BITS:
+                raise Unparseable("power too large to compute")
+        elif isinstance(node, sp.factorial):
+            n = _bound(node.args[0])
+            if n is not None and n > MAX_FACTORIAL:
+                raise Unparseable(f"factorial of a number above {MAX_FACTORIAL}")
+        elif isinstance(node, sp.binomial):
+            n = _bound(node.args[0])
+            if n is not None and n > 10 * MAX_FACTORIAL:
+                raise Unparseable("binomial coefficient too large to compute")
+
+
+def _bound(e) -> float | None:
+    """An upper bound of |e| for numbers built of rationals and powers (inf when huge), without
+    computing them; None when `e` is something else."""
+    if e.is_Rational:
+        p, q = abs(int(e.p)), int(e.q)
+        if p.bit_length() > 1000:
+            return math.inf
+        return p / q
+    if isinstance(e, sp.Pow):
+        base, exp = _bound(e.base), _bound(e.exp)
+        if base is None or exp is None:
+            return None
+        if base <= 1:
+            return 1.0
+        if exp == math.inf or exp * math.log2(base) > 1000:
+            return math.inf
+        return base ** exp
+    if isinstance(e, (sp.Add, sp.Mul)):
+        parts = [_bound(a) for a in e.args]
+        if any(p is None for p in parts):
+            return None
+        total = 0.0 if isinstance(e, sp.Add) else 1.0
+        for p in parts:
+            total = total + p if isinstance(e, sp.Add) else total * p
+        return total
+    if isinstance(e, sp.factorial):
+        n = _bound(e.args[0])
+        return None if n is None else (math.inf if n > 170 else float(math.factorial(int(n))))
+    return None
