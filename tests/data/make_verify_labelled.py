@@ -506,7 +506,7 @@ def relations() -> None:
         val = n ** 0.5
         approx = f"{val:.2f}" if right else f"{val + 0.02 * R.choice([-1, 1]):.2f}"
         add(cat, f"\\sqrt{{{n}}}", layout(f"Find the distance, to two decimal places if needed.",
-                                          [f"The distance squared is {n}."], f"So $d = \\sqrt{{{n}}} \\approx {approx}$." if R.random() < 0.4 else f"So $d \\approx {approx}$."),
+                                          [f"The distance squared is {n}."], f"So $d = \\sqrt{{{n}}} \\approx {approx}$." if right and R.random() < 0.4 else f"So $d \\approx {approx}$."),
             right, "\\approx: the value written with two decimals is compared at that precision")
     pairs_sets = [((5, 2), (7, 2)), ((3, 2), (5, 3)), ((2, 3), (3, 2)), ((7, 3), (11, 5)), ((13, 2), (17, 2)), ((5, 3), (7, 5))]
     for i in range(12):
@@ -840,7 +840,7 @@ def gold_from_solution(benchmarks: str | None) -> None:
         a = int(r["answer"])
         right = i % 2 == 0
         got = a if right else R.choice([a + 1, a - 1, -a if a else 1, 2 * a if a else 2])
-        if got == a:
+        if not right and got == a:
             got = a + 1
         problem = r["problem"].split("\n")[0][:300]
         end = R.choice([boxed_end(str(got)), f"**Final Answer:** {got}", f"The answer is ${got}$."])
