@@ -52,13 +52,15 @@ class Tol:
     places: int | None = None
     digits: int = 0
     min_digits: int = 3
+    ordered: bool = False
 
 
 def _tolerance(gold: str, pred: str, options: Options) -> Tol:
     if options.rounding != "given":
-        return Tol(options.rel_tol)
+        return Tol(options.rel_tol, ordered=options.ordered)
     side = pred if numbers.decimal_places(pred) is not None else gold
-    return Tol(options.rel_tol, numbers.decimal_places(side), numbers.significant_digits(side), options.min_digits)
+    return Tol(options.rel_tol, numbers.decimal_places(side), numbers.significant_digits(side), options.min_digits,
+               options.ordered)
 
 
 def judge(gold: str, pred: str, options: Options = Options()) -> tuple[str, str]:
@@ -127,6 +129,11 @@ def equal(a, b, tol: Tol) -> tuple[bool, str]:
         return equal(a.items[0], b, tol)
     if isinstance(b, SetOf) and len(b.items) == 1 and not isinstance(a, SetOf):
         return equal(a, b.items[0], tol)
+    for lst, seq in ((a, b), (b, a)):
+        # `\\boxed{-3}` and `\\boxed{-9}` (a bare list) against the point (-3, -9): in order
+        if isinstance(lst, SetOf) and not lst.braces and isinstance(seq, Seq) and len(lst.items) == len(seq.items) \
+                and not all(isinstance(i, Relation) for i in lst.items):
+            return _ordered_equal(lst.items, seq.items, tol, "a list and a tuple")
     described = _described_sets(a, b, tol)
     if described is not None:
         return described
@@ -136,6 +143,8 @@ def equal(a, b, tol: Tol) -> tuple[bool, str]:
     if isinstance(a, Relation) or isinstance(b, Relation):
         return _relation_equal(a, b, tol)
     if isinstance(a, SetOf) or isinstance(b, SetOf):
+        if tol.ordered and isinstance(a, SetOf) and isinstance(b, SetOf) and not (a.braces or b.braces):
+            return _ordered_equal(a.items, b.items, tol, "lists")
         return _set_equal(a, b, tol)
     if isinstance(a, Seq) and isinstance(b, Seq):
         if (a.open, a.close) != (b.open, b.close):
@@ -200,6 +209,7 @@ def _simplifies_to_zero(e: sp.Expr) -> bool:
 
 
 def _numbers_close(a: sp.Expr, b: sp.Expr, tol: Tol) -> bool | None:
+    a, b = _exact(a), _exact(b)
     if a.is_Integer and b.is_Integer:  # counts: 1000001 is not 1000000, however close
         return a == b
     if a.is_Rational and b.is_Rational:
@@ -216,6 +226,19 @@ def _numbers_close(a: sp.Expr, b: sp.Expr, tol: Tol) -> bool | None:
     fa, fb = _fraction(sp.Rational(ra)), _fraction(sp.Rational(rb))
     # 30 digits of each side: their difference is exact enough for a 1e-6 relative tolerance
     return numbers.close(fa, fb, tol.places, tol.digits, max(tol.rel, 1e-25), tol.min_digits)
+
+
+def _exact(e: sp.Expr) -> sp.Expr:
+    """`2^{108} + 1` as the integer it is (sizes were checked at parse time), so it compares exactly."""
+    if e.is_Rational or not e.is_number or e.has(sp.Float):
+        return e
+    if all(isinstance(n, (sp.Add, sp.Mul, sp.Pow, sp.Rational)) for n in sp.preorder_traversal(e)):
+        try:
+            value = e.doit()
+        except (ValueError, TypeError, ArithmeticError):
+            return e
+        return value if value.is_Rational else e
+    return e
 
 
 def _fraction(r: sp.Rational):

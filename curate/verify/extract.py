@@ -32,22 +32,20 @@ _MARKERS = [
     # English
     r"final\s+answers?\s*(?:is|are|would\s+be|will\s+be)?\s*[:：]?",
     r"(?:the\s+)?(?:correct\s+)?answers?\s+(?:is|are|should\s+be|would\s+be|will\s+be|must\s+be)\s*[:：]?",
+    r"(?:the\s+)?correct\s+(?:option|choice)\s+is\s*[:：]?",
     r"answers?\s*[:：]",
     r"(?m:^\W{0,4}answer\b\W{0,4}(?=\s*[$\\\d(-]))",
     r"the\s+(?:final\s+)?result\s+is\s*[:：]?",
     r"####",
-    # French, Spanish, Portuguese, Italian
-    r"r[ée]ponse\s+(?:finale\s*)?(?:est\s*)?[:：]?",
-    r"la\s+r[ée]ponse\s+(?:finale\s+)?est",
-    r"r[ée]ponse\s*[:：]",
-    r"respuesta\s+(?:final\s*)?(?:es\s*)?[:：]?",
-    r"resposta\s+(?:final\s*)?(?:[ée]\s*)?[:：]?",
-    r"risposta\s+(?:finale\s*)?(?:[èe]\s*)?[:：]?",
-    # German
-    r"(?:endg[üu]ltige\s+)?antwort\s*(?:lautet|ist)?\s*[:：]?",
+    # French, Spanish, Portuguese, Italian, German: a colon or a copula after the word
+    r"(?:la\s+)?r[ée]ponse\s*(?:finale\s*)?(?:est\s*[:：]?|[:：])",
+    r"(?:la\s+)?respuesta\s*(?:final\s*)?(?:es\s*[:：]?|[:：])",
+    r"(?:a\s+)?resposta\s*(?:final\s*)?(?:[ée]\s*[:：]?|[:：])",
+    r"(?:la\s+)?risposta\s*(?:finale\s*)?(?:[èe]\s*[:：]?|[:：])",
+    r"(?:die\s+)?(?:endg[üu]ltige\s+)?antwort\s*(?:lautet|ist|[:：])\s*[:：]?",
     r"(?:end)?ergebnis\s*(?:lautet|ist)?\s*[:：]",
     # Russian
-    r"(?:окончательный\s+)?ответ\s*(?:будет|равен|[:：—-])",
+    r"(?:окончательный\s+)?ответ(?:ом)?\b\s*(?:будет|равен|[:：—–])?",
     # Chinese, Japanese
     r"最终答案(?:是|为)?\s*[:：]?", r"答案(?:是|为|應為|应为)?\s*[:：]?", r"答\s*[:：]",
     r"最終的な答え(?:は)?\s*[:：]?", r"答え(?:は)?\s*[:：]?", r"解答\s*[:：]",
@@ -62,8 +60,16 @@ _FINAL_MARKER = re.compile(r"final\s+answer|réponse\s+finale|respuesta\s+final|
 # `$…$`, `$$…$$`, `\(…\)`, `\[…\]`; an escaped `\$` is a currency sign, not a delimiter.
 _MATH_DELIM = re.compile(r"(?<!\\)\$\$|(?<!\\)\$|\\\(|\\\)|\\\[|\\\]")
 _CLOSER = {"$": "$", "$$": "$$", "\\(": "\\)", "\\[": "\\]"}
+_END_OF_REASONING = re.compile(r"</think>|<\|end_of_thought\|>|<\|begin_of_solution\|>|^answer[ \t]*$", re.MULTILINE)
+_CONNECTOR = re.compile(r"^\s*(?:,|;|、|，|or|and|ou|et|oder|und|o|y|e|или|и|或|和|या|और|أو|و|\\text\{\s*(?:or|and)\s*\}|\\quad)?"
+                        r"\s*(?:,|\\quad)?\s*$", re.IGNORECASE)
+_CHOICE_LEAD = re.compile(r"^\(([A-J])\)(?=\s|$|[.,;:])|^([A-J])(?=$|[.,;:)]|\s+[a-z(])")
+# A plain-text math expression (unicode math, no $): digits, letters, operators, π √ ∞ …
+_PLAIN_EXPR = re.compile(r"[-+−]?(?:[\w.]+|[πθ√∞⁻⁰¹²³⁴⁵⁶⁷⁸⁹½¼¾()/^·×+−=\-])(?:[\w.πθ√∞⁻⁰¹²³⁴⁵⁶⁷⁸⁹½¼¾()/^·×+−=\- ]*[\w.πθ√∞⁻⁰¹²³⁴⁵⁶⁷⁸⁹½¼¾)])?")
+_UNICODE_MATH = re.compile(r"[π√∞⁻⁰¹²³⁴⁵⁶⁷⁸⁹½¼¾θ]")
+_SENTENCE_START = re.compile(r"^[^\W\d_]{2,}\s+(?=.*[\d=π√∞$\\])", re.DOTALL)
 _BOLD = re.compile(r"\*\*([^*\n]{1,200})\*\*")
-_NUMBER = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*/\s*\d+)?(?![\w])")
+_NUMBER = re.compile(r"(?<![\w.,])-?(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+)(?:[.,]\d+)?(?:\s*/\s*\d+)?(?![\w])")
 # Three words of prose in a row (outside \text{…}) mean the line is a sentence, not an answer.
 _PROSE = re.compile(r"[^\W\d_]{2,}\s+[^\W\d_]{2,}\s+[^\W\d_]{2,}")
 _TEXT_GROUP = re.compile(r"\\(?:text|mbox|textbf|mathrm|textit)\s*\{[^{}]*\}")
@@ -78,20 +84,30 @@ def extract_answer(text: str | None, last_number: bool = True) -> str | None:
 
 
 def find_answer(text: str | None, last_number: bool = True) -> tuple[str | None, str]:
-    """(answer, rule) for a response; (None, why) when no rule finds one."""
+    """(answer, rule) for a response; (None, why) when no rule finds one. When the response
+    carries its reasoning (`</think>`, `<|end_of_thought|>`, s1's `answer` line), the answer is
+    looked for after it first: a box in the reasoning may be a draft."""
     if text is None:
         return None, "no response"
     text = text.strip()
     if not text:
         return None, "empty response"
+    end = _last(_END_OF_REASONING.finditer(text))
+    if end is not None and text[end.end():].strip():
+        answer, rule = _find(text[end.end():].strip(), last_number=False)
+        if answer is not None:
+            return answer, rule
+    return _find(text, last_number)
+
+
+def _find(text: str, last_number: bool) -> tuple[str | None, str]:
     boxes = boxed_groups(text)
     if boxes:
-        end = boxes[-1][1]
-        marker = _last_marker(text, start=end)
-        if marker is not None and _FINAL_MARKER.search(marker.group(0)):
+        marker = _last_marker(text, start=boxes[-1][2])
+        if marker is not None:
             marked = _after_marker(text, marker)
             if marked:
-                return marked, "final-answer marker after the last box"
+                return marked, "answer marker after the last box"
         group = _last_group(text, boxes)
         answer = ", ".join(dict.fromkeys(b for b in group if b)) or None
         if answer is None:
@@ -105,6 +121,9 @@ def find_answer(text: str | None, last_number: bool = True) -> tuple[str | None,
     span = last_math_span(text)
     if span:
         return span, "last math span"
+    expression = last_plain_expression(text)
+    if expression:
+        return expression, "last expression of the final sentence"
     if last_number:
         number = _last(_NUMBER.finditer(text))
         if number is not None:
@@ -189,20 +208,29 @@ def after_last_marker(text: str) -> str | None:
 
 
 def _after_marker(text: str, marker: re.Match) -> str | None:
-    rest = text[marker.end():marker.end() + 2000].lstrip("*: \t\n：")
+    rest = text[marker.end():marker.end() + 2000]
+    if text[max(0, marker.start() - 2):marker.start()] == "**" or rest.lstrip(": ").startswith("**\n"):
+        rest = rest.lstrip(": ").removeprefix("**")  # the bold around "**Answer:**" closes here
+    rest = rest.lstrip(": \t\n：")
     boxed = boxed_groups(rest[:500])
     if boxed:
         return boxed[0][0] or None
+    choice = _CHOICE_LEAD.match(rest.replace("**", ""))
+    if choice:
+        return choice.group(1) or choice.group(2)
     lead = re.match(r"[^$\\\n]{0,40}?(?=(?<!\\)\$|\\\(|\\\[)", rest)
     if lead is not None and not _PROSE.search(lead.group(0)):
-        span = _first_math_span(rest)
-        if span:
-            return span
+        spans = _spans(rest[:2000])
+        if spans:
+            first = 1
+            while first < len(spans) and _CONNECTOR.match(rest[spans[first - 1][2]:spans[first][1]]):
+                first += 1
+            return ", ".join(c for c, _, _ in spans[:first])
     line = rest.split("\n", 1)[0].strip()
     if not line and "\n" in rest:  # "**Answer**\n\n$5$"
         line = rest.strip().split("\n", 1)[0].strip()
     bold = _BOLD.search(line)
-    if bold and not _PROSE.search(bold.group(1)) and (bold.start() > 0 or _PROSE.search(line[bold.end():])):
+    if bold and not _PROSE.search(bold.group(1)) and (bold.start() > 0 or line[bold.end():].strip()):
         return _clean(bold.group(1))
     clause = _CLAUSE_END.split(line.replace("**", ""), maxsplit=1)[0]
     clause = _clean(clause)
@@ -237,6 +265,9 @@ def _spans(text: str):
                 opener = m
         elif d == _CLOSER[opener.group(0)]:
             content = text[opener.end():m.start()].strip()
+            if opener.group(0) == "$" and "\n" in content:  # a lone `$` (currency): start again here
+                opener = m
+                continue
             if content:
                 out.append((content, opener.start(), m.end()))
             opener = None
@@ -262,11 +293,43 @@ def last_math_span(text: str) -> str | None:
     after = text[end:]
     if len(after) > _TAIL_CHARS or len(_SENTENCE_BREAK.findall(after)) > _TAIL_SENTENCES:
         return None
-    return content
+    return _joined(text, spans)
+
+
+def _joined(text: str, spans) -> str:
+    """The last span, with the spans before it that only connectors separate (`$x = 2$ or $x = 3$`)."""
+    group = [spans[-1]]
+    for prev in reversed(spans[:-1]):
+        if not _CONNECTOR.match(text[prev[2]:group[0][1]]):
+            break
+        group.insert(0, prev)
+    return ", ".join(c for c, _, _ in group)
+
+
+def last_plain_expression(text: str) -> str | None:
+    """The last expression of the final sentence written in plain unicode math (`θ = π/2`,
+    `2π`, `10⁻³`), when it holds a math symbol; else None."""
+    tail = text[-300:]
+    sentences = [s for s in re.split(r"(?<=[.!?。])\s+|\n", tail) if s.strip()]
+    if not sentences:
+        return None
+    last = sentences[-1].strip().rstrip(".。!")
+    found = _last(m for m in _PLAIN_EXPR.finditer(last) if _UNICODE_MATH.search(m.group(0)))
+    if found is None:
+        return None
+    expr = found.group(0).strip()
+    words = expr.split()
+    # "The period is 2π": drop leading words of prose
+    while len(words) > 1 and re.fullmatch(r"[^\W\d_]{2,}", words[0]):
+        words.pop(0)
+    return " ".join(words) or None
 
 
 def is_bare(text: str) -> bool:
-    """A short text, or one line, that reads as an answer, not as prose."""
+    """A short text, or one line, that reads as an answer, not as prose ("So θ = π/2." is a
+    sentence: a word, then math)."""
     if len(text) > 300 or "\n\n" in text or text.count("\n") > 2:
+        return False
+    if _SENTENCE_START.match(text):
         return False
     return _PROSE.search(_TEXT_GROUP.sub("", text)) is None

@@ -26,6 +26,7 @@ from curate.verify import numbers
 from curate.verify.latex import Unparseable, to_sympy
 
 MAX_DEPTH = 60
+_UNREAD = object()
 
 __all__ = ["Relation", "Ratio", "Seq", "SetOf", "Unparseable", "as_set", "parse"]
 
@@ -40,6 +41,7 @@ class Seq:
 @dataclass(frozen=True)
 class SetOf:
     items: tuple
+    braces: bool = False  # `\\{…\\}` (a set), not a bare list
 
 
 @dataclass(frozen=True)
@@ -149,8 +151,18 @@ class _Reader:
             if ops == ["in"]:
                 return self.set_expr(sides[1], _tokens(sides[1].strip()), depth)
             raise Unparseable("\\in inside a chain")
-        values = tuple(self.set_expr(side.strip(), _tokens(side.strip()), depth) for side in sides)
-        return Relation(tuple(ops), values)
+        values = [self._side(side.strip(), depth) for side in sides]
+        if values[-1] is _UNREAD:
+            raise Unparseable(f"cannot read {sides[-1].strip()[:40]!r}")
+        return Relation(tuple(ops), tuple(sp.Dummy("unread") if v is _UNREAD else v for v in values))
+
+    def _side(self, side: str, depth: int):
+        """A side of a relation; a left side the grammar cannot read (`\\max\\{3, 5\\}`,
+        `\\min_{x \\in R} g(x)`) is only a name for the value on the right."""
+        try:
+            return self.set_expr(side, _tokens(side), depth)
+        except Unparseable:
+            return _UNREAD
 
     def set_expr(self, s: str, tokens, depth: int):
         if not s:
@@ -194,7 +206,8 @@ class _Reader:
                 value = self.items(inner, depth + 1) if inner.strip() else None
                 if value is None:
                     return sp.EmptySet
-                return value if isinstance(value, SetOf) else SetOf((value,))
+                items = value.items if isinstance(value, SetOf) else (value,)
+                return SetOf(items, braces=True)
             pieces, _ = _split(_tokens(inner), lambda t: t in (",", ";"))
             if first == "{":
                 return self.items(inner, depth + 1)
