@@ -369,8 +369,28 @@ def wrong_span() -> None:
             "the last answer statement wins over an earlier one")
 
 
+def truncations() -> None:
+    """Outputs cut off by the generation budget: after the answer (still answered) or inside <think>."""
+    for i in range(12):
+        p = R.choice([wp_eggs, wp_garden, wp_pages, wp_rent])()
+        right = i % 2 == 0
+        if right:
+            tail = R.choice(["\n\nLet me verify once more: ", "\n\nTo double-check, the total of the", "\n\nWait, let me re-read the question to make sure it asks for"])
+            end = R.choice([f"**Final Answer:** {p['right']}", f"The answer is $\\boxed{{{p['right']}}}$."]) + tail
+            add("wrong_span", str(p["right"]), layout(p["q"], p["ok"], end, R.choice(["r1", "qwq", "markdown"])), True,
+                "cut off after the answer: the answer stands")
+        else:
+            body = think(p["q"], p["ok"])
+            cut = R.choice([" Hmm, but wait, does the question include", " But let me reconsider whether the", " Actually, hold on, I might have misread"])
+            add("wrong_span", str(p["right"]), f"<think>\n{body.rsplit(chr(10) + chr(10), 1)[0]}{cut}", False,
+                "cut off inside <think> (no closing tag) before any answer: there is no final answer, "
+                "even though the last number written is the reference")
+
+
 LANGS = {
     "fr": dict(
+        lq="Résoudre l'équation ${a}x + {b} = {c}$.",
+        rect=("Un rectangle mesure {w} m de large et {l} m de long. Quel est son périmètre ?", ["Le périmètre vaut 2 × ({w} + {l}) = {v} m."], ["Le périmètre vaut {w} + {l} = {v} m."]),
         eggs=("Les canards pondent {n} œufs par jour. Elle en mange {a}, en utilise {b} pour des muffins et vend le reste {p} $ pièce. Combien gagne-t-elle par jour ?",
               ["Il reste {n} - {a} - {b} = {r} œufs par jour.", "Elle gagne donc {r} × {p} = {v} dollars."],
               ["Il reste {n} - {a} = {r} œufs par jour.", "Elle gagne donc {r} × {p} = {v} dollars."]),
@@ -378,6 +398,8 @@ LANGS = {
         ends=["**Réponse :** {v}", "La réponse est donc ${v}$.", "Réponse finale : $\\boxed{{{v}}}$", "Donc la réponse finale est {v}."],
         think=["D'accord, voyons.", "Vérifions ce calcul une deuxième fois.", "Oui, c'est cohérent."], comma=True),
     "de": dict(
+        lq="Löse die Gleichung ${a}x + {b} = {c}$.",
+        rect=("Ein Rechteck ist {w} m breit und {l} m lang. Wie groß ist sein Umfang?", ["Der Umfang ist 2 · ({w} + {l}) = {v} m."], ["Der Umfang ist {w} + {l} = {v} m."]),
         eggs=("Enten legen {n} Eier pro Tag. Sie isst {a}, backt mit {b} Muffins und verkauft den Rest für {p} $ pro Stück. Wie viel verdient sie pro Tag?",
               ["Übrig bleiben {n} - {a} - {b} = {r} Eier.", "Sie verdient also {r} · {p} = {v} Dollar."],
               ["Übrig bleiben {n} - {a} = {r} Eier.", "Sie verdient also {r} · {p} = {v} Dollar."]),
@@ -385,6 +407,8 @@ LANGS = {
         ends=["**Antwort:** {v}", "Die Antwort lautet ${v}$.", "Ergebnis: $\\boxed{{{v}}}$", "Die endgültige Antwort ist {v}."],
         think=["Okay, schauen wir mal.", "Ich prüfe die Rechnung noch einmal.", "Ja, das passt."], comma=True),
     "es": dict(
+        lq="Resuelve la ecuación ${a}x + {b} = {c}$.",
+        rect=("Un rectángulo mide {w} m de ancho y {l} m de largo. ¿Cuál es su perímetro?", ["El perímetro es 2 × ({w} + {l}) = {v} m."], ["El perímetro es {w} + {l} = {v} m."]),
         eggs=("Los patos ponen {n} huevos al día. Ella come {a}, usa {b} para magdalenas y vende el resto a {p} $ cada uno. ¿Cuánto gana al día?",
               ["Quedan {n} - {a} - {b} = {r} huevos.", "Gana {r} × {p} = {v} dólares."],
               ["Quedan {n} - {a} = {r} huevos.", "Gana {r} × {p} = {v} dólares."]),
@@ -392,6 +416,8 @@ LANGS = {
         ends=["**Respuesta:** {v}", "La respuesta es ${v}$.", "Respuesta final: $\\boxed{{{v}}}$", "Por lo tanto, la respuesta final es {v}."],
         think=["Bien, veamos.", "Voy a comprobar el cálculo otra vez.", "Sí, es correcto."], comma=True),
     "zh": dict(
+        lq="求解方程 ${a}x + {b} = {c}$。",
+        rect=("一个长方形宽{w}米，长{l}米。它的周长是多少米？", ["周长 = 2 × ({w} + {l}) = {v} 米。"], ["周长 = {w} + {l} = {v} 米。"]),
         eggs=("鸭子每天下{n}个蛋。她早餐吃{a}个，用{b}个做松饼，剩下的每个卖{p}美元。她每天赚多少钱？",
               ["每天剩下 {n} - {a} - {b} = {r} 个蛋。", "她每天赚 {r} × {p} = {v} 美元。"],
               ["每天剩下 {n} - {a} = {r} 个蛋。", "她每天赚 {r} × {p} = {v} 美元。"]),
@@ -399,6 +425,8 @@ LANGS = {
         ends=["答案：{v}", "所以答案是 ${v}$。", "最终答案：$\\boxed{{{v}}}$", "因此，答案为 **{v}**。"],
         think=["好的，我们来看看。", "让我再检查一下计算。", "对，没有问题。"], comma=False),
     "ru": dict(
+        lq="Решите уравнение ${a}x + {b} = {c}$.",
+        rect=("Прямоугольник имеет ширину {w} м и длину {l} м. Найдите его периметр.", ["Периметр равен 2 · ({w} + {l}) = {v} м."], ["Периметр равен {w} + {l} = {v} м."]),
         eggs=("Утки несут {n} яиц в день. Она съедает {a}, на кексы уходит {b}, остальные продаёт по {p} $. Сколько она зарабатывает в день?",
               ["Остаётся {n} - {a} - {b} = {r} яиц.", "Заработок: {r} · {p} = {v} долларов."],
               ["Остаётся {n} - {a} = {r} яиц.", "Заработок: {r} · {p} = {v} долларов."]),
@@ -406,6 +434,8 @@ LANGS = {
         ends=["**Ответ:** {v}", "Ответ: ${v}$.", "Итак, окончательный ответ: $\\boxed{{{v}}}$", "Таким образом, ответ {v}."],
         think=["Хорошо, давайте посмотрим.", "Проверю вычисления ещё раз.", "Да, всё сходится."], comma=True),
     "ar": dict(
+        lq="حل المعادلة ${a}x + {b} = {c}$.",
+        rect=("مستطيل عرضه {w} م وطوله {l} م. ما محيطه؟", ["المحيط = 2 × ({w} + {l}) = {v} م."], ["المحيط = {w} + {l} = {v} م."]),
         eggs=("يضع البط {n} بيضة يوميًا. تأكل {a} وتستخدم {b} للكعك وتبيع الباقي بسعر {p} دولار للبيضة. كم تكسب يوميًا؟",
               ["يتبقى {n} - {a} - {b} = {r} بيضة.", "تكسب {r} × {p} = {v} دولارًا."],
               ["يتبقى {n} - {a} = {r} بيضة.", "تكسب {r} × {p} = {v} دولارًا."]),
@@ -413,6 +443,8 @@ LANGS = {
         ends=["الإجابة: {v}", "إذن الجواب هو ${v}$.", "الإجابة النهائية: $\\boxed{{{v}}}$", "وبالتالي فإن الإجابة هي {v}."],
         think=["حسنًا، لنرَ.", "دعني أتحقق من الحساب مرة أخرى.", "نعم، هذا صحيح."], comma=False),
     "hi": dict(
+        lq="समीकरण ${a}x + {b} = {c}$ को हल कीजिए।",
+        rect=("एक आयत की चौड़ाई {w} मीटर और लंबाई {l} मीटर है। उसका परिमाप कितना है?", ["परिमाप = 2 × ({w} + {l}) = {v} मीटर।"], ["परिमाप = {w} + {l} = {v} मीटर।"]),
         eggs=("बत्तखें रोज़ {n} अंडे देती हैं। वह {a} खाती है, {b} से मफ़िन बनाती है और बाकी {p} डॉलर प्रति अंडा बेचती है। वह रोज़ कितना कमाती है?",
               ["बचे अंडे: {n} - {a} - {b} = {r}।", "कमाई: {r} × {p} = {v} डॉलर।"],
               ["बचे अंडे: {n} - {a} = {r}।", "कमाई: {r} × {p} = {v} डॉलर।"]),
@@ -420,6 +452,8 @@ LANGS = {
         ends=["उत्तर: {v}", "अतः उत्तर ${v}$ है।", "अंतिम उत्तर: $\\boxed{{{v}}}$", "इसलिए सही उत्तर **{v}** है।"],
         think=["ठीक है, देखते हैं।", "मैं गणना फिर से जाँचता हूँ।", "हाँ, यह सही है।"], comma=False),
     "ja": dict(
+        lq="方程式 ${a}x + {b} = {c}$ を解きなさい。",
+        rect=("長方形の幅は{w} m、長さは{l} mです。周の長さは何mですか？", ["周の長さは 2 × ({w} + {l}) = {v} m です。"], ["周の長さは {w} + {l} = {v} m です。"]),
         eggs=("アヒルは毎日{n}個の卵を産みます。朝食に{a}個食べ、マフィンに{b}個使い、残りを1個{p}ドルで売ります。1日にいくら稼ぎますか？",
               ["残りの卵は {n} - {a} - {b} = {r} 個です。", "収入は {r} × {p} = {v} ドルです。"],
               ["残りの卵は {n} - {a} = {r} 個です。", "収入は {r} × {p} = {v} ドルです。"]),
@@ -447,13 +481,20 @@ def non_english() -> None:
         for i in range(10):
             right = i % 2 == 0
             end = L["ends"][(i // 2) % 4]
-            if i < 6:
+            if i < 4:
                 n, a, b, p = R.randint(14, 30), R.randint(2, 5), R.randint(2, 6), R.choice([2, 3, 4, 5])
                 q, ok, bad = L["eggs"]
                 v, wv = (n - a - b) * p, (n - a) * p
                 steps = [s.format(n=n, a=a, b=b, p=p, r=n - a - b, v=v) for s in ok] if right else \
                         [s.format(n=n, a=a, b=b, p=p, r=n - a, v=wv) for s in bad]
                 add(cat, str(v), lang_layout(L, q.format(n=n, a=a, b=b, p=p), steps, end.format(v=v if right else wv)),
+                    right, f"{code}: answer marker and prose in the language")
+            elif i < 6:
+                w, l = R.randint(3, 19), R.randint(20, 45)
+                q, ok, bad = L["rect"]
+                v, wv = 2 * (w + l), w + l
+                steps = [s.format(w=w, l=l, v=v) for s in ok] if right else [s.format(w=w, l=l, v=wv) for s in bad]
+                add(cat, str(v), lang_layout(L, q.format(w=w, l=l), steps, end.format(v=v if right else wv)),
                     right, f"{code}: answer marker and prose in the language")
             else:
                 a = R.choice([2, 4]) if L["comma"] and i >= 8 else R.choice([3, 5, 7])
@@ -464,7 +505,7 @@ def non_english() -> None:
                     a, c = 2 * a, 2 * a * x + b
                 wx = (c + b) / a  # moved b across without changing its sign
                 xv = x if right else wx
-                if L["comma"] and xv.denominator != 1:
+                if L["comma"] and xv.denominator in (2, 4, 5, 8, 10):  # a terminating decimal
                     xs = f"{float(xv):.10g}".replace(".", ",")
                     note = f"{code}: decimal comma in a {code} answer"
                 else:
@@ -473,7 +514,7 @@ def non_english() -> None:
                 q, step = L["lin"]
                 steps = [q.format(a=a, b=b, c=int(c)), step.format(a=a, d=int(a * xv), x=xs)] if (a * xv).denominator == 1 else \
                         [q.format(a=a, b=b, c=int(c)), step.format(a=a, d=fmt_num(a * xv), x=xs)]
-                add(cat, fmt_num(x), lang_layout(L, q.format(a=a, b=b, c=int(c)), steps, end.format(v=xs)), right, note)
+                add(cat, fmt_num(x), lang_layout(L, L["lq"].format(a=a, b=b, c=int(c)), steps, end.format(v=xs)), right, note)
 
 
 def relations() -> None:
@@ -543,86 +584,114 @@ def relations() -> None:
 
 
 UNKNOWN_LATEX = [
-    # (gold, answer as written, correct, note)
-    ("\\frac{1}{2}", "\\\\frac{1}{2}", True, "doubled backslashes from a JSON-escaped source"),
-    ("\\frac{1}{3}", "\\\\dfrac{1}{2}", False, "doubled backslashes from a JSON-escaped source"),
-    ("\\sqrt{3}", "\\\\sqrt{3}", True, "doubled backslashes"),
-    ("\\sqrt{3}", "\\\\sqrt{2}", False, "doubled backslashes"),
-    ("5", "\\max\\{3, 5\\} = 5", True, ""),
-    ("5", "\\max\\{3, 4\\} = 4", False, ""),
-    ("-2", "\\min_{x \\in \\mathbb{R}} g(x) = -2", True, ""),
-    ("-2", "\\min_{x \\in \\mathbb{R}} g(x) = 2", False, ""),
-    ("(-\\infty, 0) \\cup (0, \\infty)", "\\mathbb{R} \\setminus \\{0\\}", True, ""),
-    ("(-\\infty, 0) \\cup (0, \\infty)", "\\mathbb{R} \\setminus \\{1\\}", False, ""),
-    ("[-2, 7]", "x \\in [-2, 7]", True, ""),
-    ("[-2, 7]", "x \\in (-2, 7]", False, ""),
-    ("3, -3", "\\pm 3", True, "leading \\pm is both signs"),
-    ("3, -3", "3", False, "only one of the two"),
-    ("\\sqrt{2}, -\\sqrt{2}", "x = \\pm\\sqrt{2}", True, ""),
-    ("\\sqrt{2}, -\\sqrt{2}", "x = \\pm\\sqrt{3}", False, ""),
-    ("1 \\pm \\sqrt{5}", "1+\\sqrt{5}, 1-\\sqrt{5}", True, "a \\pm b is two answers"),
-    ("1 \\pm \\sqrt{5}", "-1 \\pm \\sqrt{5}", False, ""),
-    ("e^{2}", "\\exponentialE^{2}", True, ""),
-    ("e^{2}", "\\exponentialE^{3}", False, ""),
-    ("1, 2", "x = 1,\\quadx = 2", True, "\\quad glued to the next letter"),
-    ("1, 2", "x = 1,\\quadx = -2", False, "\\quad glued to the next letter"),
-    ("55", "\\sum_{k=1}^{10} k = 55", True, ""),
-    ("55", "\\sum_{k=1}^{9} k = 45", False, ""),
-    ("120", "\\prod_{k=1}^{5} k = 120", True, ""),
-    ("120", "\\prod_{k=1}^{4} k = 24", False, ""),
-    ("\\frac{1}{3}", "\\int_0^1 x^2\\,dx = \\frac{1}{3}", True, ""),
-    ("\\frac{1}{3}", "\\int_0^1 x^3\\,dx = \\frac{1}{4}", False, ""),
-    ("3+4i", "3 + 4I", True, "I as the imaginary unit"),
-    ("3+4i", "3 - 4I", False, "I as the imaginary unit"),
-    ("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\left[\\begin{array}{cc} 1 & 2 \\\\ 3 & 4 \\end{array}\\right]", True, ""),
-    ("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\left[\\begin{array}{cc} 1 & 3 \\\\ 2 & 4 \\end{array}\\right]", False, "transposed"),
-    ("\\begin{pmatrix} 2 & 0 \\\\ 0 & -3 \\end{pmatrix}", "\\begin{bmatrix} 2 & 0 \\\\ 0 & -3 \\end{bmatrix}", True, ""),
-    ("\\begin{pmatrix} 2 & 0 \\\\ 0 & -3 \\end{pmatrix}", "\\begin{bmatrix} 2 & 0 \\\\ 0 & 3 \\end{bmatrix}", False, ""),
-    ("\\begin{pmatrix} -1 \\\\ 4 \\end{pmatrix}", "\\begin{pmatrix}-1\\\\4\\end{pmatrix}", True, ""),
-    ("\\begin{pmatrix} -1 \\\\ 4 \\end{pmatrix}", "\\begin{pmatrix}4\\\\-1\\end{pmatrix}", False, ""),
-    ("10", "\\binom{5}{2}", True, ""),
-    ("15", "\\binom{6}{3}", False, "C(6,3) = 20, not C(6,2)"),
-    ("2", "\\sqrt[3]{8}", True, ""),
-    ("2", "\\sqrt[3]{9}", False, ""),
-    ("3", "\\log_2 8", True, ""),
-    ("3", "\\log_2 16", False, ""),
-    ("\\frac{\\sqrt{3}}{2}", "\\tfrac{\\sqrt3}{2}", True, ""),
-    ("\\frac{\\sqrt{3}}{2}", "\\tfrac{\\sqrt2}{2}", False, ""),
-    ("6", "\\left\\lfloor \\frac{20}{3} \\right\\rfloor", True, ""),
-    ("6", "\\left\\lceil \\frac{20}{3} \\right\\rceil", False, "ceiling is 7"),
-    ("\\varnothing", "\\emptyset", True, ""),
-    ("\\varnothing", "\\{0\\}", False, ""),
-    ("12", "\\operatorname{lcm}(4, 6) = 12", True, ""),
-    ("12", "\\operatorname{lcm}(6, 8) = 24", False, ""),
-    ("4", "\\gcd(12, 8) = 4", True, ""),
-    ("4", "\\gcd(12, 18) = 6", False, ""),
-    ("\\sqrt{2}", "\\displaystyle \\sqrt{2}", True, ""),
-    ("\\sqrt{2}", "\\displaystyle 2\\sqrt{2}", False, ""),
-    ("24", "4!", True, ""),
-    ("24", "5!", False, ""),
-    ("2\\pi", "2\\,\\pi", True, ""),
-    ("2\\pi", "\\pi\\,", False, ""),
-    ("5", "\\left| -5 \\right|", True, ""),
-    ("5", "-\\left| 5 \\right|", False, ""),
-    ("\\frac{1}{2}", "\\sin\\frac{\\pi}{6}", True, ""),
-    ("\\frac{1}{2}", "\\cos\\frac{\\pi}{6}", False, ""),
-    ("3", "\\ln\\left(e^{3}\\right)", True, ""),
-    ("3", "\\ln\\left(e^{2}\\right)", False, ""),
-    ("\\frac{3}{4}", "\\dfrac{3}{4}\\,\\!", True, ""),
-    ("\\frac{3}{4}", "\\dfrac{4}{3}\\,\\!", False, ""),
-    ("-\\frac{1}{2}", "\\mathbf{-\\tfrac{1}{2}}", True, ""),
-    ("-\\frac{1}{2}", "\\mathbf{\\tfrac{1}{2}}", False, ""),
-    ("2", "\\frac{d}{dx}\\left(x^2\\right)\\Big|_{x=1} = 2", True, ""),
-    ("2", "\\frac{d}{dx}\\left(x^2\\right)\\Big|_{x=2} = 4", False, ""),
+    # (question, working, gold, answer as written, correct, note); pairs share a question
+    ("A fair coin is flipped once. What is the probability of heads?", ["There are 2 equally likely outcomes and 1 of them is heads."],
+     "\\frac{1}{2}", "\\frac{1}{2}", True, "doubled backslashes throughout (a JSON-escaped source)"),
+    ("A fair die is rolled. What is the probability of a 1 or a 2?", ["Two of the six faces qualify, and 2/6 looks like one half... no, half of the faces is 3."],
+     "\\frac{1}{3}", "\\dfrac{1}{2}", False, "doubled backslashes throughout (a JSON-escaped source)"),
+    ("Simplify $\\sqrt{27}/3$.", ["$\\sqrt{27} = 3\\sqrt{3}$.", "Dividing by 3 leaves $\\sqrt{3}$."],
+     "\\sqrt{3}", "\\sqrt{3}", True, "doubled backslashes throughout"),
+    ("Simplify $\\sqrt{27}/3$.", ["$\\sqrt{27} = 3\\sqrt{2}$.", "Dividing by 3 leaves $\\sqrt{2}$."],
+     "\\sqrt{3}", "\\sqrt{2}", False, "doubled backslashes throughout"),
+    ("What is the largest value of $f(x) = 5 - (x-3)^2$ or of the constant 3, whichever is larger?", ["The parabola peaks at 5 when $x = 3$."],
+     "5", "\\max\\{3, 5\\} = 5", True, ""),
+    ("What is the largest value of $f(x) = 5 - (x-3)^2$ or of the constant 3, whichever is larger?", ["The parabola peaks at 4 when $x = 3$."],
+     "5", "\\max\\{3, 4\\} = 4", False, ""),
+    ("Find the minimum of $g(x) = x^2 - 4x + 2$.", ["Completing the square, $g(x) = (x-2)^2 - 2$."],
+     "-2", "\\min_{x \\in \\mathbb{R}} g(x) = -2", True, ""),
+    ("Find the minimum of $g(x) = x^2 - 4x + 2$.", ["Completing the square, $g(x) = (x-2)^2 + 2$."],
+     "-2", "\\min_{x \\in \\mathbb{R}} g(x) = 2", False, ""),
+    ("Find the domain of $h(x) = \\frac{1}{x}$.", ["The only forbidden value is where the denominator vanishes, $x = 0$."],
+     "(-\\infty, 0) \\cup (0, \\infty)", "\\mathbb{R} \\setminus \\{0\\}", True, ""),
+    ("Find the domain of $h(x) = \\frac{1}{x}$.", ["The denominator vanishes at $x = 1$."],
+     "(-\\infty, 0) \\cup (0, \\infty)", "\\mathbb{R} \\setminus \\{1\\}", False, ""),
+    ("For which $x$ is $\\sqrt{(x+2)(7-x)}$ defined?", ["We need $(x+2)(7-x) \\ge 0$.", "That holds between the roots, endpoints included."],
+     "[-2, 7]", "x \\in [-2, 7]", True, ""),
+    ("For which $x$ is $\\sqrt{(x+2)(7-x)}$ defined?", ["We need $(x+2)(7-x) \\ge 0$.", "At $x = -2$ the product is 0, but I'll exclude it to be safe."],
+     "[-2, 7]", "x \\in (-2, 7]", False, ""),
+    ("Solve $x^2 = 9$.", ["Take square roots of both sides."], "3, -3", "\\pm 3", True, "a leading \\pm is both signs"),
+    ("Solve $x^2 = 9$.", ["Take the square root of both sides: $x = 3$."], "3, -3", "3", False, "only one of the two roots"),
+    ("Solve $x^2 - 2 = 0$.", ["So $x^2 = 2$."], "\\sqrt{2}, -\\sqrt{2}", "x = \\pm\\sqrt{2}", True, ""),
+    ("Solve $x^2 - 2 = 0$.", ["So $x^2 = 3$."], "\\sqrt{2}, -\\sqrt{2}", "x = \\pm\\sqrt{3}", False, ""),
+    ("Solve $x^2 - 2x - 4 = 0$.", ["By the quadratic formula, $x = \\frac{2 \\pm \\sqrt{20}}{2}$."],
+     "1 \\pm \\sqrt{5}", "1+\\sqrt{5}, 1-\\sqrt{5}", True, "a \\pm b is two answers"),
+    ("Solve $x^2 - 2x - 4 = 0$.", ["By the quadratic formula, $x = \\frac{-2 \\pm \\sqrt{20}}{2}$."],
+     "1 \\pm \\sqrt{5}", "-1 \\pm \\sqrt{5}", False, ""),
+    ("Compute $e^{\\ln 2 + \\ln e^{2} - \\ln 2}$.", ["The logarithms of 2 cancel, leaving $e^{2}$ (written with the exponential-E macro)."],
+     "e^{2}", "\\exponentialE^{2}", True, ""),
+    ("Compute $e^{\\ln 2 + \\ln e^{2} - \\ln 2}$.", ["The logarithms combine to 3... so $e^{3}$ (written with the exponential-E macro)."],
+     "e^{2}", "\\exponentialE^{3}", False, ""),
+    ("Solve $(x-1)(x-2) = 0$.", ["Each factor gives a root."], "1, 2", "x = 1,\\quadx = 2", True, "\\quad glued to the next letter"),
+    ("Solve $(x-1)(x-2) = 0$.", ["Each factor gives a root, the second one negative."], "1, 2", "x = 1,\\quadx = -2", False, "\\quad glued to the next letter"),
+    ("Compute $1 + 2 + \\cdots + 10$.", ["Pair the terms: 5 pairs summing to 11."], "55", "\\sum_{k=1}^{10} k = 55", True, ""),
+    ("Compute $1 + 2 + \\cdots + 10$.", ["Pair the terms from 1 to 9: 4.5 pairs summing to 10."], "55", "\\sum_{k=1}^{9} k = 45", False, ""),
+    ("How many ways can 5 books be ordered on a shelf?", ["The first slot has 5 choices, the next 4, and so on."], "120", "\\prod_{k=1}^{5} k = 120", True, ""),
+    ("How many ways can 5 books be ordered on a shelf?", ["The first book is fixed, the others can be ordered freely."], "120", "\\prod_{k=1}^{4} k = 24", False, ""),
+    ("Find the area under $y = x^2$ from 0 to 1.", ["An antiderivative is $x^3/3$."], "\\frac{1}{3}", "\\int_0^1 x^2\\,dx = \\frac{1}{3}", True, ""),
+    ("Find the area under $y = x^2$ from 0 to 1.", ["An antiderivative is $x^4/4$."], "\\frac{1}{3}", "\\int_0^1 x^3\\,dx = \\frac{1}{4}", False, ""),
+    ("Compute $(2 + i)^2$.", ["$(2+i)^2 = 4 + 4i + i^2$, and $i^2 = -1$ (Mathematica writes the unit as I)."], "3+4i", "3 + 4I", True, "I as the imaginary unit"),
+    ("Compute $(2 + i)^2$.", ["$(2+i)^2 = 4 - 4i + i^2$ (Mathematica writes the unit as I)."], "3+4i", "3 - 4I", False, "I as the imaginary unit"),
+    ("Write the matrix $A$ with $a_{ij} = 2(i-1) + j$ for $i, j \\in \\{1, 2\\}$.", ["Row 1 is $1, 2$ and row 2 is $3, 4$."],
+     "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\left[\\begin{array}{cc} 1 & 2 \\\\ 3 & 4 \\end{array}\\right]", True, ""),
+    ("Write the matrix $A$ with $a_{ij} = 2(i-1) + j$ for $i, j \\in \\{1, 2\\}$.", ["Column 1 is $1, 2$ and column 2 is $3, 4$."],
+     "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\left[\\begin{array}{cc} 1 & 3 \\\\ 2 & 4 \\end{array}\\right]", False, "transposed"),
+    ("Find the matrix that scales $x$ by 2 and $y$ by $-3$.", ["It is diagonal."],
+     "\\begin{pmatrix} 2 & 0 \\\\ 0 & -3 \\end{pmatrix}", "\\begin{bmatrix} 2 & 0 \\\\ 0 & -3 \\end{bmatrix}", True, ""),
+    ("Find the matrix that scales $x$ by 2 and $y$ by $-3$.", ["It is diagonal, with the $y$ factor 3."],
+     "\\begin{pmatrix} 2 & 0 \\\\ 0 & -3 \\end{pmatrix}", "\\begin{bmatrix} 2 & 0 \\\\ 0 & 3 \\end{bmatrix}", False, ""),
+    ("Find the vector from $(3, -1)$ to $(2, 3)$.", ["Subtract coordinates: $(2 - 3, 3 - (-1))$."],
+     "\\begin{pmatrix} -1 \\\\ 4 \\end{pmatrix}", "\\begin{pmatrix}-1\\\\4\\end{pmatrix}", True, ""),
+    ("Find the vector from $(3, -1)$ to $(2, 3)$.", ["Subtract coordinates: $(3 - (-1), 2 - 3)$."],
+     "\\begin{pmatrix} -1 \\\\ 4 \\end{pmatrix}", "\\begin{pmatrix}4\\\\-1\\end{pmatrix}", False, ""),
+    ("How many handshakes happen among 5 people?", ["Each pair shakes once."], "10", "\\binom{5}{2}", True, ""),
+    ("How many handshakes happen among 6 people?", ["Choose the people involved: three at a time."], "15", "\\binom{6}{3}", False, "C(6,3) = 20, not C(6,2) = 15"),
+    ("Solve $x^3 = 8$ over the reals.", ["Take the cube root."], "2", "\\sqrt[3]{8}", True, ""),
+    ("Solve $x^3 = 8$ over the reals.", ["Take the cube root of $8 + 1$."], "2", "\\sqrt[3]{9}", False, ""),
+    ("Solve $2^x = 8$.", ["Take logarithms base 2."], "3", "\\log_2 8", True, ""),
+    ("Solve $2^x = 8$.", ["Take logarithms base 2 of $2 \\cdot 8$."], "3", "\\log_2 16", False, ""),
+    ("Find $\\sin 60^\\circ$.", ["In the 30-60-90 triangle the side opposite 60 degrees is $\\sqrt{3}$ over the hypotenuse 2."],
+     "\\frac{\\sqrt{3}}{2}", "\\tfrac{\\sqrt3}{2}", True, ""),
+    ("Find $\\sin 60^\\circ$.", ["It is the same as $\\sin 45^\\circ$... no wait, I'll use the 45-45-90 triangle."],
+     "\\frac{\\sqrt{3}}{2}", "\\tfrac{\\sqrt2}{2}", False, ""),
+    ("How many full boxes of 3 can be made from 20 eggs?", ["$20/3 = 6.67$, and only full boxes count."], "6", "\\left\\lfloor \\frac{20}{3} \\right\\rfloor", True, ""),
+    ("How many full boxes of 3 can be made from 20 eggs?", ["$20/3 = 6.67$, so round up."], "6", "\\left\\lceil \\frac{20}{3} \\right\\rceil", False, "the ceiling is 7"),
+    ("Find all real $x$ with $x^2 = -1$.", ["A square is never negative."], "\\varnothing", "\\emptyset", True, ""),
+    ("Find all real $x$ with $x^2 = -1$.", ["Only $x = 0$ comes close... I'll say $\\{0\\}$."], "\\varnothing", "\\{0\\}", False, ""),
+    ("Two lights blink every 4 and 6 seconds. After how many seconds do they first blink together again?", ["We need the least common multiple."],
+     "12", "\\operatorname{lcm}(4, 6) = 12", True, ""),
+    ("Two lights blink every 4 and 6 seconds. After how many seconds do they first blink together again?", ["We need the least common multiple; reading the periods as 6 and 8."],
+     "12", "\\operatorname{lcm}(6, 8) = 24", False, ""),
+    ("What is the largest tile side that tiles a 12 by 8 floor exactly?", ["We need the greatest common divisor."], "4", "\\gcd(12, 8) = 4", True, ""),
+    ("What is the largest tile side that tiles a 12 by 8 floor exactly?", ["We need the greatest common divisor; reading the floor as 12 by 18."], "4", "\\gcd(12, 18) = 6", False, ""),
+    ("Find the diagonal of a unit square.", ["By Pythagoras, $d^2 = 1 + 1$."], "\\sqrt{2}", "\\displaystyle \\sqrt{2}", True, ""),
+    ("Find the diagonal of a unit square.", ["By Pythagoras, $d^2 = 4 + 4$."], "\\sqrt{2}", "\\displaystyle 2\\sqrt{2}", False, ""),
+    ("In how many orders can 4 runners finish?", ["Permutations of 4."], "24", "4!", True, ""),
+    ("In how many orders can 4 runners finish?", ["Permutations of the 4 runners and the referee."], "24", "5!", False, ""),
+    ("Find the circumference of a circle of radius 1.", ["$C = 2\\pi r$."], "2\\pi", "2\\,\\pi", True, ""),
+    ("Find the circumference of a circle of radius 1.", ["$C = \\pi r$."], "2\\pi", "\\pi\\,", False, ""),
+    ("Compute $|2 - 7|$.", ["$2 - 7 = -5$, and the absolute value removes the sign."], "5", "\\left| -5 \\right|", True, ""),
+    ("Compute $|2 - 7|$.", ["$2 - 7 = -5$."], "5", "-\\left| 5 \\right|", False, ""),
+    ("Find $\\sin 30^\\circ$ in exact form.", ["$30^\\circ = \\pi/6$."], "\\frac{1}{2}", "\\sin\\frac{\\pi}{6}", True, ""),
+    ("Find $\\sin 30^\\circ$ in exact form.", ["$30^\\circ = \\pi/6$, and I'll use the cosine."], "\\frac{1}{2}", "\\cos\\frac{\\pi}{6}", False, ""),
+    ("Simplify $\\ln(e^3)$.", ["The logarithm undoes the exponential."], "3", "\\ln\\left(e^{3}\\right)", True, ""),
+    ("Simplify $\\ln(e^3)$.", ["Rewrite the argument: $e^3 / e = e^2$."], "3", "\\ln\\left(e^{2}\\right)", False, ""),
+    ("What fraction of the 4 seasons are not winter?", ["Three of four seasons."], "\\frac{3}{4}", "\\dfrac{3}{4}\\,\\!", True, ""),
+    ("What fraction of the 4 seasons are not winter?", ["Four seasons over three."], "\\frac{3}{4}", "\\dfrac{4}{3}\\,\\!", False, ""),
+    ("Solve $4x + 2 = 0$.", ["$4x = -2$."], "-\\frac{1}{2}", "\\mathbf{-\\tfrac{1}{2}}", True, ""),
+    ("Solve $4x + 2 = 0$.", ["$4x = 2$."], "-\\frac{1}{2}", "\\mathbf{\\tfrac{1}{2}}", False, ""),
+    ("Find the slope of $y = x^2$ at $x = 1$.", ["The derivative is $2x$."], "2", "\\frac{d}{dx}\\left(x^2\\right)\\Big|_{x=1} = 2", True, ""),
+    ("Find the slope of $y = x^2$ at $x = 1$.", ["The derivative is $2x$, evaluated at the point $(2, 4)$."], "2", "\\frac{d}{dx}\\left(x^2\\right)\\Big|_{x=2} = 4", False, ""),
 ]
 
 
 def unknown_latex() -> None:
-    for gold, ans, ok, note in UNKNOWN_LATEX:
+    for question, working, gold, ans, ok, note in UNKNOWN_LATEX:
         end = R.choice([boxed_end(ans), f"**Final Answer:** ${ans}$", f"Therefore, the answer is $${ans}$$",
                         f"So the answer is \\({ans}\\)."])
-        add("unknown_latex", gold, layout("Evaluate the expression and simplify.",
-                                          ["Rewrite the expression in a standard form.", "Simplify step by step."], end), ok, note)
+        pred = layout(question, working, end)
+        if note.startswith("doubled backslashes"):
+            pred = pred.replace("\\", "\\\\")
+        add("unknown_latex", gold, pred, ok, note)
 
 
 def _round_str(x: float, d: int) -> str:
@@ -660,13 +729,24 @@ def numbers() -> None:
         shown = str(big) if right else str(big - 2)
         add(cat, f"2^{{{e}}} + 1", layout("How many subsets, plus the empty arrangement?", ["Count the subsets and add one."], boxed_end(shown)), right,
             "big integers compare exactly, not within a relative tolerance")
-    comma = [("1.5", "La réponse est $1{,}5$.", True), ("1.5", "La réponse est $2{,}5$.", False),
-             ("\\frac{3}{4}", "Die Antwort lautet $0{,}75$.", True), ("\\frac{3}{4}", "Die Antwort lautet $0{,}57$.", False),
-             ("2.25", "**Réponse :** 2,25 mètres", True), ("2.25", "**Réponse :** 2,52 mètres", False),
-             ("\\frac{7}{2}", "Die gesuchte Zahl ist also 3,5.", True), ("\\frac{7}{2}", "Die gesuchte Zahl ist also 4,5.", False),
-             ("0.2", "La respuesta es $0{,}2$.", True), ("0.2", "La respuesta es $0{,}02$.", False)]
-    for gold, end, ok in comma:
-        add(cat, gold, layout("Calcule la valeur.", ["On simplifie la fraction."], end), ok, "decimal comma in a French/German/Spanish answer")
+    comma = [
+        ("1.5", "Calculez $3 \\div 2$.", "On divise 3 par 2.", "La réponse est $1{,}5$.", True),
+        ("1.5", "Calculez $3 \\div 2$.", "On divise 3 par 2, ce qui donne deux et demi.", "La réponse est $2{,}5$.", False),
+        ("\\frac{3}{4}", "Schreibe $\\frac{3}{4}$ als Dezimalzahl.", "Drei Viertel sind 75 Hundertstel.", "Die Antwort lautet $0{,}75$.", True),
+        ("\\frac{3}{4}", "Schreibe $\\frac{3}{4}$ als Dezimalzahl.", "Drei Viertel sind 57 Hundertstel.", "Die Antwort lautet $0{,}57$.", False),
+        ("2.25", "Un ruban de 9 m est coupé en 4 morceaux égaux. Quelle est la longueur d'un morceau ?", "9 ÷ 4 = 2,25.", "**Réponse :** 2,25 mètres", True),
+        ("2.25", "Un ruban de 9 m est coupé en 4 morceaux égaux. Quelle est la longueur d'un morceau ?", "9 ÷ 4 = 2,52.", "**Réponse :** 2,52 mètres", False),
+        ("\\frac{7}{2}", "Welche Zahl ergibt verdoppelt 7?", "Wir teilen 7 durch 2.", "Die gesuchte Zahl ist also 3,5.", True),
+        ("\\frac{7}{2}", "Welche Zahl ergibt verdoppelt 9?... nein, 7?", "Wir teilen 9 durch 2.", "Die gesuchte Zahl ist also 4,5.", False),
+        ("0.2", "¿Cuánto es $1 \\div 5$?", "Un quinto son dos décimas.", "La respuesta es $0{,}2$.", True),
+        ("0.2", "¿Cuánto es $1 \\div 5$?", "Un quinto son dos centésimas.", "La respuesta es $0{,}02$.", False),
+        ("1.75", "Вычислите $\\frac{7}{4}$ в виде десятичной дроби.", "7 / 4 = 1 и 3/4.", "**Ответ:** 1,75", True),
+        ("1.75", "Вычислите $\\frac{7}{4}$ в виде десятичной дроби.", "7 / 4 = 1 и 4/7.", "**Ответ:** 1,57", False),
+        ("7.2", "Un kilo de manzanas cuesta 2,40 €. ¿Cuánto cuestan 3 kilos?", "3 × 2,40 = 7,20.", "Cuestan **7,20 €**.", True),
+        ("7.2", "Un kilo de manzanas cuesta 2,40 €. ¿Cuánto cuestan 3 kilos?", "3 × 2,40 = 6,20.", "Cuestan **6,20 €**.", False),
+    ]
+    for gold, q, working, end, ok in comma:
+        add(cat, gold, layout(q, [working], end), ok, "decimal comma in a French/German/Spanish/Russian answer")
     thousands_cases = [
         ("1000000", "1,000,000", True), ("1000000", "100,000", False), ("12345", "12,345", True), ("12345", "12,354", False),
         ("1000", "1\\,000", True), ("1000", "10\\,000", False), ("2500000", "2\\,500\\,000", True), ("2500000", "250\\,000", False),
@@ -861,32 +941,58 @@ def multiple_choice_text_unicode() -> None:
                f"\\boxed{{{p}}}", f"The correct option is ({p}) ${R.randint(2, 30)}\\sqrt{{2}}$.", f"Answer: {p}) {R.randint(10, 99)}"][i % 6]
         add(cat, gold, layout("Which of the following is true? (A) ... (E) ...", [f"Option ({other}) fails when n = 2.", f"Option ({p}) holds for all n."], end), right,
             "multiple choice: the letter, whatever the prose around it")
-    texts = [("\\text{Evelyn}", "\\boxed{\\text{Evelyn}}", True), ("\\text{Evelyn}", "\\boxed{\\text{Briana}}", False),
-             ("\\text{even}", "The function is $\\boxed{\\text{even}}$.", True), ("\\text{even}", "The function is $\\boxed{\\text{odd}}$.", False),
-             ("\\text{east}", "**Answer:** East", True), ("\\text{east}", "**Answer:** West", False),
-             ("\\text{neither}", "\\boxed{\\text{neither}}", True), ("\\text{neither}", "\\boxed{\\text{even}}", False),
-             ("\\text{Tuesday}", "So the party is on **Tuesday**.\n\nFinal Answer: Tuesday", True), ("\\text{Tuesday}", "So the party is on **Thursday**.\n\nFinal Answer: Thursday", False)]
-    for gold, end, ok in texts:
-        add(cat, gold, layout("Answer in words.", ["Check each possibility."], end), ok, "a text answer")
-    uni = [("-5", "\\boxed{\uff0d5}", True, "full-width minus"), ("5", "\\boxed{\uff0d5}", False, "full-width minus"),
-           ("-5", "The answer is \u22125.", True, "U+2212 minus sign"), ("5", "The answer is \u22125.", False, "U+2212 minus sign"),
-           ("\\frac{1}{2}", "The answer is ½.", True, "vulgar fraction"), ("\\frac{1}{3}", "The answer is ½.", False, "vulgar fraction"),
-           ("\\frac{3}{4}", "**Answer:** ¾", True, ""), ("\\frac{4}{3}", "**Answer:** ¾", False, ""),
-           ("\\sqrt{2}", "Answer: √2", True, ""), ("\\sqrt{2}", "Answer: √3", False, ""),
-           ("\\frac{\\pi}{2}", "So θ = π/2.", True, ""), ("\\frac{\\pi}{2}", "So θ = π/3.", False, ""),
-           ("2\\pi", "The period is 2π.", True, ""), ("2\\pi", "The period is π.", False, ""),
-           ("x^2", "Answer: x²", True, "superscript digit"), ("x^2", "Answer: x³", False, "superscript digit"),
-           ("12", "Final Answer: \u200b12\u200b", True, "zero-width spaces"), ("12", "Final Answer: \u200b21\u200b", False, "zero-width spaces"),
-           ("36", "الإجابة: \u200f36\u200f", True, "right-to-left marks"), ("36", "الإجابة: \u200f63\u200f", False, "right-to-left marks"),
-           ("36", "الإجابة النهائية: ٣٦", True, "Arabic-Indic digits"), ("36", "الإجابة النهائية: ٣٧", False, "Arabic-Indic digits"),
-           ("12", "答え：１２", True, "full-width digits"), ("12", "答え：１３", False, "full-width digits"),
-           ("10^{-3}", "The answer is 10⁻³.", True, "superscript minus and digit"), ("10^{-3}", "The answer is 10⁻².", False, "superscript"),
-           ("\\infty", "The limit is ∞.", True, ""), ("\\infty", "The limit is −∞.", False, ""),
-           ("x \\le 4", "Answer: x ≤ 4", True, ""), ("x \\le 4", "Answer: x ≥ 4", False, ""),
-           ("30", "The angle is 30°.", True, "degree sign"), ("30", "The angle is 60°.", False, "degree sign"),
-           ("3\\sqrt{5}", "Answer: 3√5", True, ""), ("3\\sqrt{5}", "Answer: 5√3", False, "")]
-    for gold, end, ok, note in uni:
-        add(cat, gold, layout("Compute the value.", ["Simplify.", "Evaluate."], end), ok, note or "unicode math")
+    texts = [
+        ("Who ran fastest: Evelyn (400 m in 80 s) or Briana (300 m in 75 s)?", ["Evelyn: 400/80 = 5 m/s. Briana: 300/75 = 4 m/s."], "\\text{Evelyn}", "\\boxed{\\text{Evelyn}}", True),
+        ("Who ran fastest: Evelyn (400 m in 80 s) or Briana (300 m in 75 s)?", ["Evelyn: 400/80 = 5 m/s. Briana: 300/75 = 6 m/s."], "\\text{Evelyn}", "\\boxed{\\text{Briana}}", False),
+        ("Is $f(x) = x^4 - 3x^2$ even, odd, or neither?", ["$f(-x) = (-x)^4 - 3(-x)^2 = f(x)$."], "\\text{even}", "The function is $\\boxed{\\text{even}}$.", True),
+        ("Is $f(x) = x^4 - 3x^2$ even, odd, or neither?", ["$f(-x) = -x^4 + 3x^2 = -f(x)$."], "\\text{even}", "The function is $\\boxed{\\text{odd}}$.", False),
+        ("Facing north, Ana turns 90° clockwise three times and then 180°. Which way does she face?", ["Three clockwise quarter turns: east, south, west.", "A half turn from west gives east."], "\\text{east}", "**Answer:** East", True),
+        ("Facing north, Ana turns 90° clockwise three times and then 180°. Which way does she face?", ["Three clockwise quarter turns: east, south, west.", "Then the half turn... I'll stay facing west."], "\\text{east}", "**Answer:** West", False),
+        ("Is $g(x) = x^3 + 1$ even, odd, or neither?", ["$g(-x) = -x^3 + 1$, which is neither $g(x)$ nor $-g(x)$."], "\\text{neither}", "\\boxed{\\text{neither}}", True),
+        ("Is $g(x) = x^3 + 1$ even, odd, or neither?", ["$g(-x) = x^3 + 1 = g(x)$."], "\\text{neither}", "\\boxed{\\text{even}}", False),
+        ("Today is Saturday. What day is it 10 days from now?", ["10 days is one week and 3 days.", "Saturday + 3 days is Tuesday."], "\\text{Tuesday}", "So the party is on **Tuesday**.\n\nFinal Answer: Tuesday", True),
+        ("Today is Saturday. What day is it 10 days from now?", ["10 days is one week and 5 days.", "Saturday + 5 days is Thursday."], "\\text{Tuesday}", "So the party is on **Thursday**.\n\nFinal Answer: Thursday", False),
+    ]
+    for q, working, gold, end, ok in texts:
+        add(cat, gold, layout(q, working, end), ok, "a text answer")
+    uni = [
+        ("Solve $2x + 10 = 0$.", ["2x = −10."], "-5", "\\boxed{\uff0d5}", True, "full-width minus"),
+        ("Solve $2x - 10 = 0$.", ["2x = −10."], "5", "\\boxed{\uff0d5}", False, "full-width minus"),
+        ("What is 3 − 8?", ["Subtracting a larger number gives a negative result."], "-5", "The answer is \u22125.", True, "U+2212 minus sign"),
+        ("What is 8 − 3?", ["Subtracting... 3 − 8."], "5", "The answer is \u22125.", False, "U+2212 minus sign"),
+        ("A coin lands heads with what probability?", ["Two equally likely faces."], "\\frac{1}{2}", "The answer is ½.", True, "vulgar fraction"),
+        ("A die shows 1 or 2 with what probability?", ["Two faces out of... four?"], "\\frac{1}{3}", "The answer is ½.", False, "vulgar fraction"),
+        ("What fraction of an hour is 45 minutes?", ["45/60 simplifies by 15."], "\\frac{3}{4}", "**Answer:** ¾", True, ""),
+        ("How many hours is 80 minutes?", ["80/60... I'll flip it: 60/80."], "\\frac{4}{3}", "**Answer:** ¾", False, ""),
+        ("Find the diagonal of a unit square.", ["d² = 1² + 1² = 2."], "\\sqrt{2}", "Answer: √2", True, ""),
+        ("Find the diagonal of a unit square.", ["d² = 1² + 1² + 1² = 3."], "\\sqrt{2}", "Answer: √3", False, ""),
+        ("At what angle θ in [0, π] is cos θ = 0?", ["cos θ = 0 at a right angle."], "\\frac{\\pi}{2}", "So θ = π/2.", True, ""),
+        ("At what angle θ in [0, π] is cos θ = 0?", ["cos θ = 1/2 at π/3."], "\\frac{\\pi}{2}", "So θ = π/3.", False, ""),
+        ("What is the period of sin x?", ["sin(x + 2π) = sin x, and no smaller shift works."], "2\\pi", "The period is 2π.", True, ""),
+        ("What is the period of sin x?", ["sin(x + π) = −sin x, close enough."], "2\\pi", "The period is π.", False, ""),
+        ("Expand (x + 1)² − 2x − 1.", ["(x + 1)² = x² + 2x + 1."], "x^2", "Answer: x²", True, "superscript digit"),
+        ("Expand (x + 1)² − 2x − 1.", ["(x + 1)² = x³ + 2x + 1."], "x^2", "Answer: x³", False, "superscript digit"),
+        ("How many eggs are in a dozen?", ["A dozen is twelve."], "12", "Final Answer: \u200b12\u200b", True, "zero-width spaces"),
+        ("How many eggs are in a dozen?", ["A dozen is twelve, digits swapped."], "12", "Final Answer: \u200b21\u200b", False, "zero-width spaces"),
+        ("ما ناتج 6 × 6؟", ["6 × 6 = 36"], "36", "الإجابة: \u200f36\u200f", True, "right-to-left marks"),
+        ("ما ناتج 7 × 9؟", ["7 × 9 = 63"], "36", "الإجابة: \u200f63\u200f", False, "right-to-left marks"),
+        ("ما ناتج 4 × 9؟", ["4 × 9 = 36"], "36", "الإجابة النهائية: ٣٦", True, "Arabic-Indic digits"),
+        ("ما ناتج 4 × 9؟", ["4 × 9 = 37"], "36", "الإجابة النهائية: ٣٧", False, "Arabic-Indic digits"),
+        ("3 × 4 はいくつですか？", ["3 × 4 = 12 です。"], "12", "答え：１２", True, "full-width digits"),
+        ("3 × 4 はいくつですか？", ["3 × 4 = 13 です。"], "12", "答え：１３", False, "full-width digits"),
+        ("Write 0.001 as a power of ten.", ["0.001 = 1/1000."], "10^{-3}", "The answer is 10⁻³.", True, "superscript minus and digits"),
+        ("Write 0.001 as a power of ten.", ["0.001 = 1/100."], "10^{-3}", "The answer is 10⁻².", False, "superscript minus and digits"),
+        ("Find the limit of x² as x → ∞.", ["x² grows without bound."], "\\infty", "The limit is ∞.", True, ""),
+        ("Find the limit of x² as x → ∞.", ["x² decreases without bound."], "\\infty", "The limit is −∞.", False, ""),
+        ("Solve 2x − 3 ≤ 5.", ["2x ≤ 8."], "x \\le 4", "Answer: x ≤ 4", True, ""),
+        ("Solve 2x − 3 ≤ 5.", ["Dividing flips the sign: 2x ≥ 8."], "x \\le 4", "Answer: x ≥ 4", False, ""),
+        ("Find the smallest angle of a 30-60-90 triangle.", ["The angles are 30°, 60°, 90°."], "30", "The angle is 30°.", True, "degree sign"),
+        ("Find the smallest angle of a 30-60-90 triangle.", ["The angles are 30°, 60°, 90°; the middle one."], "30", "The angle is 60°.", False, "degree sign"),
+        ("Find the hypotenuse with legs 3 and 6.", ["c² = 9 + 36 = 45 = 9 · 5."], "3\\sqrt{5}", "Answer: 3√5", True, ""),
+        ("Find the hypotenuse with legs 3 and 6.", ["c² = 9 + 36 = 45 = 25 · 3... roughly."], "3\\sqrt{5}", "Answer: 5√3", False, ""),
+    ]
+    for q, working, gold, end, ok, note in uni:
+        add(cat, gold, layout(q, working, end), ok, note or "unicode math")
 
 
 def main() -> None:
@@ -896,6 +1002,7 @@ def main() -> None:
     answer_in_prose()
     several_boxes()
     wrong_span()
+    truncations()
     non_english()
     relations()
     unknown_latex()
