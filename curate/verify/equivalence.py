@@ -507,6 +507,9 @@ def _solution_set(rel: Relation):
         return None
     named = [k for k, side in enumerate(rel.sides) if not side.is_number]
     if len(named) == 1 and _is_name(rel.sides[named[0]]):
+        direct = _bounds(rel, named[0])
+        if direct is not None:
+            return direct
         x = sp.Dummy("x")
         sides = [x if k == named[0] else side for k, side in enumerate(rel.sides)]
     else:
@@ -522,6 +525,23 @@ def _solution_set(rel: Relation):
             result = sp.Intersection(result, sp.solveset(ops[op](left, right), x, domain=sp.S.Reals))
     except (ValueError, TypeError, ArithmeticError, NotImplementedError):
         return None
+    return result
+
+
+def _bounds(rel: Relation, k: int):
+    """The interval a chain of bounds on one name states (`-7 < x \\le 2`), built directly."""
+    result = sp.S.Reals
+    for op, (i, left), (_, right) in zip(rel.ops, enumerate(rel.sides), enumerate(rel.sides[1:], 1)):
+        if k not in (i, i + 1):
+            return None
+        bound = right if i == k else left
+        if not bound.is_real and bound not in (sp.oo, -sp.oo):
+            return None
+        if i != k:  # bound op x: flip to x op' bound
+            op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[op]
+        piece = {"<": sp.Interval(-sp.oo, bound, True, True), "<=": sp.Interval(-sp.oo, bound, True, False),
+                 ">": sp.Interval(bound, sp.oo, True, True), ">=": sp.Interval(bound, sp.oo, False, True)}[op]
+        result = sp.Intersection(result, piece)
     return result
 
 

@@ -11,8 +11,12 @@ Rules, most trusted first (`find_answer` returns the answer and the rule's name)
                Arabic and Hindi. What follows it: its first math span, else its bold text, else its
                first clause (the clause's last math span or number when the clause is prose).
   bare         the response is itself a bare answer (one line, not prose).
-  math span    the last `$…$`, `$$…$$`, `\\(…\\)` or `\\[…\\]` in the final sentences.
+  math span    the last `$…$`, `$$…$$`, `\\(…\\)` or `\\[…\\]` in the final sentences (with the
+               spans just before it that only "or", "and" or commas separate).
+  expression   the last plain-unicode math of the final sentence (`θ = π/2`, `2π`, `10⁻³`).
   last number  the last number of the response (`last_number=True`, the default).
+The last three are guesses, so they are not made for a response that stops mid-sentence (cut off
+by a token budget). When the response carries its reasoning, the part after it is read first.
 Every scan is linear in the text's length (responses are untrusted, may be megabytes) and runs
 inside the judge workers' time limit.
 """
@@ -118,6 +122,8 @@ def _find(text: str, last_number: bool) -> tuple[str | None, str]:
         return marked, "answer marker"
     if is_bare(text):
         return text, "bare answer"
+    if truncated(text):
+        return None, "the response stops mid-sentence (cut off): no final answer to take"
     span = last_math_span(text)
     if span:
         return span, "last math span"
@@ -323,6 +329,16 @@ def last_plain_expression(text: str) -> str | None:
     while len(words) > 1 and re.fullmatch(r"[^\W\d_]{2,}", words[0]):
         words.pop(0)
     return " ".join(words) or None
+
+
+def truncated(text: str) -> bool:
+    """Whether the text stops in the middle of a sentence of prose ("… = 30. But let me
+    reconsider whether the"): its last number or math is then a step, not the answer."""
+    tail = text[-200:].rstrip()
+    if not tail or not tail[-1].isalpha():
+        return False
+    fragment = re.split(r"[.!?。！？:\n]", tail)[-1]
+    return _PROSE.search(fragment) is not None
 
 
 def is_bare(text: str) -> bool:

@@ -59,10 +59,24 @@ def number(text: str) -> sp.Expr:
     return sp.Rational(int(whole + frac or "0"), 10 ** len(frac))
 
 
-def to_sympy(text: str) -> sp.Basic:
-    """Parse one expression (no top-level commas or relations: `parse` splits those first)."""
+def to_sympy(text: str, grammar: bool = True) -> sp.Basic | None:
+    """Parse one expression (no top-level commas or relations: `parse` splits those first).
+    Arithmetic on numbers, letters, `\\pi`, `\\frac`, `\\sqrt` and powers is read by `_Arithmetic`
+    (the grammar's Python runtime takes milliseconds per expression); the rest by the grammar,
+    or, with `grammar=False`, not at all (None)."""
     if len(text) > MAX_CHARS:
         raise Unparseable(f"longer than {MAX_CHARS} characters")
+    try:
+        value = _Arithmetic(text).read()
+    except _Fallback:
+        if not grammar:
+            return None
+        value = _grammar(text)
+    _check_size(value)
+    return value
+
+
+def _grammar(text: str) -> sp.Basic:
     try:
         value = _Converter(config=_CONFIG).parse(text)
     except (RecursionError, MemoryError):
@@ -71,8 +85,153 @@ def to_sympy(text: str) -> sp.Basic:
         raise
     except Exception as exc:  # the grammar's syntax errors are plain Exceptions
         raise Unparseable(str(exc).split("\n", 1)[0][:120] or type(exc).__name__) from None
-    _check_size(value)
     return value
+
+
+class _Fallback(Exception):
+    """Outside `_Arithmetic`'s subset: the grammar reads it."""
+
+
+_ARITH_TOKEN = re.compile(r"\s*(\d+(?:\.\d+)?|\\[a-zA-Z]+|[a-zA-Z]|[-+*/^(){}\[\]!])")
+_GREEK = {"alpha", "beta", "gamma", "delta", "theta", "lambda", "mu", "phi", "omega", "sigma", "tau", "rho"}
+_ATOM_START = {"(", "{", "\\frac", "\\sqrt", "\\pi"}
+
+
+class _Arithmetic:
+    """A small precedence parser for plain arithmetic, reading what the grammar would read
+    (letters lowercased, `e` Euler's number), with sympy constructors only. Anything else
+    (functions, subscripts, `I`, mixed numbers, …) raises _Fallback."""
+
+    def __init__(self, text: str):
+        self.toks = []
+        pos = 0
+        for m in _ARITH_TOKEN.finditer(text):
+            if m.start() != pos:
+                raise _Fallback
+            self.toks.append(m.group(1))
+            pos = m.end()
+        if pos != len(text.rstrip()) or not self.toks:
+            raise _Fallback
+        self.i = 0
+        self.depth = 0
+
+    def peek(self):
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def take(self):
+        tok = self.peek()
+        if tok is None:
+            raise _Fallback
+        self.i += 1
+        return tok
+
+    def expect(self, tok):
+        if self.take() != tok:
+            raise _Fallback
+
+    def read(self):
+        value = self.expr()
+        if self.i != len(self.toks):
+            raise _Fallback
+        return value
+
+    def expr(self):
+        self.depth += 1
+        if self.depth > 50:
+            raise _Fallback
+        value = self.term()
+        while self.peek() in ("+", "-"):
+            op = self.take()
+            right = self.term()
+            value = sp.Add(value, right if op == "+" else sp.Mul(sp.Integer(-1), right))
+        self.depth -= 1
+        return value
+
+    def term(self):
+        value = self.unary()
+        while True:
+            tok = self.peek()
+            if tok in ("*", "\\cdot", "\\times"):
+                self.take()
+                value = sp.Mul(value, self.unary())
+            elif tok in ("/", "\\div"):
+                self.take()
+                value = sp.Mul(value, sp.Pow(self.unary(), sp.Integer(-1), evaluate=False))
+            elif tok is not None and (tok in _ATOM_START or tok[0].isalnum() or tok[1:] in _GREEK):
+                if tok == "\\frac" and isinstance(value, sp.Integer):
+                    raise _Fallback  # a mixed number: the grammar's rule
+                if tok[0].isdigit() and not isinstance(value, sp.Symbol):
+                    raise _Fallback
+                value = sp.Mul(value, self.power())
+            else:
+                return value
+
+    def unary(self):
+        if self.peek() == "-":
+            self.take()
+            return sp.Mul(sp.Integer(-1), self.unary())
+        if self.peek() == "+":
+            self.take()
+            return self.unary()
+        return self.power()
+
+    def power(self):
+        base = self.atom()
+        while self.peek() == "!":
+            self.take()
+            base = sp.factorial(base, evaluate=False)
+        if self.peek() == "^":
+            self.take()
+            if self.peek() == "{":
+                exp = self.group()
+            elif self.peek() == "-":
+                raise _Fallback
+            else:
+                tok = self.peek()
+                if tok[0].isdigit() and len(tok) > 1:
+                    raise _Fallback  # x^23 is x^2 3 in LaTeX
+                exp = self.atom()
+            base = sp.Pow(base, exp, evaluate=False)  # sizes are checked before anything evaluates
+        return base
+
+    def group(self):
+        self.expect("{")
+        value = self.expr()
+        self.expect("}")
+        return value
+
+    def atom(self):
+        tok = self.take()
+        if tok[0].isdigit():
+            return number(tok)
+        if tok == "(":
+            value = self.expr()
+            self.expect(")")
+            return value
+        if tok == "{":
+            self.i -= 1
+            return self.group()
+        if tok == "\\pi":
+            return sp.pi
+        if tok == "\\frac":
+            num = self.group()
+            return sp.Mul(num, sp.Pow(self.group(), sp.Integer(-1), evaluate=False))
+        if tok == "\\sqrt":
+            if self.peek() == "[":
+                self.take()
+                index = self.expr()
+                self.expect("]")
+                return sp.root(self.group(), index)
+            return sp.sqrt(self.group())
+        if tok[1:] in _GREEK:
+            return sp.Symbol(tok[1:])
+        if tok.isalpha() and len(tok) == 1:
+            if tok == "e":
+                return sp.E
+            if tok in ("E", "I"):
+                raise _Fallback
+            return sp.Symbol(tok.lower())
+        raise _Fallback
 
 
 def _check_size(value) -> None:

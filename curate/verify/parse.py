@@ -26,7 +26,6 @@ from curate.verify import numbers
 from curate.verify.latex import Unparseable, to_sympy
 
 MAX_DEPTH = 60
-_UNREAD = object()
 
 __all__ = ["Relation", "Ratio", "Seq", "SetOf", "Unparseable", "as_set", "parse"]
 
@@ -119,6 +118,7 @@ def _wrapped(tokens) -> bool:
 class _Reader:
     def __init__(self, percent):
         self.percent = percent
+        self.names_only = False  # reading a side that only names a value: no grammar
 
     def items(self, s: str, depth: int):
         if depth > MAX_DEPTH:
@@ -151,18 +151,22 @@ class _Reader:
             if ops == ["in"]:
                 return self.set_expr(sides[1], _tokens(sides[1].strip()), depth)
             raise Unparseable("\\in inside a chain")
-        values = [self._side(side.strip(), depth) for side in sides]
-        if values[-1] is _UNREAD:
-            raise Unparseable(f"cannot read {sides[-1].strip()[:40]!r}")
-        return Relation(tuple(ops), tuple(sp.Dummy("unread") if v is _UNREAD else v for v in values))
+        values = [self._side(side.strip(), depth, name=k < len(sides) - 1) for k, side in enumerate(sides)]
+        return Relation(tuple(ops), tuple(values))
 
-    def _side(self, side: str, depth: int):
-        """A side of a relation; a left side the grammar cannot read (`\\max\\{3, 5\\}`,
-        `\\min_{x \\in R} g(x)`) is only a name for the value on the right."""
+    def _side(self, side: str, depth: int, name: bool):
+        """A side of a relation. A side before the last that is more than arithmetic (`f(x)`,
+        `S_{10}`, `\\max\\{3, 5\\}`, `\\int_0^1 x^2\\,dx`) is not read at all: it names the value on
+        its right, as a symbol spelled by its text (the same text is the same name)."""
+        if not name:
+            return self.set_expr(side, _tokens(side), depth)
         try:
+            self.names_only = True
             return self.set_expr(side, _tokens(side), depth)
         except Unparseable:
-            return _UNREAD
+            return sp.Symbol("{" + side + "}")
+        finally:
+            self.names_only = False
 
     def set_expr(self, s: str, tokens, depth: int):
         if not s:
@@ -244,7 +248,9 @@ class _Reader:
         word = _WORD.search(re.sub(r"\\(?:begin|end|operatorname|mathrm|text)\{[a-zA-Z]*\}", "", s))
         if word:
             raise Unparseable(f"the word {word.group(0)[:20]!r} is not math")
-        value = to_sympy(s.replace("%", "\\%"))
+        value = to_sympy(s.replace("%", "\\%"), grammar=not self.names_only)
+        if value is None:
+            return sp.Symbol("{" + s + "}")
         if isinstance(value, sp.Basic) and value.is_Relational:
             return _relation_of(value)
         return value
