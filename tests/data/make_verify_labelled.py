@@ -170,11 +170,11 @@ def wp_discount():
 
 
 def wp_garden():
-    w, l = R.randint(3, 19), R.randint(20, 45)
-    right, wrong = 2 * (w + l), w * l
-    q = f"A rectangular garden is {w} m wide and {l} m long. How many metres of fence go around it?"
-    ok = [f"The perimeter of a rectangle is 2(w + l).", f"2 × ({w} + {l}) = 2 × {w + l} = {right} m."]
-    bad = [f"The fence has to cover the garden, so I need {w} × {l}.", f"{w} × {l} = {wrong}."]
+    w, ln = R.randint(3, 19), R.randint(20, 45)
+    right, wrong = 2 * (w + ln), w * ln
+    q = f"A rectangular garden is {w} m wide and {ln} m long. How many metres of fence go around it?"
+    ok = ["The perimeter of a rectangle is 2(w + l).", f"2 × ({w} + {ln}) = 2 × {w + ln} = {right} m."]
+    bad = [f"The fence has to cover the garden, so I need {w} × {ln}.", f"{w} × {ln} = {wrong}."]
     return dict(q=q, ok=ok, bad=bad, right=right, wrong=wrong, unit="m",
                 say=lambda v: f"The fence is {v} metres long", money=False)
 
@@ -341,7 +341,7 @@ def wrong_span() -> None:
         steps_early = p["bad"] if right else p["ok"]
         steps_late = p["ok"] if right else p["bad"]
         pred = ("<think>\n" + "\n\n".join(steps_early) + f"\n\nSo maybe it's \\boxed{{{early}}}? Hmm, let me redo this.\n\n"
-                + "\n\n".join(steps_late) + f"\n\nYes.\n</think>\n\n" + "\n".join(steps_late)
+                + "\n\n".join(steps_late) + "\n\nYes.\n</think>\n\n" + "\n".join(steps_late)
                 + f"\n\nThe answer is {late}.")
         add(cat, str(p["right"]), pred, right, "the answer after </think> overrides a tentative box in the thinking")
     for i in range(16):  # checks written after the final answer
@@ -490,11 +490,11 @@ def non_english() -> None:
                 add(cat, str(v), lang_layout(L, q.format(n=n, a=a, b=b, p=p), steps, end.format(v=v if right else wv)),
                     right, f"{code}: answer marker and prose in the language")
             elif i < 6:
-                w, l = R.randint(3, 19), R.randint(20, 45)
+                w, ln = R.randint(3, 19), R.randint(20, 45)
                 q, ok, bad = L["rect"]
-                v, wv = 2 * (w + l), w + l
-                steps = [s.format(w=w, l=l, v=v) for s in ok] if right else [s.format(w=w, l=l, v=wv) for s in bad]
-                add(cat, str(v), lang_layout(L, q.format(w=w, l=l), steps, end.format(v=v if right else wv)),
+                v, wv = 2 * (w + ln), w + ln
+                steps = [s.format(w=w, l=ln, v=v) for s in ok] if right else [s.format(w=w, l=ln, v=wv) for s in bad]
+                add(cat, str(v), lang_layout(L, q.format(w=w, l=ln), steps, end.format(v=v if right else wv)),
                     right, f"{code}: answer marker and prose in the language")
             else:
                 a = R.choice([2, 4]) if L["comma"] and i >= 8 else R.choice([3, 5, 7])
@@ -546,7 +546,7 @@ def relations() -> None:
         right = i % 2 == 0
         val = n ** 0.5
         approx = f"{val:.2f}" if right else f"{val + 0.02 * R.choice([-1, 1]):.2f}"
-        add(cat, f"\\sqrt{{{n}}}", layout(f"Find the distance, to two decimal places if needed.",
+        add(cat, f"\\sqrt{{{n}}}", layout("Find the distance, to two decimal places if needed.",
                                           [f"The distance squared is {n}."], f"So $d = \\sqrt{{{n}}} \\approx {approx}$." if right and R.random() < 0.4 else f"So $d \\approx {approx}$."),
             right, "\\approx: the value written with two decimals is compared at that precision")
     pairs_sets = [((5, 2), (7, 2)), ((3, 2), (5, 3)), ((2, 3), (3, 2)), ((7, 3), (11, 5)), ((13, 2), (17, 2)), ((5, 3), (7, 5))]
@@ -995,6 +995,98 @@ def multiple_choice_text_unicode() -> None:
         add(cat, gold, layout(q, working, end), ok, note or "unicode math")
 
 
+def extras() -> None:
+    """More of the shapes real outputs take, added to their categories."""
+    # Prose endings whose last number is not the answer.
+    for i in range(16):
+        right = i % 2 == 0
+        if i % 4 < 2:
+            p = R.choice([wp_eggs, wp_rent, wp_savings, wp_pages, wp_garden])()
+            v, other = (p["right"], p["wrong"]) if right else (p["wrong"], p["right"])
+            end = R.choice([f"So the correct total is {v}, not {other}.", f"The answer is {v} (not {other}, which forgets a step)."])
+            note = "'v, not w': the answer is v"
+        else:
+            p = R.choice([wp_eggs, wp_rent])()
+            v = p["right"] if right else p["wrong"]
+            end = (f"So she makes {v} dollars a day, or {7 * v} dollars a week." if p["q"].startswith("Ducks")
+                   else f"So each roommate pays {v} dollars a year, which is {2 * v} dollars over two years.")
+            note = "a follow-up figure after the answer is not the answer"
+        add("answer_in_prose", str(p["right"]), layout(p["q"], p["ok"] if right else p["bad"], end), right, note)
+    for i in range(8):
+        p = R.choice([wp_eggs, wp_discount, wp_savings])()
+        right = i % 2 == 0
+        v = p["right"] if right else p["wrong"]
+        end = R.choice([f"Answer: ${v}", f"So the answer: **${v}**", f"**Final answer: ${v}**", f"The result is ${v}."])
+        add("answer_in_prose", str(p["right"]), layout(p["q"], p["ok"] if right else p["bad"], end), right,
+            "a bare dollar sign (markdown money, not a math delimiter)")
+    # Boxes side by side in one display.
+    for i in range(10):
+        a, b = sorted(R.sample([n for n in range(-15, 16) if n], 2))
+        right = i % 2 == 0
+        bb = b if right else b + R.choice([-1, 1])
+        if bb == a or bb == 0:
+            bb = b + 2
+        disp = R.choice([f"x_1 = \\boxed{{{a}}}, \\quad x_2 = \\boxed{{{bb}}}", f"\\boxed{{{a}}} \\text{{ and }} \\boxed{{{bb}}}",
+                         f"\\boxed{{x = {a}}} \\quad \\text{{or}} \\quad \\boxed{{x = {bb}}}"])
+        add("several_boxes", f"{a}, {b}", layout(f"Find the roots of $(x {'-' if a > 0 else '+'} {abs(a)})(x {'-' if b > 0 else '+'} {abs(b)}) = 0$.",
+                                                 ["Set each factor to zero."], f"**Final Answer**\n\\[\n{disp}\n\\]"), right,
+            "boxes side by side in one display are one answer")
+    # Markers with units and other phrasings, per language.
+    more_ends = {
+        "fr": ["Par conséquent, la réponse est {v} $.", "**Réponse finale :** {v} dollars"],
+        "de": ["Somit ist das Ergebnis {v} Dollar.", "**Antwort:** {v} Dollar"],
+        "es": ["Así, la solución es {v} dólares.", "**Respuesta final:** {v} dólares"],
+        "zh": ["综上所述，答案是 {v} 美元。", "故答案为：$\\boxed{{{v}}}$"],
+        "ru": ["Итак, ответ: {v} долларов.", "**Ответ:** {v} долл."],
+        "ar": ["الجواب النهائي هو {v} دولارًا.", "**الإجابة:** {v}"],
+        "hi": ["अंतिम उत्तर: {v} डॉलर", "अतः उत्तर **{v}** डॉलर है।"],
+        "ja": ["答えは {v} ドルとなります。", "**答え：** {v} ドル"],
+    }
+    for code, ends in more_ends.items():
+        L = LANGS[code]
+        for i in range(4):
+            right = i % 2 == 0
+            n, a, b, p = R.randint(14, 30), R.randint(2, 5), R.randint(2, 6), R.choice([2, 3, 4, 5])
+            q, ok, bad = L["eggs"]
+            v, wv = (n - a - b) * p, (n - a) * p
+            steps = [s.format(n=n, a=a, b=b, p=p, r=n - a - b, v=v) for s in ok] if right else \
+                    [s.format(n=n, a=a, b=b, p=p, r=n - a, v=wv) for s in bad]
+            add("non_english", str(v), lang_layout(L, q.format(n=n, a=a, b=b, p=p), steps, ends[i // 2].format(v=v if right else wv)),
+                right, f"{code}: answer marker with a unit")
+    # Equations of curves: the same equation rearranged.
+    curves = [
+        ("(x-1)^2 + (y+2)^2 = 9", "x^2 - 2x + y^2 + 4y - 4 = 0", True), ("(x-1)^2 + (y+2)^2 = 9", "x^2 - 2x + y^2 + 4y + 4 = 0", False),
+        ("y = 2x - 3", "2x - y - 3 = 0", True), ("y = 2x - 3", "2x - y + 3 = 0", False),
+        ("x^2 + y^2 = 25", "y^2 = 25 - x^2", True), ("x^2 + y^2 = 25", "y^2 = 25 + x^2", False),
+        ("y = -\\frac{1}{2}x + 4", "x + 2y = 8", True), ("y = -\\frac{1}{2}x + 4", "x - 2y = 8", False),
+    ]
+    for gold, ans, ok in curves:
+        add("relations", gold, layout("Find the equation of the curve through the given points.", ["Use the given points to find the constants.", "Rearrange."],
+                                      boxed_end(ans)), ok, "an equation equals the same equation rearranged")
+    # Inequalities as the gold, intervals or set-builder as the answer.
+    for i in range(12):
+        a = R.randint(-9, 4)
+        b = a + R.randint(1, 8)
+        right = i % 2 == 0
+        if i % 4 < 2:
+            gold = f"x < {a} \\text{{ or }} x > {b}"
+            ans = f"(-\\infty, {a}) \\cup ({b}, \\infty)" if right else f"(-\\infty, {a}] \\cup ({b}, \\infty)"
+        else:
+            gold = f"{a} \\le x < {b}"
+            ans = f"\\{{x \\mid {a} \\le x < {b}\\}}" if right else f"\\{{x \\mid {a} < x < {b}\\}}"
+        add("intervals_inequalities", gold, layout("Solve the inequality.", ["Find the critical points.", "Test each region."],
+                                                   R.choice([boxed_end(ans), f"The solution set is ${ans}$."])), right,
+            "an inequality gold against an interval or set-builder answer")
+    # Solutions in words, no math delimiters.
+    for i in range(8):
+        a, b = sorted(R.sample(range(1, 20), 2))
+        right = i % 2 == 0
+        bb = b if right else b + 1
+        add("sets_tuples", f"{a}, {b}", layout("Which whole numbers satisfy both conditions?", ["Check the candidates one by one."],
+                                               R.choice([f"The solutions are {a} and {bb}.", f"So the numbers are {bb} and {a}."])), right,
+            "a list of solutions in prose")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--benchmarks", default=os.environ.get("DISTILLERY_BENCHMARKS"))
@@ -1011,6 +1103,7 @@ def main() -> None:
     intervals_inequalities()
     gold_from_solution(args.benchmarks)
     multiple_choice_text_unicode()
+    extras()
     with OUT.open("w", encoding="utf-8") as f:
         for case in CASES:
             f.write(json.dumps(case, ensure_ascii=False) + "\n")
