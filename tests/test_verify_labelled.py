@@ -15,6 +15,10 @@ from curate.verify import verify_batch
 LABELLED = Path(__file__).resolve().parent / "data" / "verify_labelled.jsonl"
 MIN_AGREEMENT = 0.97
 MIN_PER_CATEGORY = 60
+# One per failure pattern of issue 13 ("What goes wrong"); quadratic extraction is in test_verify.py.
+CATEGORIES = {"answer_in_prose", "several_boxes", "wrong_span", "non_english", "relations", "unknown_latex",
+              "numbers", "sets_tuples", "intervals_inequalities", "gold_from_solution",
+              "multiple_choice_text_unicode"}
 
 
 def _cases() -> list[dict]:
@@ -25,7 +29,8 @@ def test_labelled_set_is_balanced_and_large_enough():
     cases = _cases()
     assert all({"category", "gold", "pred", "correct"} <= set(c) and isinstance(c["correct"], bool) for c in cases)
     counts = Counter((c["category"], c["correct"]) for c in cases)
-    for cat in {c["category"] for c in cases}:
+    assert {c["category"] for c in cases} == CATEGORIES
+    for cat in CATEGORIES:
         right, wrong = counts[cat, True], counts[cat, False]
         assert right + wrong >= MIN_PER_CATEGORY, f"{cat}: {right + wrong} cases"
         assert abs(right - wrong) <= 0.1 * (right + wrong), f"{cat}: {right} right vs {wrong} wrong"
