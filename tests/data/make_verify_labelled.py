@@ -59,21 +59,43 @@ CLOSERS = [
 ]
 
 
-def think(question: str, steps: list[str]) -> str:
-    """A few paragraphs of thinking, with the self-checks that reasoning models write."""
+EXPLORE = [
+    "Let me try a small example to make sure I understand the setup. Suppose the numbers were {a} and {b}; "
+    "the same method gives {a} + {b} = {s}, which makes sense.",
+    "Alternatively, maybe I can approach this differently. If I write it as {a} × {b} = {p}... hmm, no, that's not what is asked.",
+    "Wait, is there a trick here? Let me re-read the problem. The quantities are given directly, so there shouldn't be hidden conditions.",
+    "Let me estimate first: it should be somewhere around {a}0, so the order of magnitude is clear.",
+    "Hmm, I remember a similar problem where the answer came out to {c}, but the numbers there were different, so that doesn't help.",
+    "Let me be careful with units. Everything is in the same units, so no conversion is needed.",
+    "Let me recount from scratch to make sure I haven't made an arithmetic slip: {a} + {b} = {s}, and {s} − {a} = {b}. Fine.",
+    "Okay, going back to the main computation.",
+    "Is it possible that I misread a number? No, the numbers are as I wrote them.",
+    "I could also set up an equation, but the direct computation is simpler here.",
+]
+
+
+def think(question: str, steps: list[str], long: bool = False) -> str:
+    """A few paragraphs of thinking, with the self-checks that reasoning models write; `long`
+    adds the detours, estimates and recounts of a multi-thousand-character trace."""
     paras = [R.choice(OPENERS).format(q=question)]
     for i, step in enumerate(steps):
+        if long:
+            for _ in range(R.randint(4, 10)):
+                a, b = R.randint(2, 19), R.randint(2, 19)
+                paras.append(R.choice(EXPLORE).format(a=a, b=b, s=a + b, p=a * b, c=R.randint(3, 99)))
         paras.append(step)
         if i < len(steps) - 1 and R.random() < 0.5:
             paras.append(R.choice(MIDDLES))
+        if long:
+            paras.append(f"Let me redo that step to double-check. {step}")
     paras.append(R.choice(CLOSERS))
     return "\n\n".join(paras)
 
 
 def layout(question: str, steps: list[str], ending: str, style: str | None = None) -> str:
     """An output whose final answer is given by `ending` (the last lines, as the model wrote them)."""
-    style = style or R.choice(["r1", "qwq", "s1", "markdown", "plain", "distill"])
-    body = think(question, steps)
+    style = style or R.choice(["r1", "r1", "qwq", "qwq", "s1", "markdown", "plain", "distill"])
+    body = think(question, steps, long=R.random() < 0.8)
     summary = "\n".join(f"- {s}" for s in steps[-2:])
     if style == "r1":
         return f"<think>\n{body}\n</think>\n\n**Solution.**\n\n{summary}\n\n{ending}"
@@ -470,8 +492,8 @@ def lang_layout(L: dict, q: str, steps: list[str], ending: str) -> str:
     if style == "s1":
         return f"think\n{L['think'][0]}\n" + "\n".join(steps) + f"\nanswer\n{ending}"
     if style == "en_think":  # R1 often thinks in English and answers in the user's language
-        return ("<think>\nOkay, the user wrote in another language, so I'll answer in it. Let me compute.\n\n"
-                + "\n\n".join(steps) + "\n\nThat checks out.\n</think>\n\n" + "\n\n".join(steps) + f"\n\n{ending}")
+        return ("<think>\nOkay, the user wrote in another language, so I'll answer in it.\n\n"
+                + think(q, steps, long=R.random() < 0.7) + "\n</think>\n\n" + "\n\n".join(steps) + f"\n\n{ending}")
     return "\n\n".join(steps) + f"\n\n{ending}"
 
 
