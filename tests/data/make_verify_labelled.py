@@ -265,21 +265,25 @@ def answer_in_prose() -> None:
         add("answer_in_prose", str(p["right"]), layout(p["q"], steps, ending), right)
     # Algebra stated in prose.
     algebra = [
-        ("y \\le 4", "Therefore $y \\le 4$ is the solution.", True),
-        ("y \\le 4", "Therefore $y \\ge 4$ is the solution.", False),
-        ("7", "Subtracting 3 from both sides gives $2x = 14$, so $x = 7$ is the solution.", True),
-        ("7", "Subtracting 3 from both sides gives $2x = 12$, so $x = 6$ is the solution.", False),
-        ("-3", "The value of $k$ that makes the lines parallel is $-3$.", True),
-        ("-3", "The value of $k$ that makes the lines parallel is $3$.", False),
-        ("\\frac{5}{2}", "So the slope of the line is $\\frac{5}{2}$.", True),
-        ("\\frac{5}{2}", "So the slope of the line is $\\frac{2}{5}$.", False),
-        ("12\\sqrt{3}", "The area of the hexagon works out to $12\\sqrt{3}$ square units.", True),
-        ("12\\sqrt{3}", "The area of the hexagon works out to $12\\sqrt{2}$ square units.", False),
+        ("Solve $3y - 2 \\le 10$.", ["Add 2 to both sides: $3y \\le 12$.", "Divide by 3."], "y \\le 4", "Therefore $y \\le 4$ is the solution.", True),
+        ("Solve $3y - 2 \\le 10$.", ["Add 2 to both sides: $3y \\le 12$.", "Divide by 3 and flip the inequality."], "y \\le 4", "Therefore $y \\ge 4$ is the solution.", False),
+        ("Solve $2x + 3 = 17$.", ["Isolate the term with $x$."], "7", "Subtracting 3 from both sides gives $2x = 14$, so $x = 7$ is the solution.", True),
+        ("Solve $2x + 3 = 17$.", ["Isolate the term with $x$."], "7", "Subtracting 3 from both sides gives $2x = 12$, so $x = 6$ is the solution.", False),
+        ("For which $k$ are the lines $y = kx + 1$ and $y = -3x + 5$ parallel?", ["Parallel lines have equal slopes."], "-3",
+         "The value of $k$ that makes the lines parallel is $-3$.", True),
+        ("For which $k$ are the lines $y = kx + 1$ and $y = -3x + 5$ parallel?", ["Parallel lines have slopes of equal size."], "-3",
+         "The value of $k$ that makes the lines parallel is $3$.", False),
+        ("Find the slope of the line through $(0, 1)$ and $(2, 6)$.", ["The rise is $6 - 1 = 5$ and the run is $2 - 0 = 2$."], "\\frac{5}{2}",
+         "So the slope of the line is $\\frac{5}{2}$.", True),
+        ("Find the slope of the line through $(0, 1)$ and $(2, 6)$.", ["The run is $6 - 1 = 5$ and the rise is $2 - 0 = 2$."], "\\frac{5}{2}",
+         "So the slope of the line is $\\frac{2}{5}$.", False),
+        ("Find the area of a regular hexagon with side $2\\sqrt{2}$.", ["The area is $\\frac{3\\sqrt{3}}{2}s^2$ with $s^2 = 8$."], "12\\sqrt{3}",
+         "The area of the hexagon works out to $12\\sqrt{3}$ square units.", True),
+        ("Find the area of a regular hexagon with side $2\\sqrt{2}$.", ["The area is $\\frac{3\\sqrt{2}}{2}s^2$ with $s^2 = 8$."], "12\\sqrt{3}",
+         "The area of the hexagon works out to $12\\sqrt{2}$ square units.", False),
     ]
-    for gold, end, ok in algebra:
-        add("answer_in_prose", gold, layout("Solve the problem and state the result.",
-                                            ["Set up the equation from the conditions given.",
-                                             "Simplify both sides and isolate the unknown."], end), ok)
+    for q, working, gold, end, ok in algebra:
+        add("answer_in_prose", gold, layout(q, working, end), ok)
 
 
 def several_boxes() -> None:
@@ -1041,6 +1045,23 @@ def extras() -> None:
         end = R.choice([f"Answer: ${v}", f"So the answer: **${v}**", f"**Final answer: ${v}**", f"The result is ${v}."])
         add("answer_in_prose", str(p["right"]), layout(p["q"], p["ok"] if right else p["bad"], end), right,
             "a bare dollar sign (markdown money, not a math delimiter)")
+    # Money with cents, scientific notation, units inside the box.
+    money = [("18.5", "\\$18.50", True), ("18.5", "\\$18.05", False), ("7.2", "7.20", True), ("7.2", "7.02", False),
+             ("320000", "3.2 \\times 10^{5}", True), ("320000", "3.2 \\times 10^{4}", False),
+             ("6.02 \\times 10^{23}", "6.02\\cdot 10^{23}", True), ("6.02 \\times 10^{23}", "6.02 \\times 10^{22}", False),
+             ("0.00045", "4.5 \\times 10^{-4}", True), ("0.00045", "4.5 \\times 10^{-5}", False),
+             ("18", "18 \\text{ dollars}", True), ("18", "81 \\text{ dollars}", False), ("18", "\\text{18 dollars}", True), ("18", "\\text{16 dollars}", False)]
+    for gold, ans, ok in money:
+        add("numbers", gold, layout("Work out the amount.", ["Multiply the unit value by the count.", "Write the result in the requested form."],
+                                    boxed_end(ans)), ok, "trailing zeros, powers of ten, words inside the box")
+    # Chinese and Japanese multiple choice.
+    for i in range(8):
+        g = R.choice("ABCD")
+        right = i % 2 == 0
+        p = g if right else R.choice([x for x in "ABCD" if x != g])
+        end = R.choice([f"故选：{p}", f"所以正确答案是 ({p})。", f"答案：{p}", f"よって、正解は（{p}）です。"])
+        add("multiple_choice_text_unicode", g, layout("下列说法正确的是（ ） A. … B. … C. … D. …", [f"选项 {R.choice([x for x in 'ABCD' if x != p])} 不成立。", f"选项 {p} 成立。"], end),
+            right, "multiple choice with a Chinese or Japanese marker (full-width brackets)")
     # Boxes side by side in one display.
     for i in range(10):
         a, b = sorted(R.sample([n for n in range(-15, 16) if n], 2))
