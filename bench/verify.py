@@ -18,9 +18,11 @@ gold is wrapped in `$…$` and parsed with the default extraction config, a gold
 solution (it has a `\\boxed{}`) is parsed as it is; the output is `parse`d as it is, and when
 that is not verified and the output is a bare one-line answer (no `$`, `\\(`, `\\[` or box, as in the
 older cases), once more wrapped in `$…$` (the benefit of the doubt goes to Math-Verify); then
-`verify(gold, answer)`, in the main thread so its own timeouts work. A crash counts as "not
-correct", as in open-r1's reward. Math-Verify (`pip install math-verify`, 0.9.0 here) is not a
-dependency of distillery: without it the bench prints distillery's figures and says so.
+`verify(gold, answer)`, in the main thread so its own timeouts work (wrapping a bare gold in
+`\\boxed{…}` instead of `$…$` gives Math-Verify the same figures on the labelled set). A crash
+counts as "not correct", as in open-r1's reward. Math-Verify (`pip install math-verify`, 0.9.0
+here) is not a dependency of distillery: without it the bench prints distillery's figures and
+says so. Timings are wall-clock on a shared machine: compare the ratios of one run.
 """
 
 from __future__ import annotations

@@ -745,7 +745,8 @@ def numbers() -> None:
         ee = e if right else e + R.choice([-1, 1])
         form = R.choice(["\\frac{{1}}{{{b}^{{{e}}}}}", "{b}^{{-{e}}}", "\\left(\\frac{{1}}{{{b}}}\\right)^{{{e}}}", "1/{b}^{{{e}}}"])
         add(cat, f"\\frac{{1}}{{{base}^{{{e}}}}}", layout("Find the probability.", [f"Each of the {e} independent steps has probability 1/{base}."] if right else
-                                                    [f"The first step is certain, and each of the other steps has probability 1/{base}."],
+                                                    [f"The first step is certain, and each of the other steps has probability 1/{base}."] if ee < e else
+                                                    [f"Each of the {e} steps has probability 1/{base}, and so does the final check."],
                                                     boxed_end(form.format(b=base, e=ee))), right,
             "tiny numbers: an exponent one off is wrong however small the difference")
     for i in range(8):
