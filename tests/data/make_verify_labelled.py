@@ -933,26 +933,52 @@ def gold_from_solution(benchmarks: str | None) -> None:
         print("gold_from_solution: no benchmarks folder, hand-written solutions only")
         return
     rows = [json.loads(line) for line in (Path(benchmarks) / "math_test_full.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
-    single, repeated = [], []
+    single, repeated, fractions = [], [], []
     for r in rows:
         a, s = r["answer"].strip(), r["solution"]
-        boxes = re.findall(r"\\boxed\{([^{}]*)\}", s)
-        if not re.fullmatch(r"-?\d+", a) or len(s) > 1500 or not boxes or any(b.replace(" ", "") != a for b in boxes) or s.count("\\boxed") != len(boxes):
+        boxes = re.findall(r"\\boxed\{((?:[^{}]|\{[^{}]*\})*)\}", s)
+        if len(s) > 1500 or "[asy]" in s or not boxes or s.count("\\boxed") != len(boxes):
             continue
-        (single if len(boxes) == 1 else repeated).append(r)
+        if any(b.replace(" ", "").replace("dfrac", "frac") != a.replace(" ", "").replace("dfrac", "frac") for b in boxes):
+            continue
+        if re.fullmatch(r"-?\d+", a):
+            (single if len(boxes) == 1 else repeated).append(r)
+        elif re.fullmatch(r"-?\\d?frac\{\d+\}\{\d+\}", a) and len(boxes) == 1:
+            fractions.append(r)
     R.shuffle(single)
     R.shuffle(repeated)
-    chosen = repeated[:12] + single[:52]
-    for i, r in enumerate(chosen):
-        a = int(r["answer"])
+    R.shuffle(fractions)
+    for i, r in enumerate(repeated[:12] + single[:52] + fractions[:16]):
         right = i % 2 == 0
-        got = a if right else R.choice([a + 1, a - 1, -a if a else 1, 2 * a if a else 2])
-        if not right and got == a:
-            got = a + 1
+        ans = r["answer"].strip()
+        m = re.fullmatch(r"(-?)\\d?frac\{(\d+)\}\{(\d+)\}", ans)
+        if m:
+            value = Fraction(int(m[2]), int(m[3])) * (-1 if m[1] else 1)
+            got_v = value if right else value + Fraction(R.choice([1, -1]), int(m[3]))
+            if not right and got_v == value:
+                got_v += 1
+            num = abs(got_v.numerator)
+            got = R.choice([fmt_num(got_v), f"{'-' if got_v < 0 else ''}\\dfrac{{{num}}}{{{got_v.denominator}}}",
+                            f"{got_v.numerator}/{got_v.denominator}"])
+        else:
+            a = int(ans)
+            got_i = a if right else R.choice([a + 1, a - 1, -a if a else 1, 2 * a if a else 2])
+            if not right and got_i == a:
+                got_i = a + 1
+            got = str(got_i)
+        sol = r["solution"]
+        # The model's working follows the reference's, unboxed; a wrong one stops before the last step.
+        working = re.sub(r"\\boxed\{((?:[^{}]|\{[^{}]*\})*)\}", r"\1", sol if right else sol[: sol.rfind("\\boxed")])
+        paras = [p.strip() for p in working.split("\n") if p.strip()]
+        if not right:
+            last = paras[-1] if paras else ""
+            cut = max(last.rfind(". "), last.rfind(".$ "))
+            paras = paras[:-1] + ([last[: cut + 1]] if cut > 0 else [])
+            paras.append("Continuing from here carefully.")
         problem = r["problem"].split("\n")[0][:300]
-        end = R.choice([boxed_end(str(got)), f"**Final Answer:** {got}", f"The answer is ${got}$."])
-        add(cat, r["solution"], layout(problem, ["Let me set up the relevant quantities.", "Now compute carefully."], end), right,
-            f"gold is the worked MATH solution ({r.get('id', '')}); its box" + ("es all say the same" if len(re.findall('boxed', r['solution'])) > 1 else " is the answer"))
+        end = R.choice([boxed_end(got), f"**Final Answer:** {got}", f"The answer is ${got}$."])
+        add(cat, sol, layout(problem, paras or ["Let me set up the relevant quantities."], end), right,
+            f"gold is the worked MATH solution ({r.get('id', '')}); its box" + ("es all say the same" if len(re.findall("boxed", sol)) > 1 else " is the answer"))
 
 
 def multiple_choice_text_unicode() -> None:
