@@ -20,6 +20,7 @@ from curate.verify.options import Options
 from curate.verify.pool import JudgePool
 
 VERDICTS = ("correct", "incorrect", "no_answer", "unparseable", "no_gold", "timeout")
+MIN_JUDGE_SECONDS = 0.05  # a pair whose extraction used its whole limit still gets a try
 MAX_ANSWER_CHARS = 2000  # longer "answers" are prose or attacks, never a final answer
 _WORDS = re.compile(r"^(?=[A-Za-z ]*[A-Za-z]{4})[A-Za-z][A-Za-z ]*[A-Za-z]$")  # has a 4-letter word
 
@@ -44,11 +45,13 @@ def verify_pair(gold: str | None, pred: str | None, timeout: float = 5.0,
 
 def verify_batch(golds: list[str | None], preds: list[str | None], timeout: float = 5.0,
                  workers: int | None = None, extract: bool = True, options: Options = Options(),
-                 pool: JudgePool | None = None, progress=None) -> list[Verdict]:
+                 pool: JudgePool | None = None, progress=None, guess: list[bool] | None = None) -> list[Verdict]:
     """One Verdict per (gold, pred). Golds that are worked solutions give their boxed answers;
-    `extract=False` takes `preds` as already-extracted answers. `progress(done, total)` hears how
-    many distinct tasks the workers have done. Pass a started `pool` to reuse its workers and its
-    cache of judged pairs across calls (its timeout and options then apply)."""
+    `extract=False` takes `preds` as already-extracted answers. `guess[i]=False` reads only a box
+    or an answer marker in `preds[i]` (for text that ends in reasoning, not in an answer).
+    `progress(done, total)` hears how many distinct tasks the workers have done. Pass a started
+    `pool` to reuse its workers and its cache of judged pairs across calls (its timeout and
+    options then apply)."""
     if len(golds) != len(preds):
         raise ValueError(f"{len(golds)} golds but {len(preds)} predictions")
     golds = [g if g is None or isinstance(g, str) else str(g) for g in golds]  # 18 → "18"
@@ -61,28 +64,36 @@ def verify_batch(golds: list[str | None], preds: list[str | None], timeout: floa
         pool = JudgePool(min(workers or os.cpu_count() or 1, max(1, distinct // 8)), timeout=timeout,
                          options=options)
     try:
+        guesses = guess if guess is not None else [True] * len(preds)
+        if len(guesses) != len(preds):
+            raise ValueError(f"{len(guesses)} guess flags but {len(preds)} predictions")
         gold_texts = [g for g in dict.fromkeys(golds) if g is not None]
-        pred_texts = [p for p in dict.fromkeys(preds) if p is not None]
+        pred_keys = [k for k in dict.fromkeys(zip(preds, guesses)) if k[0] is not None]
         tasks = [("g", g) for g in gold_texts]
-        tasks += [("p", p, options.fallback_last_number) if extract else ("b", p) for p in pred_texts]
+        tasks += [("p", p, options.fallback_last_number and ok, ok) if extract else ("b", p) for p, ok in pred_keys]
         results = pool.run(tasks, progress=progress)
+        # Each pair's limit covers its extraction and its judgement together.
+        spent = dict(zip([("g", g) for g in gold_texts] + [("p", k) for k in pred_keys], pool.elapsed))
         gold_info = dict(zip(gold_texts, results[:len(gold_texts)]))
-        pred_info = dict(zip(pred_texts, results[len(gold_texts):]))
+        pred_info = dict(zip(pred_keys, results[len(gold_texts):]))
         verdicts: list[Verdict | None] = [None] * len(golds)
         to_judge: dict[tuple[str, str], list[int]] = {}
+        left: dict[tuple[str, str], float] = {}
         for i, (gold, pred) in enumerate(zip(golds, preds)):
             g = gold_info.get(gold) if gold is not None else None
-            p = pred_info.get(pred) if pred is not None else None
+            p = pred_info.get((pred, guesses[i])) if pred is not None else None
             decided, key = _quick_verdict(g, p, options)
             if decided is not None:
                 verdicts[i] = _verdict(decided, g, p)
             else:
                 to_judge.setdefault(key, []).append(i)
+                used = spent[("g", gold)] + spent[("p", (pred, guesses[i]))]
+                left[key] = min(left.get(key, pool.timeout), max(MIN_JUDGE_SECONDS, pool.timeout - used))
         if to_judge:
             keys = list(to_judge)
-            for key, result in zip(keys, pool.judge(keys, progress=progress)):
+            for key, result in zip(keys, pool.judge(keys, progress=progress, limits=[left[k] for k in keys])):
                 for i in to_judge[key]:
-                    verdicts[i] = _verdict(result, gold_info[golds[i]], pred_info[preds[i]])
+                    verdicts[i] = _verdict(result, gold_info[golds[i]], pred_info[(preds[i], guesses[i])])
     finally:
         if owned:
             pool.close()

@@ -129,6 +129,11 @@ def equal(a, b, tol: Tol) -> tuple[bool, str]:
         return equal(a.items[0], b, tol)
     if isinstance(b, SetOf) and len(b.items) == 1 and not isinstance(a, SetOf):
         return equal(a, b.items[0], tol)
+    for lst, one in ((a, b), (b, a)):
+        # `\\boxed{15\\frac{39}{40}}, or \\boxed{\\frac{639}{40}}`: one answer written two ways
+        if isinstance(lst, SetOf) and not lst.braces and isinstance(one, sp.Expr) and \
+                all(equal(item, one, tol)[0] for item in lst.items):
+            return True, "every form listed equals it"
     for lst, seq in ((a, b), (b, a)):
         # `\\boxed{-3}` and `\\boxed{-9}` (a bare list) against the point (-3, -9): in order
         if isinstance(lst, SetOf) and not lst.braces and isinstance(seq, Seq) and len(lst.items) == len(seq.items) \

@@ -38,7 +38,7 @@ _MARKERS = [
     r"(?:the\s+)?(?:correct\s+)?answers?\s+(?:is|are|should\s+be|would\s+be|will\s+be|must\s+be)\s*[:：]?",
     r"(?:the\s+)?correct\s+(?:option|choice)\s+is\s*[:：]?",
     r"answers?\s*[:：]",
-    r"(?m:^\W{0,4}answer\b\W{0,4}(?=\s*[$\\\d(-]))",
+    r"(?m:^[*#\s]{0,4}answer\b[*:]{0,2}(?=\s*[$\\\d(-]))",
     r"the\s+(?:final\s+)?result\s+is\s*[:：]?",
     r"####",
     # French, Spanish, Portuguese, Italian, German: a colon or a copula after the word
@@ -52,12 +52,16 @@ _MARKERS = [
     r"(?:окончательный\s+)?ответ(?:ом)?\b\s*(?:будет|равен|[:：—–])?",
     # Chinese, Japanese
     r"最终答案(?:是|为)?\s*[:：]?", r"答案(?:是|为|應為|应为)?\s*[:：]?", r"答\s*[:：]",
-    r"最終的な答え(?:は)?\s*[:：]?", r"答え(?:は)?\s*[:：]?", r"解答\s*[:：]",
+    r"最終的な答え(?:は)?\s*[:：]?", r"答え(?:は)?\s*[:：]?", r"解答\s*[:：]", r"正解(?:は)?\s*[:：]?",
+    r"正确答案(?:是|为)?\s*[:：]?", r"正確答案(?:是|為)?\s*[:：]?",
     # Arabic, Hindi
     r"الإجابة\s+النهائية\s*(?:هي)?\s*[:：]?", r"الإجابة\s*(?:هي)?\s*[:：]?", r"الجواب\s*(?:هو)?\s*[:：]?",
     r"(?:अंतिम\s+)?उत्तर\s*(?:है)?\s*[:：]?",
 ]
-_MARKER = re.compile("|".join(f"(?:{m})" for m in _MARKERS), re.IGNORECASE)
+# The lookahead on a marker's first letter lets the regex skip most positions at the cost of a
+# character-class test (a plain alternation tries every marker at every position).
+_MARKER = re.compile("(?=[#\\s*^afrtledpо答最正解الउ])(?:" + "|".join(f"(?:{m})" for m in _MARKERS) + ")",
+                     re.IGNORECASE | re.MULTILINE)
 _FINAL_MARKER = re.compile(r"final\s+answer|réponse\s+finale|respuesta\s+final|最终答案|最終的な答え"
                            r"|окончательный\s+ответ|الإجابة\s+النهائية|अंतिम\s+उत्तर|endg[üu]ltige\s+antwort",
                            re.IGNORECASE)
@@ -67,30 +71,34 @@ _CLOSER = {"$": "$", "$$": "$$", "\\(": "\\)", "\\[": "\\]"}
 _END_OF_REASONING = re.compile(r"</think>|<\|end_of_thought\|>|<\|begin_of_solution\|>|^answer[ \t]*$", re.MULTILINE)
 _CONNECTOR = re.compile(r"^\s*(?:,|;|、|，|or|and|ou|et|oder|und|o|y|e|или|и|或|和|या|और|أو|و|\\text\{\s*(?:or|and)\s*\}|\\quad)?"
                         r"\s*(?:,|\\quad)?\s*$", re.IGNORECASE)
-_CHOICE_LEAD = re.compile(r"^\(([A-J])\)(?=\s|$|[.,;:])|^([A-J])(?=$|[.,;:)]|\s+[a-z(])")
+_CHOICE_LEAD = re.compile(r"^[(（]([A-J])[)）](?=\s|$|[.,;:。です])|^([A-J])(?=$|[.,;:)]|\s+[a-z(])")
 # A plain-text math expression (unicode math, no $): digits, letters, operators, π √ ∞ …
 _PLAIN_EXPR = re.compile(r"[-+−]?(?:[\w.]+|[πθ√∞⁻⁰¹²³⁴⁵⁶⁷⁸⁹½¼¾()/^·×+−=\-])(?:[\w.πθ√∞⁻⁰¹²³⁴⁵⁶⁷⁸⁹½¼¾()/^·×+−=\- ]*[\w.πθ√∞⁻⁰¹²³⁴⁵⁶⁷⁸⁹½¼¾)])?")
 _UNICODE_MATH = re.compile(r"[π√∞⁻⁰¹²³⁴⁵⁶⁷⁸⁹½¼¾θ]")
 _SENTENCE_START = re.compile(r"^[^\W\d_]{2,}\s+(?=.*[\d=π√∞$\\])", re.DOTALL)
+_NUM = r"-?\d+(?:[.,]\d+)?"
+_NUMBER_LIST = re.compile(rf"(?<![\w.,]){_NUM}(?:\s*(?:,\s*(?:and|or)?|and|or)\s+{_NUM})+(?![\w])")
 _BOLD = re.compile(r"\*\*([^*\n]{1,200})\*\*")
 _NUMBER = re.compile(r"(?<![\w.,])-?(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+)(?:[.,]\d+)?(?:\s*/\s*\d+)?(?![\w])")
 # Three words of prose in a row (outside \text{…}) mean the line is a sentence, not an answer.
 _PROSE = re.compile(r"[^\W\d_]{2,}\s+[^\W\d_]{2,}\s+[^\W\d_]{2,}")
 _TEXT_GROUP = re.compile(r"\\(?:text|mbox|textbf|mathrm|textit)\s*\{[^{}]*\}")
-_CLAUSE_END = re.compile(r",?\s+(?:because|since|as|which|so|for|where|when|if|given|per)\s+|[.;。！？!?]\s|[.。]$|\n")
+_CLAUSE_END = re.compile(r",?\s+(?:because|since|as|which|so|for|where|when|if|given|per)\s+|\s+\((?=[^\W\d_]{3,})|[.;。！？!?]\s|[.。]$|\n")
 _TAIL_SENTENCES = 3  # the final sentences a math span must be in
 _TAIL_CHARS = 600
 
 
-def extract_answer(text: str | None, last_number: bool = True) -> str | None:
+def extract_answer(text: str | None, last_number: bool = True, guesses: bool = True) -> str | None:
     """The final answer in `text`, or None when there is none."""
-    return find_answer(text, last_number)[0]
+    return find_answer(text, last_number, guesses)[0]
 
 
-def find_answer(text: str | None, last_number: bool = True) -> tuple[str | None, str]:
+def find_answer(text: str | None, last_number: bool = True, guesses: bool = True) -> tuple[str | None, str]:
     """(answer, rule) for a response; (None, why) when no rule finds one. When the response
     carries its reasoning (`</think>`, `<|end_of_thought|>`, s1's `answer` line), the answer is
-    looked for after it first: a box in the reasoning may be a draft."""
+    looked for after it first: a box in the reasoning may be a draft. `guesses=False` keeps only
+    the boxed and marker rules (for the end of a reasoning trace, which ends in many things that
+    are not answers)."""
     if text is None:
         return None, "no response"
     text = text.strip()
@@ -98,19 +106,20 @@ def find_answer(text: str | None, last_number: bool = True) -> tuple[str | None,
         return None, "empty response"
     end = _last(_END_OF_REASONING.finditer(text))
     if end is not None and text[end.end():].strip():
-        answer, rule = _find(text[end.end():].strip(), last_number=False)
+        answer, rule = _find(text[end.end():].strip(), last_number=False, guesses=guesses)
         if answer is not None:
             return answer, rule
-    return _find(text, last_number)
+    return _find(text, last_number, guesses)
 
 
-def _find(text: str, last_number: bool) -> tuple[str | None, str]:
+def _find(text: str, last_number: bool, guesses: bool) -> tuple[str | None, str]:
     boxes = boxed_groups(text)
     if boxes:
         marker = _last_marker(text, start=boxes[-1][2])
         if marker is not None:
             marked = _after_marker(text, marker)
-            if marked:
+            # "…, so our answer is correct" after the box is a remark; a value there is a correction
+            if marked and (_FINAL_MARKER.search(marker.group(0)) or re.search(r"[\d$\\=]", marked)):
                 return marked, "answer marker after the last box"
         group = _last_group(text, boxes)
         answer = ", ".join(dict.fromkeys(b for b in group if b)) or None
@@ -120,6 +129,8 @@ def _find(text: str, last_number: bool) -> tuple[str | None, str]:
     marked = after_last_marker(text)
     if marked:
         return marked, "answer marker"
+    if not guesses:
+        return None, "no boxed answer or answer marker"
     if is_bare(text):
         return text, "bare answer"
     if truncated(text):
@@ -131,6 +142,9 @@ def _find(text: str, last_number: bool) -> tuple[str | None, str]:
     if expression:
         return expression, "last expression of the final sentence"
     if last_number:
+        number = final_sentence_number(text)
+        if number is not None:
+            return number, "number of the final sentence"
         number = _last(_NUMBER.finditer(text))
         if number is not None:
             return number.group(0), "last number"
@@ -329,6 +343,25 @@ def last_plain_expression(text: str) -> str | None:
     while len(words) > 1 and re.fullmatch(r"[^\W\d_]{2,}", words[0]):
         words.pop(0)
     return " ".join(words) or None
+
+
+def final_sentence_number(text: str) -> str | None:
+    """The number the last sentence that has one states: numbers listed with "and"/"or"/commas
+    are one list ("The numbers are 18 and 15"); after an `=` or `≈`, the first number after the
+    last one (a computation's result); else the sentence's first number ("So she makes 20 dollars a
+    day, or 140 dollars a week": the answer first, what follows is derived)."""
+    tail = text[-_TAIL_CHARS:]
+    for sentence in reversed(re.split(r"(?<=[.!?。])\s+|\n+", tail)):
+        numbers = list(_NUMBER.finditer(sentence))
+        if not numbers:
+            continue
+        listed = _last(_NUMBER_LIST.finditer(sentence))
+        if listed is not None:
+            return ", ".join(n.group(0) for n in _NUMBER.finditer(listed.group(0)))
+        equals = max(sentence.rfind("="), sentence.rfind("≈"))
+        after = [n for n in numbers if n.start() > equals] if equals >= 0 else numbers
+        return (after or numbers)[0].group(0)
+    return None
 
 
 def truncated(text: str) -> bool:

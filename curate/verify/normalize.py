@@ -61,7 +61,8 @@ _TEXT = re.compile(
     r"\\(?:text|textrm|textit|textbf|textnormal|textsf|mbox|mathrm|mathbf|mathit|mathsf|boldsymbol|operatorname)"
     r"\s*\{([^{}]*)\}(\s*\^\s*\{?[23]\}?)?"
 )
-_CHOICE = re.compile(r"^\(?([A-J])\)(?:[\s.:].*)?$|^\(([A-J])\)?$|^([A-J])[.:]?$", re.DOTALL)
+# `(C)`, `C)`, `C.`, and a letter followed by lowercase prose: "D, since B fails"
+_CHOICE = re.compile(r"^\(?([A-J])\)(?:[\s.:].*)?$|^\(([A-J])\)?$|^([A-J])(?:[.:]?|[,.:;]?\s+[a-z].*)$", re.DOTALL)
 _MEMBER_PREFIX = re.compile(r"^[a-zA-Z]\s*\\in\s*")
 # `5,\!525` and `5{,}525` are thousands separators wherever they stand; a bare `5,525` only when it
 # is the whole answer (inside a tuple it may be two numbers).

@@ -55,7 +55,7 @@ class Ratio:
 
 
 _TOKEN = re.compile(
-    r"\\begin\{[a-zA-Z*]*\}|\\end\{[a-zA-Z*]*\}|\\[{}]|\\\\|\\[a-zA-Z]+|\\.|<=|>=|!=|[(\[{)\]}]|[^\\(\[{)\]}<>!=,;:&]+|.",
+    r"\\begin\{[a-zA-Z*]*\}|\\end\{[a-zA-Z*]*\}|\\[{}]|\\\\|\\[a-zA-Z]+|\\.|<=|>=|!=|[(\[{)\]}]|[^\\(\[{)\]}<>!=,;:&|]+|.",
     re.DOTALL,
 )
 _OPEN = {"(", "[", "{", "\\{"}
@@ -207,6 +207,9 @@ class _Reader:
             if first.startswith("\\begin{"):
                 return self.matrix(first[7:-1], inner, depth)
             if first == "\\{":
+                builder = _split(_tokens(inner), lambda t: t in ("\\mid", "|", ":"))[0]
+                if len(builder) == 2:  # set-builder {x | -2 <= x < 1}: the condition
+                    return self.items(builder[1], depth + 1)
                 value = self.items(inner, depth + 1) if inner.strip() else None
                 if value is None:
                     return sp.EmptySet

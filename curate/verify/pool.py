@@ -134,21 +134,29 @@ class JudgePool:
                     if w.judge_ready:
                         selector.unregister(w.fd)
 
-    def judge(self, pairs: list[tuple[str, str]], progress=None) -> list[tuple[str, str]]:
+    def judge(self, pairs: list[tuple[str, str]], progress=None, limits: list[float] | None = None
+              ) -> list[tuple[str, str]]:
         """(verdict, reason) for each (gold, pred) of normalised answers, in order; pairs judged
-        before by this pool come from its cache."""
+        before by this pool come from its cache. `limits[i]`: seconds for pair i (default: timeout)."""
+        limit_of = dict(zip(pairs, limits)) if limits is not None else {}
         todo = list(dict.fromkeys(p for p in pairs if p not in self.cache))
-        for pair, result in zip(todo, self.run([("j", g, p) for g, p in todo], progress=progress)):
-            if result[0] == "timeout":
-                self.cache[pair] = ("timeout", result[1])
-            else:
-                self.cache[pair] = (result[1], result[2])
-        return [self.cache[p] for p in pairs]
+        tasks = [("j", g, p) for g, p in todo]
+        limits_todo = [limit_of.get(p, self.timeout) for p in todo]
+        judged: dict[tuple[str, str], tuple[str, str]] = {}
+        for pair, limit, result in zip(todo, limits_todo, self.run(tasks, progress=progress, limits=limits_todo)):
+            judged[pair] = ("timeout", result[1]) if result[0] == "timeout" else (result[1], result[2])
+            if result[0] != "timeout" or limit >= self.timeout:  # a shortened try may do better later
+                self.cache[pair] = judged[pair]
+        return [judged[p] if p in judged else self.cache[p] for p in pairs]
 
-    def run(self, tasks: list[tuple], progress=None) -> list[list]:
+    def run(self, tasks: list[tuple], progress=None, limits: list[float] | None = None) -> list[list]:
         """The result of each task (`curate.verify.worker` lists the kinds), in order:
-        ["ok", *result], or ["timeout", reason]. Raises VerifyError when a task met a bug."""
+        ["ok", *result], or ["timeout", reason]; `self.elapsed[i]` is the seconds task i took.
+        `limits[i]` is task i's time limit (default: the pool's timeout). Raises VerifyError when a
+        task met a bug."""
         pairs = tasks
+        limit = limits if limits is not None else [self.timeout] * len(tasks)
+        self.elapsed = [0.0] * len(tasks)
         results: list[list | None] = [None] * len(pairs)
         pending = collections.deque(range(len(pairs)))
         chunk = max(1, min(16, len(pairs) // (self.size * 4)))
@@ -164,7 +172,7 @@ class JudgePool:
                         w.since = now
                         w.send([[i, *pairs[i]] for i in take])
                 busy = [w for w in self._workers if w.queue]
-                deadline = min((w.since + self.timeout for w in busy), default=now + self.timeout)
+                deadline = min((w.since + limit[w.queue[0]] for w in busy), default=now + self.timeout)
                 for w in self._workers:
                     selector.register(w.fd, selectors.EVENT_READ, w)
                 events = selector.select(timeout=max(0.0, deadline - now))
@@ -190,12 +198,15 @@ class JudgePool:
                             raise VerifyError(f"verifier bug on task {task[0]!r} {str(task[1:])[:200]}: {result[0]}")
                         results[index] = [status, *result]
                         w.queue.popleft()
-                        w.since = time.monotonic()
+                        finished = time.monotonic()
+                        self.elapsed[index] = finished - w.since
+                        w.since = finished
                         done += 1
                 now = time.monotonic()
                 for w in list(self._workers):
-                    if w.queue and now - w.since > self.timeout:
-                        done += self._replace(w, results, pending, f"no verdict within {self.timeout:g} s")
+                    if w.queue and now - w.since > limit[w.queue[0]]:
+                        self.elapsed[w.queue[0]] = now - w.since
+                        done += self._replace(w, results, pending, f"no result within {limit[w.queue[0]]:g} s")
                 if progress is not None:
                     progress(done, len(pairs))
         return results  # type: ignore[return-value]

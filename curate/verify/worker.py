@@ -4,7 +4,7 @@ Reads batches of tasks as JSON lines on stdin, `[[index, kind, *args], …]`, an
 line `[index, "ok", *result]` (or `[index, "error", message]`) per task as soon as it is done, so
 the parent's clock always knows which task is running. Kinds:
   "g" [text]                  a reference answer → [answer, normalised]
-  "p" [text, last_number]     a response → [answer, normalised, rule]  (extraction, see `extract`)
+  "p" [text, last_number, guesses]  a response → [answer, normalised, rule]  (see `extract`)
   "b" [text]                  an already extracted answer → [answer, normalised, "given"]
   "j" [gold, pred]            two normalised answers → [verdict, reason]
 The first line it writes is "ready" (extraction can start: it needs no sympy); "sympy" follows
@@ -67,7 +67,7 @@ def run_task(kind: str, args: list, options) -> list:
             answer = extract_gold(args[0])
             return ["ok", answer, None if answer is None else normalize(answer)]
         if kind == "p":
-            answer, rule = find_answer(args[0], args[1])
+            answer, rule = find_answer(args[0], args[1], guesses=args[2] if len(args) > 2 else True)
             return ["ok", answer, None if answer is None else normalize(answer), rule]
         if kind == "b":
             answer = args[0].strip() if args[0] is not None else None
