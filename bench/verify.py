@@ -5,6 +5,8 @@
 Sets (each one judged by both, in this process's run):
   labelled  tests/data/verify_labelled.jsonl: long model outputs, one category per failure pattern
             of issue 13, half right answers and half near-misses (tests/data/make_verify_labelled.py);
+  held out  tests/data/verify_heldout.jsonl: 134 hand-written pairs in other wordings, written after
+            the verifier was tuned on the labelled set (tests/data/make_verify_heldout.py);
   cases     tests/data/verify_cases.jsonl: the older, short cases written next to the parser;
   math500   with --math500: MATH-500 reference solutions against their own answers, and against
             the next problem's answer (throughput, and how often the two verifiers agree; these
@@ -40,6 +42,7 @@ from curate.verify.pool import JudgePool
 ROOT = Path(__file__).resolve().parents[1]
 LABELLED = ROOT / "tests" / "data" / "verify_labelled.jsonl"
 CASES = ROOT / "tests" / "data" / "verify_cases.jsonl"
+HELDOUT = ROOT / "tests" / "data" / "verify_heldout.jsonl"
 
 
 def load(path: Path) -> list[dict]:
@@ -53,11 +56,12 @@ def math500_pairs() -> list[dict] | None:
     folder = os.environ.get("DISTILLERY_BENCHMARKS")
     if not folder or not (Path(folder) / "math500.jsonl").exists():
         return None
-    rows = [json.loads(line) for line in (Path(folder) / "math500.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = load(Path(folder) / "math500.jsonl")
     answers = [r["answer"] for r in rows]
     shifted = answers[1:] + answers[:1]
     return ([{"category": "solution", "gold": r["answer"], "pred": r["solution"]} for r in rows]
-            + [{"category": "shifted", "gold": g, "pred": f"The answer is $\\boxed{{{p}}}$."} for g, p in zip(answers, shifted)])
+            + [{"category": "shifted", "gold": g, "pred": f"The answer is $\\boxed{{{p}}}$."}
+               for g, p in zip(answers, shifted)])
 
 
 def run_distillery(cases: list[dict], workers: int | None) -> tuple[list, float, float]:
@@ -110,7 +114,8 @@ def scores(verdicts: list[bool], cases: list[dict]) -> dict:
     return {"n": n, "agree": agree / n if n else 0.0, "fa": fa, "fr": fr}
 
 
-def report(name: str, cases: list[dict], ours: list, ours_s: float, startup: float, mv_result, misses: int) -> None:
+def report(name: str, cases: list[dict], ours: list, ours_s: float, startup: float, mv_result,
+           misses: int) -> None:
     n = len(cases)
     ours_ok = [v.correct for v in ours]
     labelled = all("correct" in c for c in cases)
@@ -118,23 +123,27 @@ def report(name: str, cases: list[dict], ours: list, ours_s: float, startup: flo
     ours_rate, ours_rate_all = n / ours_s, n / (ours_s + startup)
     if labelled:
         s = scores(ours_ok, cases)
-        print(f"distillery   agreement {s['agree']:6.1%}  false accepts {s['fa']:4}  false rejects {s['fr']:4}  "
-              f"{ours_rate:8.1f} items/s  (pool start {startup:.2f} s excluded; {ours_rate_all:.1f} items/s included)")
+        print(f"distillery   agreement {s['agree']:6.1%}  false accepts {s['fa']:4}  "
+              f"false rejects {s['fr']:4}  {ours_rate:8.1f} items/s  "
+              f"(pool start {startup:.2f} s excluded; {ours_rate_all:.1f} items/s included)")
     else:
         print(f"distillery   {sum(ours_ok):4} correct  {ours_rate:8.1f} items/s  "
               f"(pool start {startup:.2f} s excluded; {ours_rate_all:.1f} items/s included)")
     if mv_result is None:
-        print("Math-Verify  not installed (pip install math-verify; not a distillery dependency): no comparison")
+        print("Math-Verify  not installed (pip install math-verify; not a distillery dependency): "
+              "no comparison")
         mv_ok = None
     else:
         mv_ok, mv_s = mv_result
         mv_rate = n / mv_s
         if labelled:
             m = scores(mv_ok, cases)
-            print(f"Math-Verify  agreement {m['agree']:6.1%}  false accepts {m['fa']:4}  false rejects {m['fr']:4}  {mv_rate:8.1f} items/s")
+            print(f"Math-Verify  agreement {m['agree']:6.1%}  false accepts {m['fa']:4}  "
+                  f"false rejects {m['fr']:4}  {mv_rate:8.1f} items/s")
         else:
             same = sum(a == b for a, b in zip(ours_ok, mv_ok)) / n
-            print(f"Math-Verify  {sum(mv_ok):4} correct  {mv_rate:8.1f} items/s   (same verdict as distillery on {same:.1%})")
+            print(f"Math-Verify  {sum(mv_ok):4} correct  {mv_rate:8.1f} items/s   "
+                  f"(same verdict as distillery on {same:.1%})")
         print(f"ratio        throughput {ours_rate / mv_rate:6.2f}x with the pool started, "
               f"{ours_rate_all / mv_rate:.2f}x with its start included")
     if not labelled:
@@ -162,9 +171,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", type=int, default=None, help="distillery worker processes (default: cores)")
     ap.add_argument("--math500", action="store_true", help="add MATH-500 pairs (needs DISTILLERY_BENCHMARKS)")
-    ap.add_argument("--misses", type=int, default=0, help="print up to N of distillery's disagreements per set")
+    ap.add_argument("--misses", type=int, default=0,
+                    help="print up to N of distillery's disagreements per set")
     args = ap.parse_args()
-    sets = [("labelled (tests/data/verify_labelled.jsonl)", load(LABELLED)), ("cases (tests/data/verify_cases.jsonl)", load(CASES))]
+    sets = [("labelled (tests/data/verify_labelled.jsonl)", load(LABELLED)),
+            ("held out (tests/data/verify_heldout.jsonl)", load(HELDOUT)),
+            ("cases (tests/data/verify_cases.jsonl)", load(CASES))]
     if args.math500:
         pairs = math500_pairs()
         if pairs is None:
