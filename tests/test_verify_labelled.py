@@ -4,6 +4,7 @@ near-misses. Regenerate the set with tests/data/make_verify_labelled.py (seeded)
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections import Counter
 from pathlib import Path
@@ -27,7 +28,8 @@ def _cases() -> list[dict]:
 
 def test_labelled_set_is_balanced_and_large_enough():
     cases = _cases()
-    assert all({"category", "gold", "pred", "correct"} <= set(c) and isinstance(c["correct"], bool) for c in cases)
+    assert all({"category", "gold", "pred", "correct"} <= set(c) and isinstance(c["correct"], bool)
+               for c in cases)
     counts = Counter((c["category"], c["correct"]) for c in cases)
     assert {c["category"] for c in cases} == CATEGORIES
     for cat in CATEGORIES:
@@ -57,3 +59,19 @@ def test_agreement_with_labels():
     assert agreement >= MIN_AGREEMENT, (
         f"agreement {agreement:.1%} < {MIN_AGREEMENT:.0%} on {len(cases)} labelled cases "
         f"({false_accepts} false accepts)\nper category:\n{table}\nfirst misses:\n" + "\n".join(misses[:40]))
+
+
+@pytest.mark.slow
+def test_not_worse_than_math_verify():
+    """Issue 13's bar: agreement at least Math-Verify's and no more false accepts, on the same
+    pairs, Math-Verify used as bench/verify.py uses it (skipped where it is not installed)."""
+    pytest.importorskip("math_verify")
+    path = Path(__file__).resolve().parents[1] / "bench" / "verify.py"
+    spec = importlib.util.spec_from_file_location("bench_verify", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    cases = _cases()
+    verdicts = verify_batch([c["gold"] for c in cases], [c["pred"] for c in cases])
+    ours = bench.scores([v.correct for v in verdicts], cases)
+    theirs = bench.scores(bench.run_math_verify(cases, bench.math_verify())[0], cases)
+    assert ours["agree"] >= theirs["agree"] and ours["fa"] <= theirs["fa"], (ours, theirs)
