@@ -252,7 +252,7 @@ def answer_in_prose() -> None:
             f"### Final Answer\n{p['say'](v)}.",
             f"Therefore, the result is $\\$ {v}$." if money else f"Therefore, the result is \\({v}\\){unit}.",
             f"So, {p['say'](v)[0].lower() + p['say'](v)[1:]}.",
-            f"**{p['say'](v)}.**",
+            f"**{p['say'](v).replace('**', '')}.**",
             f"Putting it together, we get \\[{v}\\]",
             f"Hence {cash}{unit} is what we are looking for.",
         ]
