@@ -53,14 +53,14 @@ _MARKERS = [
     # Chinese, Japanese
     r"最终答案(?:是|为)?\s*[:：]?", r"答案(?:是|为|應為|应为)?\s*[:：]?", r"答\s*[:：]",
     r"最終的な答え(?:は)?\s*[:：]?", r"答え(?:は)?\s*[:：]?", r"解答\s*[:：]", r"正解(?:は)?\s*[:：]?",
-    r"正确答案(?:是|为)?\s*[:：]?", r"正確答案(?:是|為)?\s*[:：]?",
+    r"正确答案(?:是|为)?\s*[:：]?", r"正確答案(?:是|為)?\s*[:：]?", r"(?:정)?답(?:은|는)?\s*[:：]?",
     # Arabic, Hindi
     r"الإجابة\s+النهائية\s*(?:هي)?\s*[:：]?", r"الإجابة\s*(?:هي)?\s*[:：]?", r"الجواب\s*(?:هو)?\s*[:：]?",
     r"(?:अंतिम\s+)?उत्तर\s*(?:है)?\s*[:：]?",
 ]
 # The lookahead on a marker's first letter lets the regex skip most positions at the cost of a
 # character-class test (a plain alternation tries every marker at every position).
-_MARKER = re.compile("(?=[#\\s*^afrtledpо答最正解الउ])(?:" + "|".join(f"(?:{m})" for m in _MARKERS) + ")",
+_MARKER = re.compile("(?=[#\\s*^afrtledpо答最正解الउ정답])(?:" + "|".join(f"(?:{m})" for m in _MARKERS) + ")",
                      re.IGNORECASE | re.MULTILINE)
 _FINAL_MARKER = re.compile(r"final\s+answer|réponse\s+finale|respuesta\s+final|最终答案|最終的な答え"
                            r"|окончательный\s+ответ|الإجابة\s+النهائية|अंतिम\s+उत्तर|endg[üu]ltige\s+antwort",
@@ -69,8 +69,8 @@ _FINAL_MARKER = re.compile(r"final\s+answer|réponse\s+finale|respuesta\s+final|
 _MATH_DELIM = re.compile(r"(?<!\\)\$\$|(?<!\\)\$|\\\(|\\\)|\\\[|\\\]")
 _CLOSER = {"$": "$", "$$": "$$", "\\(": "\\)", "\\[": "\\]"}
 _END_OF_REASONING = re.compile(r"</think>|<\|end_of_thought\|>|<\|begin_of_solution\|>|^answer[ \t]*$", re.MULTILINE)
-_CONNECTOR = re.compile(r"^\s*(?:,|;|、|，|or|and|ou|et|oder|und|o|y|e|или|и|或|和|या|और|أو|و|\\text\{\s*(?:or|and)\s*\}|\\quad)?"
-                        r"\s*(?:,|\\quad)?\s*$", re.IGNORECASE)
+_CONNECTOR = re.compile(r"^(?:\s*(?:,|;|、|，|or|and|ou|et|oder|und|o|y|e|или|и|或|和|या|और|أو|و|\\text\{\s*(?:or|and)\s*\}"
+                        r"|\\quad))*\s*$", re.IGNORECASE)
 _CHOICE_LEAD = re.compile(r"^[(（]([A-J])[)）](?=\s|$|[.,;:。です])|^([A-J])(?=$|[.,;:)]|\s+[a-z(])")
 # A plain-text math expression (unicode math, no $): digits, letters, operators, π √ ∞ …
 _PLAIN_EXPR = re.compile(r"[-+−]?(?:[\w.]+|[πθ√∞⁻⁰¹²³⁴⁵⁶⁷⁸⁹½¼¾()/^·×+−=\-])(?:[\w.πθ√∞⁻⁰¹²³⁴⁵⁶⁷⁸⁹½¼¾()/^·×+−=\- ]*[\w.πθ√∞⁻⁰¹²³⁴⁵⁶⁷⁸⁹½¼¾)])?")
@@ -78,6 +78,10 @@ _UNICODE_MATH = re.compile(r"[π√∞⁻⁰¹²³⁴⁵⁶⁷⁸⁹½¼¾θ]")
 _SENTENCE_START = re.compile(r"^[^\W\d_]{2,}\s+(?=.*[\d=π√∞$\\])", re.DOTALL)
 _NUM = r"-?\d+(?:[.,]\d+)?"
 _NUMBER_LIST = re.compile(rf"(?<![\w.,]){_NUM}(?:\s*(?:,\s*(?:and|or)?|and|or)\s+{_NUM})+(?![\w])")
+_RATIO = re.compile(r"(?<![\w.:])(\d+)\s*:\s*(\d+)(?![\w.:])|(?i:(?<=ratio is )(\d+)\s+to\s+(\d+))")
+_YES_NO = re.compile(r"^(yes|no|oui|non|ja|nein|sí|si|да|нет)\b[,.!]?", re.IGNORECASE)
+_SCRIPT_WORD = re.compile("[\u0400-\u04ff\u0590-\u05ff\u0600-\u06ff\u0900-\u097f\u3040-\u30ff\u4e00-\u9fff"
+                          "\uac00-\ud7af]{2,}")
 _BOLD = re.compile(r"\*\*([^*\n]{1,200})\*\*")
 _NUMBER = re.compile(r"(?<![\w.,])-?(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+)(?:[.,]\d+)?(?:\s*/\s*\d+)?(?![\w])")
 # Three words of prose in a row (outside \text{…}) mean the line is a sentence, not an answer.
@@ -141,6 +145,9 @@ def _find(text: str, last_number: bool, guesses: bool) -> tuple[str | None, str]
     expression = last_plain_expression(text)
     if expression:
         return expression, "last expression of the final sentence"
+    yes_no = _YES_NO.match(_last_sentence(text))
+    if yes_no:
+        return yes_no.group(1), "yes or no of the final sentence"
     if last_number:
         number = final_sentence_number(text)
         if number is not None:
@@ -345,6 +352,11 @@ def last_plain_expression(text: str) -> str | None:
     return " ".join(words) or None
 
 
+def _last_sentence(text: str) -> str:
+    parts = [p for p in re.split(r"(?<=[.!?。])\s+|\n+", text[-_TAIL_CHARS:]) if p.strip()]
+    return parts[-1].strip() if parts else ""
+
+
 def final_sentence_number(text: str) -> str | None:
     """The number the last sentence that has one states: numbers listed with "and"/"or"/commas
     are one list ("The numbers are 18 and 15"); after an `=` or `≈`, the first number after the
@@ -355,6 +367,9 @@ def final_sentence_number(text: str) -> str | None:
         numbers = list(_NUMBER.finditer(sentence))
         if not numbers:
             continue
+        ratio = _last(_RATIO.finditer(sentence))
+        if ratio is not None:  # 7:45, 3:4, "3 to 4" in a sentence about a ratio
+            return f"{ratio.group(1) or ratio.group(3)}:{ratio.group(2) or ratio.group(4)}"
         listed = _last(_NUMBER_LIST.finditer(sentence))
         if listed is not None:
             return ", ".join(n.group(0) for n in _NUMBER.finditer(listed.group(0)))
@@ -379,6 +394,6 @@ def is_bare(text: str) -> bool:
     sentence: a word, then math)."""
     if len(text) > 300 or "\n\n" in text or text.count("\n") > 2:
         return False
-    if _SENTENCE_START.match(text):
+    if _SENTENCE_START.match(text) or _SCRIPT_WORD.search(text):
         return False
     return _PROSE.search(_TEXT_GROUP.sub("", text)) is None

@@ -164,15 +164,17 @@ def normalize(answer: str) -> str:
     s = _MEMBER_PREFIX.sub("", s)
     s = _LIST_WORD.sub(",", s)  # "1, 2, and 3", "2 or -2"
     s = s.strip().rstrip(".").strip()
-    unit = _NUMBER_WITH_UNIT.match(s)
-    if unit:
-        s = unit.group(1)
+    head, eq, last = s.rpartition("=")
+    unit = _NUMBER_WITH_UNIT.match(last.strip())
+    if unit:  # "5 meters", "Total = 2,450 km"
+        s = head + eq + unit.group(1)
     # One space survives only where it ends a command name before a letter (`\sin x`).
     s = _COMMAND_SPACE.sub(lambda m: m.group(1) + "\0", s)
     s = re.sub(r"\s+", "", s).replace("\0", " ")
     s = s.rstrip(".,;")
-    if _THOUSANDS.match(s):
-        s = s.replace(",", "")
+    head, eq, last = s.rpartition("=")
+    if _THOUSANDS.match(last):
+        s = head + eq + last.replace(",", "")
     return s
 
 

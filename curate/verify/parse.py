@@ -214,7 +214,10 @@ class _Reader:
                 if value is None:
                     return sp.EmptySet
                 items = value.items if isinstance(value, SetOf) else (value,)
-                return SetOf(items, braces=True)
+                flat = []  # \{0, \pm 2\}: the ± pair are two elements
+                for item in items:
+                    flat.extend(item.items if isinstance(item, SetOf) and not item.braces else (item,))
+                return SetOf(tuple(flat), braces=True)
             pieces, _ = _split(_tokens(inner), lambda t: t in (",", ";"))
             if first == "{":
                 return self.items(inner, depth + 1)
