@@ -40,8 +40,8 @@ from curate.verify.parse import Ratio, Relation, Seq, SetOf, Unparseable, as_set
 
 _E, _I = sp.Symbol("e"), sp.Symbol("i")
 _SAMPLES = 4
-_DECIMAL_COMMA = re.compile(r"^(?:[^=,]*=)?-?\d+,\d+$")
-_THOUSANDS_SHAPE = re.compile(r"(?:^|=)-?\d{1,3}(?:,\d{3})+$")
+_DECIMAL_COMMA = re.compile(r"^(?:[^=,]*=)?-?\d+,\d+%?$")
+_THOUSANDS_SHAPE = re.compile(r"(?:^|=)-?\d{1,3}(?:,\d{3})+%?$")
 
 
 @dataclass(frozen=True)

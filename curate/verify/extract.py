@@ -35,7 +35,7 @@ _GAP_MAX = 80
 _MARKERS = [
     # English
     r"final\s+answers?\s*(?:is|are|would\s+be|will\s+be)?\s*[:：]?",
-    r"(?:the\s+)?(?:correct\s+)?answers?\s+(?:is|are|should\s+be|would\s+be|will\s+be|must\s+be)\s*[:：]?",
+    r"(?:the\s+)?(?:correct\s+)?answers?\s+(?:\([^()\n]{0,60}\)\s+)?(?:is|are|should\s+be|would\s+be|will\s+be|must\s+be)\s*[:：]?",
     r"(?:the\s+)?correct\s+(?:option|choice)\s+is\s*[:：]?",
     r"answers?\s*[:：]",
     r"(?m:^[*#\s]{0,4}answer\b[*:]{0,2}(?=\s*[$\\\d(-]))",
@@ -82,8 +82,12 @@ _RATIO = re.compile(r"(?<![\w.:])(\d+)\s*:\s*(\d+)(?![\w.:])|(?i:(?<=ratio is )(
 _YES_NO = re.compile(r"^(yes|no|oui|non|ja|nein|sí|si|да|нет)\b[,.!]?", re.IGNORECASE)
 _SCRIPT_WORD = re.compile("[\u0400-\u04ff\u0590-\u05ff\u0600-\u06ff\u0900-\u097f\u3040-\u30ff\u4e00-\u9fff"
                           "\uac00-\ud7af]{2,}")
+_LABELLED = re.compile(r"^[^\W\d_]{2,20}\s*[:：]\s*(\S.{0,200})$", re.DOTALL)
+_CHOICE_SENTENCE = re.compile(r"(?:option|choice|answer)\s*\(?([A-J])\)?\s+is\s+(?:the\s+)?(?:correct|right)\b",
+                              re.IGNORECASE)
+_SUBCLAUSE = re.compile(r",?\s+(?:which|because|since|as|where|given|for\s+[a-z]\s*=)\s+")
 _BOLD = re.compile(r"\*\*([^*\n]{1,200})\*\*")
-_NUMBER = re.compile(r"(?<![\w.,])-?(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+)(?:[.,]\d+)?(?:\s*/\s*\d+)?(?![\w])")
+_NUMBER = re.compile(r"(?<![\w.,])[-−–]?(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+)(?:[.,]\d+)?(?:\s*/\s*\d+)?(?![\w])")
 # Three words of prose in a row (outside \text{…}) mean the line is a sentence, not an answer.
 _PROSE = re.compile(r"[^\W\d_]{2,}\s+[^\W\d_]{2,}\s+[^\W\d_]{2,}")
 _TEXT_GROUP = re.compile(r"\\(?:text|mbox|textbf|mathrm|textit)\s*\{[^{}]*\}")
@@ -135,12 +139,18 @@ def _find(text: str, last_number: bool, guesses: bool) -> tuple[str | None, str]
         return marked, "answer marker"
     if not guesses:
         return None, "no boxed answer or answer marker"
+    labelled = _LABELLED.match(text)
+    if labelled and is_bare(labelled.group(1)):  # "Cevap: 20": one word, a colon, the answer
+        return labelled.group(1).strip(), "labelled answer"
     if is_bare(text):
         return text, "bare answer"
     if truncated(text):
         return None, "the response stops mid-sentence (cut off): no final answer to take"
+    choice = _last(_CHOICE_SENTENCE.finditer(text[-_TAIL_CHARS:]))
+    if choice:  # "Option A is correct because …"
+        return choice.group(1), "choice named correct"
     span = last_math_span(text)
-    if span:
+    if span and not (last_number and _NUMBER.search(_after_last_span(text))):
         return span, "last math span"
     expression = last_plain_expression(text)
     if expression:
@@ -311,6 +321,16 @@ def _last_math_in(text: str) -> str | None:
     return spans[-1][0] if spans else None
 
 
+def _after_last_span(text: str) -> str:
+    """The text after the last math span's sentence: a number there is stated later than the span."""
+    spans = _spans(text)
+    if not spans:
+        return ""
+    rest = text[spans[-1][2]:]
+    brk = _SENTENCE_BREAK.search(rest)
+    return rest[brk.end():] if brk else ""
+
+
 def last_math_span(text: str) -> str | None:
     """The last math span, when it stands in the final sentences of the text."""
     spans = _spans(text)
@@ -367,6 +387,10 @@ def final_sentence_number(text: str) -> str | None:
         numbers = list(_NUMBER.finditer(sentence))
         if not numbers:
             continue
+        main = _SUBCLAUSE.split(sentence, maxsplit=1)[0]
+        if _NUMBER.search(main):  # "a count of 36, which matches n(n-1)/2 for n = 9": the main clause
+            sentence = main
+            numbers = list(_NUMBER.finditer(sentence))
         ratio = _last(_RATIO.finditer(sentence))
         if ratio is not None:  # 7:45, 3:4, "3 to 4" in a sentence about a ratio
             return f"{ratio.group(1) or ratio.group(3)}:{ratio.group(2) or ratio.group(4)}"

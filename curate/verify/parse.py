@@ -17,6 +17,7 @@ plain number (`curate.verify.numbers`, no sympy) or by latex2sympy2_extended's g
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -41,6 +42,7 @@ class Seq:
 class SetOf:
     items: tuple
     braces: bool = False  # `\\{…\\}` (a set), not a bare list
+    pm: bool = False  # the two values of a `\\pm`
 
 
 @dataclass(frozen=True)
@@ -199,7 +201,7 @@ class _Reader:
             for sign in ("+", "-"):
                 value = self.atom(head + sign + tail, _tokens(head + sign + tail), depth + 1)
                 out.extend(value.items if isinstance(value, SetOf) else (value,))
-            return SetOf(tuple(out))
+            return SetOf(tuple(out), pm=True)
         first = tokens[0][0]
         if _wrapped(tokens):
             inner = "".join(t for t, _ in tokens[1:-1])
@@ -228,6 +230,9 @@ class _Reader:
             items = tuple(self.relation(p, depth + 1) for p in pieces)
             if len(items) == 2 and first + last in ("(]", "[)"):
                 return sp.Interval(_expr(items[0]), _expr(items[1]), first == "(", last == ")")
+            if any(isinstance(i, SetOf) and i.pm for i in items):  # (\pm 1, 0): two points
+                choices = [i.items if isinstance(i, SetOf) and i.pm else (i,) for i in items]
+                return SetOf(tuple(Seq(tuple(c), first, last) for c in itertools.product(*choices)))
             return Seq(items, first, last)
         colon, _ = _split(tokens, lambda t: t == ":")
         if len(colon) > 1:
