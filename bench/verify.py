@@ -1,6 +1,6 @@
 """Benchmark: distillery's verifier against Math-Verify on the same labelled pairs, in one run.
 
-    python bench/verify.py [--workers N] [--math500] [--misses N]
+    python bench/verify.py [--workers N] [--math500] [--misses N] [--repeat N]
 
 Sets (each one judged by both, in this process's run):
   labelled  tests/data/verify_labelled.jsonl: long model outputs, one category per failure pattern
@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -173,6 +174,9 @@ def main() -> None:
     ap.add_argument("--math500", action="store_true", help="add MATH-500 pairs (needs DISTILLERY_BENCHMARKS)")
     ap.add_argument("--misses", type=int, default=0,
                     help="print up to N of distillery's disagreements per set")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="time each verifier N times per set (distillery with a new pool each time) "
+                         "and report the median: the machine may be shared")
     args = ap.parse_args()
     sets = [("labelled (tests/data/verify_labelled.jsonl)", load(LABELLED)),
             ("held out (tests/data/verify_heldout.jsonl)", load(HELDOUT)),
@@ -184,9 +188,16 @@ def main() -> None:
         else:
             sets.append(("math500 (unlabelled)", pairs))
     mv = math_verify()
+    repeat = max(1, args.repeat)
     for name, cases in sets:
-        ours, seconds, startup = run_distillery(cases, args.workers)
-        report(name, cases, ours, seconds, startup, run_math_verify(cases, mv) if mv else None, args.misses)
+        runs = [run_distillery(cases, args.workers) for _ in range(repeat)]
+        ours = runs[0][0]
+        seconds, startup = statistics.median(r[1] for r in runs), statistics.median(r[2] for r in runs)
+        theirs = None
+        if mv:
+            mv_runs = [run_math_verify(cases, mv) for _ in range(repeat)]
+            theirs = (mv_runs[0][0], statistics.median(r[1] for r in mv_runs))
+        report(name, cases, ours, seconds, startup, theirs, args.misses)
 
 
 if __name__ == "__main__":
