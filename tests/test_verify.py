@@ -339,14 +339,13 @@ def test_no_answer_text_reaches_eval_sympify_or_parse_expr(monkeypatch):
     """Extraction and judging in this process (as a worker runs them) with every string-evaluating
     entry point of Python, sympy and the grammar made to fail: none is reached."""
     import builtins
+    import sys
 
     import latex2sympy2_extended.latex2sympy2 as l2s
     import sympy
     import sympy.parsing.sympy_parser as sympy_parser
 
     from curate.verify.worker import run_task
-
-    import sys
 
     sympify_module = sys.modules["sympy.core.sympify"]
     reached = []
@@ -402,6 +401,7 @@ HOSTILE = [
 ]
 
 
+@pytest.mark.slow
 def test_hostile_answers_end_in_time_without_running_code(tmp_path):
     marker = tmp_path / "pwned"
     attacks = HOSTILE + [f"__import__('os').system('touch {marker}')", f"exec(\"open('{marker}','w')\")"]

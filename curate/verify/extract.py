@@ -78,8 +78,8 @@ _UNICODE_MATH = re.compile(r"[π√∞⁻⁰¹²³⁴⁵⁶⁷⁸⁹½¼¾θ]")
 _SENTENCE_START = re.compile(r"^[^\W\d_]{2,}\s+(?=.*[\d=π√∞$\\])", re.DOTALL)
 _NUM = r"-?\d+(?:[.,]\d+)?"
 _NUMBER_LIST = re.compile(rf"(?<![\w.,]){_NUM}(?:\s*(?:,\s*(?:and|or)?|and|or)\s+{_NUM})+(?![\w])")
-_RATIO = re.compile(r"(?<![\w.:])(\d+)\s*:\s*(\d+)(?![\w.:])|(?i:(?<=ratio is )(\d+)\s+to\s+(\d+))")
-_YES_NO = re.compile(r"^(yes|no|oui|non|ja|nein|sí|si|да|нет)\b[,.!]?", re.IGNORECASE)
+_RATIO = re.compile(r"(?<![\w.:])(\d+):(\d+)(?![\w.:])|(?i:(?<=ratio is )(\d+)\s+to\s+(\d+))")
+_YES_NO = re.compile(r"^(yes|no|oui|non|ja|nein|sí|si|да|нет)(?:[,.!]|$)", re.IGNORECASE)
 _SCRIPT_WORD = re.compile("[\u0400-\u04ff\u0590-\u05ff\u0600-\u06ff\u0900-\u097f\u3040-\u30ff\u4e00-\u9fff"
                           "\uac00-\ud7af]{2,}")
 _LABELLED = re.compile(r"^[^\W\d_]{2,20}\s*[:：]\s*(\S.{0,200})$", re.DOTALL)
