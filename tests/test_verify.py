@@ -132,6 +132,15 @@ def test_extraction_is_linear_on_hostile_text():
         find_answer(text)  # returns; the adversarial test below times the same through the pool
 
 
+def test_the_quadratic_box_input_is_answered_within_its_limit():
+    """42 kB of unclosed `\\boxed{` took 13 s when extraction rescanned per box, in the parent and
+    outside the clock; now it is one pass in a worker, well inside a 1 s limit."""
+    start = time.monotonic()
+    (v,) = verify_batch(["5"], ["\\boxed{" * 6000], timeout=1.0, workers=1)
+    assert v.verdict == "no_answer", v  # finished, not cut off by the limit
+    assert time.monotonic() - start < 1.0 + 1 + 2  # the limit, 1 s, and the worker's start
+
+
 def test_normalize_is_linear_on_long_text():
     start = time.monotonic()
     normalize("\\left(" * 50_000 + "1" + "\\right)" * 50_000)

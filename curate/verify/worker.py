@@ -51,7 +51,8 @@ def _warm_up() -> None:
     from curate.verify.equivalence import judge
     from curate.verify.options import Options
 
-    judge("x+1", "1+x", Options())  # the grammar builds its tables on the first parse
+    judge("x+1", "1+x", Options())
+    judge("\\sin(x)", "\\log_{2}(x)", Options())  # the grammar builds its tables on its first parses
     _write("sympy")
 
 
