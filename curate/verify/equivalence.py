@@ -224,13 +224,15 @@ def _numbers_close(a: sp.Expr, b: sp.Expr, tol: Tol) -> bool | None:
         return None
     if not (va.is_number and vb.is_number) or va.has(sp.zoo, sp.nan, sp.oo) or vb.has(sp.zoo, sp.nan, sp.oo):
         return None
-    if not (va.is_real and vb.is_real):  # complex numbers: the distance in the plane
-        diff = abs(sp.N(va - vb, 30))
-        return bool(diff <= tol.rel * max(abs(va), abs(vb))) if diff.is_number else None
-    ra, rb = va.as_real_imag()[0], vb.as_real_imag()[0]
-    fa, fb = _fraction(sp.Rational(ra)), _fraction(sp.Rational(rb))
-    # 30 digits of each side: their difference is exact enough for a 1e-6 relative tolerance
-    return numbers.close(fa, fb, tol.places, tol.digits, max(tol.rel, 1e-25), tol.min_digits)
+    parts = [*va.as_real_imag(), *vb.as_real_imag()]
+    if not all(isinstance(x, (sp.Float, sp.Rational)) or x == 0 for x in parts):
+        return None  # not reduced to numbers (an unevaluated function of them)
+    ra, ia, rb, ib = (_fraction(sp.Rational(x)) for x in parts)
+    # 30 digits of each side: their difference is exact enough for a 1e-6 relative tolerance;
+    # complex numbers compare part by part
+    rel = max(tol.rel, 1e-25)
+    return (numbers.close(ra, rb, tol.places, tol.digits, rel, tol.min_digits)
+            and numbers.close(ia, ib, tol.places, tol.digits, rel, tol.min_digits))
 
 
 def _exact(e: sp.Expr) -> sp.Expr:
@@ -254,7 +256,7 @@ def _fraction(r: sp.Rational):
 
 def _evalf(e: sp.Expr):
     try:
-        if e.has(sp.Sum, sp.Product, sp.Integral):
+        if e.has(sp.Sum, sp.Product, sp.Integral, sp.UnevaluatedExpr):
             e = e.doit()
         v = sp.N(e, 30)
     except (ValueError, TypeError, ArithmeticError, NotImplementedError, AttributeError):

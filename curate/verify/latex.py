@@ -92,9 +92,14 @@ class _Fallback(Exception):
     """Outside `_Arithmetic`'s subset: the grammar reads it."""
 
 
-_ARITH_TOKEN = re.compile(r"\s*(\d+(?:\.\d+)?|\\[a-zA-Z]+|[a-zA-Z]|[-+*/^(){}\[\]!])")
+_ARITH_TOKEN = re.compile(r"\s*(\d+(?:\.\d+)?|\\[a-zA-Z]+|[a-zA-Z]|[-+*/^(){}\[\]!|_])")
 _GREEK = {"alpha", "beta", "gamma", "delta", "theta", "lambda", "mu", "phi", "omega", "sigma", "tau", "rho"}
-_ATOM_START = {"(", "{", "\\frac", "\\sqrt", "\\pi"}
+_FUNCTIONS = {"sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "sec": sp.sec, "csc": sp.csc, "cot": sp.cot,
+              "arcsin": sp.asin, "arccos": sp.acos, "arctan": sp.atan, "sinh": sp.sinh, "cosh": sp.cosh,
+              "tanh": sp.tanh, "ln": sp.log, "log": None, "exp": sp.exp}
+_INVERSES = {"sin": sp.asin, "cos": sp.acos, "tan": sp.atan}
+_ATOM_START = {"(", "{", "\\frac", "\\sqrt", "\\pi", "\\binom", "\\lfloor", "\\lceil"} | {
+    "\\" + name for name in _FUNCTIONS}
 
 
 class _Arithmetic:
@@ -225,13 +230,60 @@ class _Arithmetic:
             return sp.sqrt(self.group())
         if tok[1:] in _GREEK:
             return sp.Symbol(tok[1:])
+        if tok[1:] in _FUNCTIONS:
+            return self.function(tok[1:])
+        if tok == "|":
+            value = self.expr()
+            self.expect("|")
+            return sp.Abs(value)
+        if tok in ("\\lfloor", "\\lceil"):
+            value = self.expr()
+            self.expect("\\rfloor" if tok == "\\lfloor" else "\\rceil")
+            return sp.floor(value) if tok == "\\lfloor" else sp.ceiling(value)
+        if tok == "\\binom":
+            n = self.group()
+            return sp.binomial(n, self.group(), evaluate=False)
         if tok.isalpha() and len(tok) == 1:
             if tok == "e":
                 return sp.E
-            if tok in ("E", "I"):
+            if tok == "I":
+                return sp.I
+            if tok == "E":
                 raise _Fallback
             return sp.Symbol(tok.lower())
         raise _Fallback
+
+    def function(self, name: str):
+        """`\\sin(x)`, `\\ln{x}`, `\\log_{2}8`, `\\cos^2(x)`, `\\sin^{-1}(x)`, `\\sin\\frac{\\pi}{6}`; a bare
+        argument followed by more (`\\sin 2x`) is the grammar's to read."""
+        base = None
+        if self.peek() == "_":
+            if name != "log":
+                raise _Fallback
+            self.take()
+            base = self.group() if self.peek() == "{" else self.atom()
+        power = None
+        if self.peek() == "^":
+            self.take()
+            power = self.group() if self.peek() == "{" else self.atom()
+        if self.peek() == "(":
+            self.take()
+            arg = self.expr()
+            self.expect(")")
+        elif self.peek() == "{":
+            arg = self.group()
+        else:
+            arg = self.atom()
+            nxt = self.peek()
+            if nxt is not None and (nxt in _ATOM_START or nxt[0].isalnum() or nxt in ("^", "!")):
+                raise _Fallback
+        if power is not None and power == -1 and name in _INVERSES:
+            return _INVERSES[name](arg)
+        if name == "log":
+            value = sp.log(arg, base if base is not None else sp.Integer(10))
+        else:
+            value = _FUNCTIONS[name](arg)
+        return sp.Pow(value, power, evaluate=False) if power is not None else value
 
 
 def _check_size(value) -> None:

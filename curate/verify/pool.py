@@ -29,6 +29,7 @@ from pathlib import Path
 from curate.verify.options import Options
 
 MAX_START_FAILURES = 3
+START_LIMIT_SECONDS = 120  # a worker imports sympy in about a second; far longer means it is stuck
 
 
 class WorkerError(RuntimeError):
@@ -161,6 +162,7 @@ class JudgePool:
         pending = collections.deque(range(len(pairs)))
         chunk = max(1, min(16, len(pairs) // (self.size * 4)))
         done = 0
+        idle_since = time.monotonic()
         with selectors.DefaultSelector() as selector:
             while done < len(pairs):
                 now = time.monotonic()
@@ -172,6 +174,11 @@ class JudgePool:
                         w.since = now
                         w.send([[i, *pairs[i]] for i in take])
                 busy = [w for w in self._workers if w.queue]
+                if busy or not pending:
+                    idle_since = now
+                elif now - idle_since > START_LIMIT_SECONDS:  # work waits, and no worker can take it
+                    self.close()
+                    raise WorkerError(f"verify workers not ready to judge after {START_LIMIT_SECONDS} s")
                 deadline = min((w.since + limit[w.queue[0]] for w in busy), default=now + self.timeout)
                 for w in self._workers:
                     selector.register(w.fd, selectors.EVENT_READ, w)

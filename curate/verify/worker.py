@@ -47,13 +47,20 @@ def main() -> None:
             _write([index, *run_task(kind, args, options)])
 
 
+# Judged before a worker takes judge tasks: sympy's caches and the grammar's prediction tables fill
+# on first use, which would otherwise land on the first real answers.
+_WARM_UP = [("x+1", "1+x"), ("3", "\\operatorname{lcm}(1, 3)")]
+
+
 def _warm_up() -> None:
     from curate.verify.equivalence import judge
     from curate.verify.options import Options
 
-    judge("x+1", "1+x", Options())
-    judge("\\sin(x)", "\\log_{2}(x)", Options())  # the grammar builds its tables on its first parses
-    _write("sympy")
+    try:
+        for gold, pred in _WARM_UP:
+            judge(gold, pred, Options())
+    finally:  # judging must start even if a warm-up pair failed (its task would fail loudly too)
+        _write("sympy")
 
 
 def run_task(kind: str, args: list, options) -> list:
