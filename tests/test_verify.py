@@ -219,12 +219,15 @@ def test_options_where_conventions_differ():
 
 # ------------------------------------------------------------------------------ real benchmarks
 
-def _check_solutions(rows: list[dict], pred_key: str = "solution") -> None:
+def _check_solutions(rows: list[dict], pred_key: str = "solution", several_boxes: int = 0) -> None:
     verdicts = verify_batch([r["answer"] for r in rows], [r[pred_key] for r in rows], workers=2)
     failures = [(r.get("id"), r["answer"], v.pred_answer, v.verdict, v.reason)
                 for r, v in zip(rows, verdicts) if not v.correct]
-    # Every problem's solution verifies against its own answer: no known exceptions.
-    assert failures == []
+    # Every problem's solution verifies against its own answer, except where the solution ends in
+    # several boxes ("$x = \\boxed{3}$ or $\\boxed{\\frac25}$") and the answer column kept only the last:
+    # the response's answer is the list, which the column's half does not equal.
+    joined = [f for f in failures if f[4].endswith("boxes joined)") and f[1] in f[2]]
+    assert len(joined) == several_boxes and [f for f in failures if f not in joined] == []
 
 
 def _share_unequal(rows: list[dict]) -> float:
@@ -254,7 +257,7 @@ def test_gsm8k_every_solution_verifies():
 @pytest.mark.slow
 def test_math_test_every_solution_verifies_and_different_answers_differ():
     rows = _rows("math_test_full.jsonl")
-    _check_solutions(rows)
+    _check_solutions(rows, several_boxes=8)  # measured: 8 of 5,000 solutions list every root, boxed
     # Measured: 4,956 of 4,958 unequal (or unparseable text such as "June 20"); the two equal are
     # "\\frac{3}{4}" vs "\\frac34" and "7\\%" vs "7" (percent policy "either").
     assert _share_unequal(rows) >= 0.99

@@ -126,8 +126,9 @@ def _find(text: str, last_number: bool, guesses: bool) -> tuple[str | None, str]
         marker = _last_marker(text, start=boxes[-1][2])
         if marker is not None:
             marked = _after_marker(text, marker)
-            # "…, so our answer is correct" after the box is a remark; a value there is a correction
-            if marked and (_FINAL_MARKER.search(marker.group(0)) or re.search(r"[\d$\\=]", marked)):
+            # "…, so our answer is correct", "the final answer is positive, because …" after the box
+            # are remarks; a value (or a choice letter) there is a correction
+            if marked and (re.search(r"[\d$\\=]", marked) or re.fullmatch(r"\(?[A-J]\)?", marked)):
                 return marked, "answer marker after the last box"
         group = _last_group(text, boxes)
         answer = ", ".join(dict.fromkeys(b for b in group if b)) or None
