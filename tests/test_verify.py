@@ -67,6 +67,8 @@ def test_labelled_cases_cover_every_kind_and_all_agree():
     ("Reasoning.\nFinal Answer: The final answer is $x = 2$. I hope it is correct.", "x = 2", "answer marker"),
     ("So the answer is 12 because it fits.", "12", "answer marker"),
     ("The answer should be 12.", "12", "answer marker"),
+    ("So the answer is approximately 0.333.", "0.333", "answer marker"),
+    ("La réponse est environ 3,5.", "3,5", "answer marker"),
     ("Answer $7$", "7", "answer marker"),
     ("Answer: (B)", "B", "answer marker"),
     ("The correct option is (E) $24\\sqrt{2}$.", "E", "answer marker"),

@@ -86,6 +86,10 @@ _LABELLED = re.compile(r"^[^\W\d_]{2,20}\s*[:：]\s*(\S.{0,200})$", re.DOTALL)
 _CHOICE_SENTENCE = re.compile(r"(?:option|choice|answer)\s*\(?([A-J])\)?\s+is\s+(?:the\s+)?(?:correct|right)\b",
                               re.IGNORECASE)
 _SUBCLAUSE = re.compile(r",?\s+(?:which|because|since|as|where|given|for\s+[a-z]\s*=)\s+")
+# "The answer is approximately 0.333": the qualifier is not part of the value.
+_QUALIFIER = re.compile(r"^(?:(?:approximately|approx\.|about|around|roughly|nearly|exactly|precisely|equal\s+to"
+                        r"|environ|à\s+peu\s+près|etwa|ungefähr|aproximadamente|cerca\s+de|примерно|около|约|大约"
+                        r"|约为|およそ|約)\s*)+", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*([^*\n]{1,200})\*\*")
 _NUMBER = re.compile(r"(?<![\w.,])[-−–]?(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+)(?:[.,]\d+)?(?:\s*/\s*\d+)?(?![\w])")
 # Three words of prose in a row (outside \text{…}) mean the line is a sentence, not an answer.
@@ -284,7 +288,7 @@ def _after_marker(text: str, marker: re.Match) -> str | None:
 
 
 def _clean(s: str) -> str:
-    s = s.strip().strip("*").strip()
+    s = _QUALIFIER.sub("", s.strip().strip("*").strip())
     if s.startswith("$$") and s.endswith("$$") and len(s) > 4:
         s = s[2:-2]
     elif s.startswith("$") and s.endswith("$") and len(s) > 2 and not s.endswith("\\$"):
