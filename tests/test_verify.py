@@ -385,7 +385,9 @@ def test_no_answer_text_reaches_eval_sympify_or_parse_expr(monkeypatch):
         "__import__('os').system('echo x')", "exec('1')", "1e1000000", "0.5", "1,5", "\\frac{1}{2}", "x^2+1",
         "\\sin x", "\\log_2 8", "\\sum_{k=1}^{10} k", "\\int_0^1 x\\,dx", "\\max(2,3)", "3+4I", "(1, 2]",
         "\\{1,2\\}", "x \\in [-2, 7]", "\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "50\\%", "7:32", "\\pm 2",
-        "f(x) = 2x", "\\text{east}", "1234567890123456789.5", "\\sqrt[3]{8}", "5!", "\\binom{5}{2}"]
+        "f(x) = 2x", "\\text{east}", "1234567890123456789.5", "\\sqrt[3]{8}", "5!", "\\binom{5}{2}",
+        "\\gcd(12, 8)", "\\operatorname{lcm}(4, 6)", "\\mathbb{R} \\setminus \\{0\\}", "\\sin 2x", "a_{10} = 3",
+        "\\frac{d}{dx}(x^2)", "\\lim_{x \\to 0} x", "\\overline{AB}", "\\angle ABC", "2 \\frac{1}{2} + x"]
     battery()  # once unguarded: sympy's lazy imports build their own code with exec
     for name, module in (("eval", builtins), ("exec", builtins), ("parse_expr", sympy_parser), ("parse_expr", l2s),
                          ("sympify", sympify_module), ("sympify", sympy), ("S", sympy)):
