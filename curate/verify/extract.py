@@ -1,24 +1,31 @@
 """Find the final answer in a model's response, and say which rule found it.
 
-Rules, most trusted first (`find_answer` returns the answer and the rule's name):
+When the response carries its reasoning (`</think>`, `<|end_of_thought|>`, s1.1's `answer` line), the
+part after it is read first (a box in the reasoning may be a draft). Rules, most trusted first
+(`find_answer` returns the answer and the rule's name):
   boxed        every complete `\\boxed{…}` / `\\fbox{…}` (or `\\boxed 5`): the last box together with
                the boxes just before it that only connectors separate (`\\boxed{2} and \\boxed{5}`,
                `p=\\boxed{5}, q=\\boxed{2}`) are one answer, joined by commas; a box before a sentence
-               break ("Try \\boxed{10}. Hmm, recheck: \\boxed{12}") was a draft. A "final answer"
-               marker after the last box beats the box (the box was an intermediate result).
-  marker       the last answer marker: "Final Answer:", "The answer is", "Answer: ", `####`, and the
-               same in French, German, Spanish, Portuguese, Italian, Chinese, Japanese, Russian,
-               Arabic and Hindi. What follows it: its first math span, else its bold text, else its
+               break ("Try \\boxed{10}. Hmm, recheck: \\boxed{12}") was a draft. An answer marker after
+               the last box with a value (or a choice letter) beats the box: the box was a step.
+  marker       the last answer marker: "Final Answer:", "The answer is", "Answer: ", `####`, "The
+               correct option is", and the same in French, German, Spanish, Portuguese, Italian,
+               Russian, Chinese, Japanese, Korean, Arabic and Hindi. What follows it: a box, a choice
+               letter, its math spans (joined when "or"/"and" separate them), its bold text, else its
                first clause (the clause's last math span or number when the clause is prose).
-  bare         the response is itself a bare answer (one line, not prose).
+  labelled / bare   "Word: answer", or the whole response when it is a bare answer (not prose).
+  choice       "Option A is correct".
   math span    the last `$…$`, `$$…$$`, `\\(…\\)` or `\\[…\\]` in the final sentences (with the
-               spans just before it that only "or", "and" or commas separate).
+               spans just before it that only "or", "and" or commas separate), unless a later
+               sentence states a number.
   expression   the last plain-unicode math of the final sentence (`θ = π/2`, `2π`, `10⁻³`).
-  last number  the last number of the response (`last_number=True`, the default).
-The last three are guesses, so they are not made for a response that stops mid-sentence (cut off
-by a token budget). When the response carries its reasoning, the part after it is read first.
-Every scan is linear in the text's length (responses are untrusted, may be megabytes) and runs
-inside the judge workers' time limit.
+  yes / no     opening the final sentence ("No, it is not possible.").
+  number       of the final sentence that has one (`last_number=True`, the default; see
+               `final_sentence_number`), else the last number of the response.
+Rules from "labelled / bare" on are guesses (`guesses=False` turns them off), and none of the last
+five is made for a response that stops mid-sentence (cut off by a token budget). Every scan is
+linear in the text's length (responses are untrusted, may be megabytes) and runs inside the
+workers' time limit.
 """
 
 from __future__ import annotations
@@ -62,9 +69,6 @@ _MARKERS = [
 # character-class test (a plain alternation tries every marker at every position).
 _MARKER = re.compile("(?=[#\\s*^afrtledpо答最正解الउ정답])(?:" + "|".join(f"(?:{m})" for m in _MARKERS) + ")",
                      re.IGNORECASE | re.MULTILINE)
-_FINAL_MARKER = re.compile(r"final\s+answer|réponse\s+finale|respuesta\s+final|最终答案|最終的な答え"
-                           r"|окончательный\s+ответ|الإجابة\s+النهائية|अंतिम\s+उत्तर|endg[üu]ltige\s+antwort",
-                           re.IGNORECASE)
 # `$…$`, `$$…$$`, `\(…\)`, `\[…\]`; an escaped `\$` is a currency sign, not a delimiter.
 _MATH_DELIM = re.compile(r"(?<!\\)\$\$|(?<!\\)\$|\\\(|\\\)|\\\[|\\\]")
 _CLOSER = {"$": "$", "$$": "$$", "\\(": "\\)", "\\[": "\\]"}
@@ -314,11 +318,6 @@ def _spans(text: str):
                 out.append((content, opener.start(), m.end()))
             opener = None
     return out
-
-
-def _first_math_span(text: str) -> str | None:
-    spans = _spans(text[:2000])
-    return spans[0][0] if spans else None
 
 
 def _last_math_in(text: str) -> str | None:
