@@ -244,6 +244,16 @@ def _last(matches):
 
 
 def _last_marker(text: str, start: int = 0):
+    """The last marker at or after `start`. Markers stand near the end, so the tail is searched
+    first (4 kB, then 64 kB), the whole text only when the tail has none: a long reasoning trace
+    costs a few kilobytes of scanning, not megabytes."""
+    for window in (4096, 65536):
+        lo = max(start, len(text) - window)
+        if lo == start:
+            break
+        found = _last(_MARKER.finditer(text, lo))
+        if found is not None:
+            return found
     return _last(_MARKER.finditer(text, start))
 
 
