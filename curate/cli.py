@@ -339,7 +339,12 @@ def verify(
     timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Hard time limit per answer pair, in seconds.")] = 5.0,
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="Worker processes (default: one per core).")] = None,
     percent: Annotated[str, typer.Option("--percent", help="How 50% compares: either (50 and 0.5), fraction (0.5), strip (50).")] = "either",
-    last_number: Annotated[bool, typer.Option("--last-number", help="Fall back to the last number of a response with no marked answer.")] = False,
+    rounding: Annotated[str, typer.Option("--rounding", help="given: a decimal answer compares at the precision it is written in (0.333 = 1/3); exact: only within --rel-tol.")] = "given",
+    min_digits: Annotated[int, typer.Option("--min-digits", min=1, help="Fewest significant digits of a rounded answer (0.3 is not 1/3).")] = 3,
+    decimal_comma: Annotated[str, typer.Option("--decimal-comma", help="auto: 1,5 reads as 1.5 against a single number; never.")] = "auto",
+    ordered: Annotated[bool, typer.Option("--ordered/--unordered", help="Whether bare lists (1, 2) must match in order (sets never, tuples always).")] = False,
+    rel_tol: Annotated[float, typer.Option("--rel-tol", help="Relative tolerance between numbers (there is no absolute one).")] = 1e-6,
+    last_number: Annotated[bool, typer.Option("--last-number/--no-last-number", help="Fall back to the last number of a response with no boxed, marked or final math answer.")] = True,
 ):
     """Verify final answers against gold answers (math equivalence, no eval, hard time limits)."""
     from rich.progress import Progress
@@ -353,9 +358,11 @@ def verify(
     outputs.file_out(out)
     outputs.refuse_overlap(out, [input_])
     try:
-        options = Options(percent=percent, fallback_last_number=last_number)
+        options = Options(percent=percent, rounding=rounding, min_digits=min_digits, decimal_comma=decimal_comma,
+                          ordered=ordered, rel_tol=rel_tol, fallback_last_number=last_number)
     except ValueError as exc:
-        raise BadInput(f"--percent: {exc}") from exc
+        option = str(exc).split(" ", 1)[0].replace("_", "-")
+        raise BadInput(f"--{option}: {exc}") from exc
     bar = Progress(console=_console(), transient=True)
     task = bar.add_task("verifying", total=None)
 

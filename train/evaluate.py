@@ -236,9 +236,11 @@ def evaluate(model: str, bench: str, out: str | Path, n: int = 4, max_new_tokens
     samples = generate(model, [[{"role": "user", "content": p["problem"]}] for p in problems], cfg, backend)
     flat = [(p, j, s) for p, row in zip(problems, samples) for j, s in enumerate(row)]
     parts = [split_thinking(s.text) for _, _, s in flat]
-    # no closing tag: the answer may still be in the text (the verifier finds the last boxed answer)
+    # no closing tag: the answer may still be in the text, but only as a box or an answer marker
+    # (the verifier guesses no last number from unfinished reasoning), as in the verify stage
     preds = [resp if resp else think for think, resp in parts]
-    verdicts = verify_batch([p["answer"] for p, _, _ in flat], preds, timeout=timeout, workers=workers or 1)
+    verdicts = verify_batch([p["answer"] for p, _, _ in flat], preds, timeout=timeout, workers=workers or 1,
+                            guess=[bool(resp) for _, resp in parts])
     correct_flat = [v.verdict == "correct" for v in verdicts]
     correct, k = [], 0
     for row in samples:
@@ -254,7 +256,8 @@ def evaluate(model: str, bench: str, out: str | Path, n: int = 4, max_new_tokens
         "finish_reason": [s.finish_reason for _, _, s in flat],
         "meta": [json.dumps({"bench": name, "bench_id": p["id"], "tokens": s.tokens, "waits": s.waits,
                              "forced_close": s.forced_close, "backend": backend, "student": model,
-                             "correct": ok, "answer": v.pred_answer}, sort_keys=True)
+                             "correct": ok, "answer": v.pred_answer, "verdict_reason": v.reason},
+                            sort_keys=True)
                  for (p, _, s), v, ok in zip(flat, verdicts, correct_flat)],
         "verdict": [v.verdict for v in verdicts], "correct": correct_flat,
         "pred_answer": [v.pred_answer for v in verdicts],

@@ -8,10 +8,12 @@ Adds `pred_answer`, `verdict`, `verdict_reason` (see `curate.verify`) and `probl
 share of a problem's samples (among the rows this stage sees) that are correct, over the samples
 that have a gold answer; null when the problem has no gold.
 
-The answer is read from `response`. When `response` is empty or null (a truncated or
+The answer is read from `response` by every rule of `curate.verify.extract` (in the workers, under
+the time limit); `verdict_reason` names the rule. When `response` is empty or null (a truncated or
 thinking-only sample), it is read from the end of `thinking`, but only from a `\\boxed{…}` or an
-answer marker there, never from a bare last line: reasoning ends with many things that are not
-answers. Drops nothing: filtering is the job of a `filter` stage.
+answer marker there, never guessed from a last line or number: reasoning ends with many things
+that are not answers. One worker pool serves the stage, so each distinct (gold, answer) pair is
+judged once. Drops nothing: filtering is the job of a `filter` stage.
 """
 
 from __future__ import annotations
@@ -22,8 +24,7 @@ import polars as pl
 from pydantic import Field
 
 from curate.stages import Stage, StageConfig, StageContext, register
-from curate.verify import Options, extract_answer, verify_batch
-from curate.verify.extract import after_last_marker, last_boxed
+from curate.verify import Options, verify_batch
 
 THINKING_TAIL_CHARS = 4000  # where a final answer in the thinking would be
 
@@ -33,8 +34,13 @@ class VerifyConfig(StageConfig):
     workers: int | None = Field(None, ge=1, description="worker processes (default: one per core)")
     percent: Literal["either", "fraction", "strip"] = Field(
         "either", description="how 50% compares: either (50 and 0.5), fraction (0.5), strip (50)")
-    fallback_last_number: bool = Field(False, description="take the last number when no answer is marked")
-    rel_tol: float = Field(1e-6, ge=0, lt=1, description="relative tolerance between numbers")
+    rounding: Literal["given", "exact"] = Field(
+        "given", description="given: a decimal answer compares at the precision it is written in (0.333 = 1/3)")
+    min_digits: int = Field(3, ge=1, description="fewest significant digits of a rounded answer")
+    decimal_comma: Literal["auto", "never"] = Field("auto", description="auto: 1,5 is 1.5 against a single number")
+    ordered: bool = Field(False, description="bare lists (1, 2) must match in order")
+    fallback_last_number: bool = Field(True, description="take the last number when no answer is marked")
+    rel_tol: float = Field(1e-6, ge=0, lt=1, description="relative tolerance between numbers (never absolute)")
     thinking_fallback: bool = Field(True, description="read a boxed answer from thinking when response is empty")
 
 
@@ -51,14 +57,27 @@ class Verify(Stage):
         missing = [c for c in ("trace_id", "problem_id", "gold", "response") if c not in frame.columns]
         if missing:
             raise ctx.error(f"needs column(s) {', '.join(missing)}")
-        options = Options(rel_tol=cfg.rel_tol, percent=cfg.percent, fallback_last_number=cfg.fallback_last_number)
+        options = Options(rel_tol=cfg.rel_tol, percent=cfg.percent, rounding=cfg.rounding,
+                          min_digits=cfg.min_digits, decimal_comma=cfg.decimal_comma, ordered=cfg.ordered,
+                          fallback_last_number=cfg.fallback_last_number)
         parts = []
         for lo in range(0, frame.height, BATCH):  # Python lists of one batch at a time, not whole columns
             part = frame.slice(lo, BATCH)
             thinking = part["thinking"].to_list() if "thinking" in part.columns else [None] * part.height
-            preds = [self._answer(r, t, options) for r, t in zip(part["response"].to_list(), thinking)]
-            verdicts = verify_batch(part["gold"].to_list(), preds, timeout=cfg.timeout_s, workers=cfg.workers,
-                                    options=options, extract=False)
+            texts, guess = [], []
+            for response, thought in zip(part["response"].to_list(), thinking):
+                if response and response.strip():
+                    texts.append(response)
+                    guess.append(True)
+                elif cfg.thinking_fallback and thought:
+                    # Reasoning ends in many things that are not answers: a box or a marker only.
+                    texts.append(thought[-THINKING_TAIL_CHARS:])
+                    guess.append(False)
+                else:
+                    texts.append(None)
+                    guess.append(True)
+            verdicts = verify_batch(part["gold"].to_list(), texts, timeout=cfg.timeout_s, workers=cfg.workers,
+                                    options=options, guess=guess)
             parts.append(pl.DataFrame([
                 pl.Series("pred_answer", [v.pred_answer for v in verdicts], pl.String),
                 pl.Series("verdict", [v.verdict for v in verdicts], pl.String),
@@ -82,15 +101,3 @@ class Verify(Stage):
         if out.height and out["problem_id"].n_unique() == out.height:
             ctx.stats["problem_pass_rate"] = "one sample per problem: each row's own verdict"
         return out.drop("problem_id")
-
-    def _answer(self, response: str | None, thinking: str | None, options: Options) -> str | None:
-        """The answer in the response; else a boxed or marked answer at the end of the thinking."""
-        if response and response.strip():
-            return extract_answer(response, options.fallback_last_number)
-        if self.config.thinking_fallback and thinking:
-            tail = thinking[-THINKING_TAIL_CHARS:]
-            boxed = last_boxed(tail)
-            if boxed is not None:
-                return boxed.strip() or None
-            return after_last_marker(tail)
-        return None
