@@ -5,7 +5,7 @@
 Sets (each one judged by both, in this process's run):
   labelled  tests/data/verify_labelled.jsonl: long model outputs, one category per failure pattern
             of issue 13, half right answers and half near-misses (tests/data/make_verify_labelled.py);
-  held out  tests/data/verify_heldout.jsonl: 226 hand-written pairs in other wordings, written after
+  held out  tests/data/verify_heldout.jsonl: 322 hand-written pairs in other wordings, written after
             the verifier was tuned on the labelled set (tests/data/make_verify_heldout.py);
   cases     tests/data/verify_cases.jsonl: the older, short cases written next to the parser;
   math500   with --math500: MATH-500 reference solutions against their own answers, and against
