@@ -195,7 +195,8 @@ def _progress(console, i: int, n: int, res: StageResult) -> None:
 
 
 def run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool = False,
-        console=None) -> RunResult:
+        console=None, engine=None) -> RunResult:
+    """`engine`: where stages run (curate.engines; default local). The folder's bytes do not depend on it."""
     input_path, out = Path(input_path), Path(out)
     # Everything that can be wrong with the input is found before anything is written.
     outputs.refuse_overlap(out, [input_path], fills_folder=True)
@@ -208,11 +209,15 @@ def run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool = False,
         raise BadInput(f"{input_path}: holds no rows")
     # One writer per run folder; stale temporary files of a killed writer go once the lock is ours.
     with locks.writer(out, clean=(".", "stages")):
-        return _run(recipe, input_path, out, overwrite, console, files, table)
+        return _run(recipe, input_path, out, overwrite, console, files, table, engine)
 
 
 def _run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool, console,
-         files: list[Path], table: pa.Table) -> RunResult:
+         files: list[Path], table: pa.Table, engine=None) -> RunResult:
+    if engine is None:
+        from curate.engines import LocalEngine
+
+        engine = LocalEngine()
     prepare_folder(out, recipe, overwrite)
     if _owner(out) != recipe.name:
         store.write_text(json.dumps({"recipe": recipe.name}) + "\n", out / MARKER)
@@ -240,7 +245,7 @@ def _run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool, console,
         if stage_out is None:
             with _status(console, f"{spec.label}: {alive.height:,} rows"):
                 try:
-                    stage_out = spec.build().run(alive, ctx)
+                    stage_out = engine.run_stage(spec.build(), alive, ctx)
                 except BadInput as exc:  # a library's error, placed at the recipe line of its stage
                     raise ctx.located(exc) from None
                 stage_out = _check_output(stage_out, alive, spec, ctx)
@@ -281,6 +286,7 @@ def _run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool, console,
     store.write_parquet(selected_tbl, pub.path("selected.parquet"), metadata=gen_meta)
     manifest = _manifest(recipe, inputs, table.num_rows, selected.height, results, pub.paths)
     manifest["generation"] = generation
+    manifest["engine"] = engine.describe()
     store.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", pub.path("manifest.json"))
     pub.commit()
     return RunResult(out, table.num_rows, selected.height, results, manifest)

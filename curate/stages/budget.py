@@ -57,6 +57,7 @@ class BudgetConfig(StageConfig):
 @register
 class Budget(Stage):
     name = "budget"
+    execution = "rows"
     Config = BudgetConfig
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
@@ -105,14 +106,19 @@ class Budget(Stage):
         out = df.select("trace_id", "thinking_tokens", "response_tokens", "total_tokens", "in_budget", "truncated",
                         "unclosed_thinking", "loop_score", "max_line_repeats", "looping", "script_ratio",
                         "mixed_language", reason.alias(DROP))
-        ctx.stats.update({
-            "tokenizer": cfg.tokenizer,
+        ctx.stats.update(self.summarize(out))
+        return out
+
+    def summarize(self, out: pl.DataFrame) -> dict:
+        """The manifest's stats from the stage's columns (quantiles: over every row at once, which
+        is why an engine that runs the stage in batches calls this on the gathered columns)."""
+        return {
+            "tokenizer": self.config.tokenizer,
             "thinking_tokens": _quantiles(out["thinking_tokens"]),
             "total_tokens": _quantiles(out["total_tokens"]),
             "flags": {c: int(out[c].sum()) for c in ("truncated", "unclosed_thinking", "looping", "mixed_language")}
             | {"over_budget": int((~out["in_budget"]).sum())},
-        })
-        return out
+        }
 
 
 def _quantiles(s: pl.Series) -> dict:

@@ -70,6 +70,7 @@ def load_attempts(path: Path, students: list[str] | None) -> pl.DataFrame | None
 @register
 class Difficulty(Stage):
     name = "difficulty"
+    execution = "problems"
     Config = DifficultyConfig
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:

@@ -1,0 +1,171 @@
+"""The `ray` engine: a recipe's stages over Ray Data, with the same stage code as the local engine.
+
+- `rows` stages: the alive rows are cut into blocks of `batch_rows` in their order, and the
+  stage's own `run` is mapped over them (`Dataset.map_batches` over Arrow batches, one block per
+  call) on the cluster's workers;
+- `problems` stages: the same, but the blocks are a hash partition on `problem_id` (the shuffle
+  of a groupby), so each problem's rows meet in one call and per-problem aggregates come out as
+  over the whole table;
+- `driver` stages run here, in the driver process, on the gathered columns.
+
+The gathered columns are put back in the order of the rows given and handed to the runner, which
+sorts and writes them exactly as for the local engine: the run folder's bytes do not depend on
+the engine, the number of workers or the batch size. A stage's per-batch `ctx.stats` are merged
+(counts add up, equal labels stay); a stage whose stats are not additive (a mean, a quantile)
+defines `summarize(out)`, which the engine calls once on the gathered columns.
+
+A stage error raised on a worker (`BadInput`: a missing column, a bad SQL predicate) comes back
+as the same one line, not as a Ray traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import replace
+
+import polars as pl
+import pyarrow as pa
+
+from curate.errors import BadInput
+from curate.stages import Stage, StageContext
+
+BATCH_ROWS = 8192  # rows per block: what one worker holds at once, besides the stage's own needs
+_ERROR = "__distillery_error"
+_STATS = "__distillery_stats"
+
+
+def _import_ray():
+    try:
+        import ray
+        import ray.data  # noqa: F401 - the Data library is the part we need
+    except ImportError:
+        raise BadInput("--engine ray: Ray is not installed; install the extra: "
+                       "pip install 'distillery[ray]'") from None
+    return ray
+
+
+class RayEngine:
+    name = "ray"
+
+    def __init__(self, ray, batch_rows: int, address: str | None):
+        self._ray = ray
+        self.batch_rows = batch_rows
+        self.address = address
+
+    @classmethod
+    def connect(cls, address: str | None = None, batch_rows: int | None = None) -> RayEngine:
+        """Join the Ray cluster at `address` (`auto`, `HOST:PORT`, `ray://HOST:PORT`), or the one
+        this process already joined, or (no address) start a local one on this machine's cores."""
+        ray = _import_ray()
+        batch_rows = BATCH_ROWS if batch_rows is None else batch_rows
+        if batch_rows < 1:
+            raise BadInput(f"--batch-rows: must be at least 1, found {batch_rows}")
+        if not ray.is_initialized():
+            kwargs = {"address": address, "logging_level": "ERROR", "log_to_driver": False}
+            if address is None:
+                # A local cluster: its workers import curate as this process does.
+                path = os.pathsep.join(p for p in [os.environ.get("PYTHONPATH"), os.getcwd()] if p)
+                kwargs["runtime_env"] = {"env_vars": {"PYTHONPATH": path}}
+            try:
+                ray.init(**kwargs)
+            except Exception as exc:  # noqa: BLE001 - Ray raises many kinds for one cause
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise BadInput(f"--address {address or '(local)'}: cannot reach a Ray cluster ({first})") from None
+        # Ray Data logs every dataset's plan at INFO; a run prints its own per-stage lines.
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
+        ctx = ray.data.DataContext.get_current()
+        ctx.enable_progress_bars = False
+        ctx.execution_options.preserve_order = True
+        return cls(ray, batch_rows, address)
+
+    def describe(self) -> dict:
+        res = self._ray.cluster_resources()
+        return {"name": "ray", "address": self.address, "batch_rows": self.batch_rows,
+                "ray": self._ray.__version__, "cpus": int(res.get("CPU", 0)),
+                "gpus": int(res.get("GPU", 0)), "nodes": len([n for n in self._ray.nodes() if n.get("Alive")])}
+
+    # --------------------------------------------------------------------------------- stages
+
+    def run_stage(self, stage: Stage, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
+        how = getattr(stage, "execution", "driver")
+        if how == "driver" or frame.height == 0:
+            return stage.run(frame, ctx)
+        if how == "problems" and "problem_id" not in frame.columns:
+            raise ctx.error("needs column(s) problem_id")
+        blocks = self._blocks(frame, by_problem=(how == "problems"))
+        ds = self._ray.data.from_arrow([b.to_arrow() for b in blocks])
+        mapped = ds.map_batches(_StageBatch(stage, ctx), batch_format="pyarrow", batch_size=None,
+                                zero_copy_batch=True)
+        parts, stats, errors = [], [], []
+        for ref in mapped.to_arrow_refs():
+            table = self._ray.get(ref)
+            if table.num_rows == 0:
+                continue
+            if _ERROR in table.column_names:
+                errors.extend(v for v in table.column(_ERROR).to_pylist() if v)
+                continue
+            stats.extend(json.loads(v) for v in table.column(_STATS).to_pylist() if v is not None)
+            parts.append(pl.from_arrow(table.drop_columns([_STATS])))
+        if errors:
+            raise BadInput(sorted(errors)[0])
+        out = pl.concat(parts, how="vertical_relaxed", rechunk=True) if parts else stage.run(frame.head(0), ctx)
+        # The rows' own order, as the local engine would have returned them.
+        out = frame.select("trace_id").join(out, on="trace_id", how="inner", maintain_order="left").rechunk()
+        ctx.stats.update(merge_stats(stats))
+        summarize = getattr(stage, "summarize", None)
+        if summarize is not None:
+            ctx.stats.update(summarize(out))
+        return out
+
+    def _blocks(self, frame: pl.DataFrame, by_problem: bool) -> list[pl.DataFrame]:
+        n = max(1, -(-frame.height // self.batch_rows))
+        if not by_problem:
+            return [frame.slice(i * self.batch_rows, self.batch_rows) for i in range(n)]
+        part = frame.select((pl.col("problem_id").hash(seed=0) % n).alias("_part"))["_part"]
+        blocks = [frame.filter(part == i) for i in range(n)]
+        return [b for b in blocks if b.height] or [frame]
+
+
+class _StageBatch:
+    """The function mapped over blocks: the stage's own `run`, its stats and errors carried back
+    in two extra columns (Ray Data batches are tables, with no side channel)."""
+
+    def __init__(self, stage: Stage, ctx: StageContext):
+        self.stage, self.ctx = stage, ctx
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        ctx = replace(self.ctx, stats={})
+        try:
+            out = self.stage.run(pl.from_arrow(batch), ctx)
+        except BadInput as exc:
+            return pa.table({_ERROR: pa.array([str(ctx.located(exc))], pa.string())})
+        stats = [json.dumps(ctx.stats, sort_keys=True)] + [None] * (out.height - 1)
+        table = out.to_arrow()
+        if out.height == 0:  # the stats still travel, on no row: a one-row marker is dropped later
+            return table
+        return table.append_column(_STATS, pa.array(stats, pa.string()))
+
+
+def merge_stats(parts: list[dict]) -> dict:
+    """Per-batch stats as one: numbers add up, dicts merge key by key, other values that agree stay
+    (a value that differs between batches, such as a mean, is left to the stage's `summarize`)."""
+    merged: dict = {}
+    for part in parts:
+        for key, value in part.items():
+            if key not in merged:
+                merged[key] = value
+            else:
+                merged[key] = _merge(merged[key], value)
+    return merged
+
+
+def _merge(a, b):
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a if a == b else None
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a + b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return merge_stats([a, b])
+    return a if a == b else None
