@@ -129,14 +129,23 @@ def curate(
     input_: Annotated[Path, typer.Option("--input", help="Trace file or folder.")],
     out: Annotated[Path, typer.Option("--out", help="Run folder to write.")],
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace another recipe's run in OUT.")] = False,
+    engine: Annotated[str | None, typer.Option("--engine", help="local (default) or ray; overrides the recipe's engine:.")] = None,
+    address: Annotated[str | None, typer.Option("--address", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT (default: the one in RAY_ADDRESS, else a local Ray on this machine).")] = None,
+    batch_rows: Annotated[int | None, typer.Option("--batch-rows", help="Rows per Ray block (default 8192): what a worker holds at once.")] = None,
 ):
     """Run a curation recipe: every row kept with the stage and reason that dropped it."""
+    from curate import engines
     from curate import recipe as recipes
     from curate import run as runner
+    from curate.errors import BadInput
 
     loaded = recipes.load(recipe)
+    name = engine or loaded.engine
+    if name != "ray" and batch_rows is not None:
+        raise BadInput("--batch-rows: only the ray engine runs in batches (add --engine ray)")
+    chosen = engines.get(name, address=address, batch_rows=batch_rows)
     console = _console()
-    result = runner.run(loaded, input_, out, overwrite=overwrite, console=console)
+    result = runner.run(loaded, input_, out, overwrite=overwrite, console=console, engine=chosen)
     typer.echo(f"{result.rows_in:,} rows in, {result.rows_selected:,} selected → {result.out}/selected.parquet")
 
 

@@ -62,9 +62,10 @@ class RayEngine:
         batch_rows = BATCH_ROWS if batch_rows is None else batch_rows
         if batch_rows < 1:
             raise BadInput(f"--batch-rows: must be at least 1, found {batch_rows}")
+        _check_reachable(address)
         if not ray.is_initialized():
             kwargs = {"address": address, "logging_level": "ERROR", "log_to_driver": False}
-            if address is None:
+            if address is None and not os.environ.get("RAY_ADDRESS"):
                 # A local cluster: its workers import curate as this process does.
                 path = os.pathsep.join(p for p in [os.environ.get("PYTHONPATH"), os.getcwd()] if p)
                 kwargs["runtime_env"] = {"env_vars": {"PYTHONPATH": path}}
@@ -126,6 +127,24 @@ class RayEngine:
         part = frame.select((pl.col("problem_id").hash(seed=0) % n).alias("_part"))["_part"]
         blocks = [frame.filter(part == i) for i in range(n)]
         return [b for b in blocks if b.height] or [frame]
+
+
+def _check_reachable(address: str | None, timeout: float = 5.0) -> None:
+    """Ray retries an address that does not answer for minutes (forever, for a GCS address):
+    one TCP connect first turns that into one line at once."""
+    if not address or address == "auto":
+        return  # a local start, or the cluster this machine runs (Ray says at once if there is none)
+    import socket
+
+    hostport = address.removeprefix("ray://")
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        raise BadInput(f"--address {address}: expected auto, HOST:PORT or ray://HOST:PORT")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise BadInput(f"--address {address}: no Ray cluster answers at {hostport} ({why})") from None
 
 
 class _StageBatch:
