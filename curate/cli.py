@@ -126,7 +126,7 @@ def validate(
 @app.command()
 def curate(
     recipe: Annotated[str, typer.Argument(help="Recipe YAML file, or a built-in recipe name (e.g. demo).")],
-    input_: Annotated[Path, typer.Option("--input", help="Trace file or folder.")],
+    input_: Annotated[str, typer.Option("--input", help="Trace file or folder: a path, or a URI (s3://, gs://, hf://, file://).")],
     out: Annotated[Path, typer.Option("--out", help="Run folder to write.")],
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace another recipe's run in OUT.")] = False,
     engine: Annotated[str | None, typer.Option("--engine", help="local (default) or ray; overrides the recipe's engine:.")] = None,

@@ -197,23 +197,37 @@ def _progress(console, i: int, n: int, res: StageResult) -> None:
 def run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool = False,
         console=None, engine=None) -> RunResult:
     """`engine`: where stages run (curate.engines; default local). The folder's bytes do not depend on it."""
-    input_path, out = Path(input_path), Path(out)
-    # Everything that can be wrong with the input is found before anything is written.
-    outputs.refuse_overlap(out, [input_path], fills_folder=True)
-    outputs.folder_out(out)
-    files = store.parquet_files(input_path)
-    # Ids are checked against their content by ingest, synth and `validate`; a run keys on them
-    # and on the files' fingerprints only, so re-hashing every trace here would double a rerun.
-    table = store.load_traces(input_path, check_ids=False)
+    from curate import remote
+
+    inputs = None
+    if remote.is_uri(str(input_path)):  # s3://, gs://, hf://, file://: read shard by shard (curate.remote)
+        uri, input_path, out = str(input_path), remote.local_path(str(input_path)), Path(out)
+        if input_path is not None:
+            outputs.refuse_overlap(out, [input_path], fills_folder=True)
+        outputs.folder_out(out)
+        fs, files = remote.trace_files(uri)
+        table = remote.load_traces(uri, fs, files, check_ids=False)
+        inputs = remote.fingerprint(uri, fs, files)
+        where = uri
+    else:
+        input_path, out = Path(input_path), Path(out)
+        # Everything that can be wrong with the input is found before anything is written.
+        outputs.refuse_overlap(out, [input_path], fills_folder=True)
+        outputs.folder_out(out)
+        files = store.parquet_files(input_path)
+        # Ids are checked against their content by ingest, synth and `validate`; a run keys on them
+        # and on the files' fingerprints only, so re-hashing every trace here would double a rerun.
+        table = store.load_traces(input_path, check_ids=False)
+        where = input_path
     if table.num_rows == 0:
-        raise BadInput(f"{input_path}: holds no rows")
+        raise BadInput(f"{where}: holds no rows")
     # One writer per run folder; stale temporary files of a killed writer go once the lock is ours.
     with locks.writer(out, clean=(".", "stages")):
-        return _run(recipe, input_path, out, overwrite, console, files, table, engine)
+        return _run(recipe, input_path, out, overwrite, console, files, table, engine, inputs)
 
 
 def _run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool, console,
-         files: list[Path], table: pa.Table, engine=None) -> RunResult:
+         files: list[Path], table: pa.Table, engine=None, inputs: dict | None = None) -> RunResult:
     if engine is None:
         from curate.engines import LocalEngine
 
@@ -221,7 +235,7 @@ def _run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool, console,
     prepare_folder(out, recipe, overwrite)
     if _owner(out) != recipe.name:
         store.write_text(json.dumps({"recipe": recipe.name}) + "\n", out / MARKER)
-    inputs = store.fingerprint(files)
+    inputs = inputs if inputs is not None else store.fingerprint(files)
     parent = xxhash.xxh3_128_hexdigest(json.dumps(
         {"schema": schema.SCHEMA_VERSION, "inputs": [v["xxh3_64"] for v in inputs.values()]}).encode())
 
