@@ -78,6 +78,8 @@ seed: 3
 engine: ray
 stages:
   - format: {}
+  - gold_audit: {min_samples: 2, min_share: 0.6, action: replace}
+  - gold_audit: {min_samples: 50, action: keep}
   - verify: {timeout_s: 5}
   - filter: {drop_where: "length(thinking) < 40", reason: short}
   - budget: {tokenizer: "builtin:minilm"}
@@ -85,6 +87,7 @@ stages:
 """
 
 
+@pytest.mark.slow
 def test_engine_key_in_recipe_runs_on_ray_with_one_row_blocks(local_ray, traces_dir, tmp_path, capsys):
     (tmp_path / "rows.yaml").write_text(RECIPE)
     code, _, err = run_cli(["curate", tmp_path / "rows.yaml", "--input", traces_dir, "--out", tmp_path / "ray",
@@ -96,11 +99,15 @@ def test_engine_key_in_recipe_runs_on_ray_with_one_row_blocks(local_ray, traces_
     assert code == 0, err
     assert _hashes(tmp_path / "ray") == _hashes(tmp_path / "local")
     assert _stats(tmp_path / "ray") == _stats(tmp_path / "local")
+    # a warning about the whole table is said once, as the local engine says it, not per block
+    audit = _stats(tmp_path / "ray")[2][4]
+    assert audit["warning"].startswith("no problem has 50 or more samples") and audit["problems"] >= 4
     # verify's per-problem pass rate needs a problem's rows together, whatever the block size
     rates = store.read_table(tmp_path / "ray" / "traces.parquet").column("problem_pass_rate").to_pylist()
     assert {r for r in rates if r is not None} - {0.0, 1.0}  # some problem is neither all right nor all wrong
 
 
+@pytest.mark.slow  # starts the module's Ray
 def test_stage_error_on_a_worker_is_one_line(local_ray, traces_dir, tmp_path, capsys):
     (tmp_path / "bad.yaml").write_text("name: bad\nstages:\n  - format: {}\n"
                                        "  - filter: {where: \"no_such_column > 1\", reason: x}\n")
@@ -112,7 +119,7 @@ def test_stage_error_on_a_worker_is_one_line(local_ray, traces_dir, tmp_path, ca
     assert "Traceback" not in err and "Ray" not in err
 
 
-def test_bad_ray_settings_are_one_line_and_exit_2(local_ray, traces_dir, tmp_path, capsys):
+def test_bad_ray_settings_are_one_line_and_exit_2(traces_dir, tmp_path, capsys):
     cases = [
         (["--engine", "ray", "--address", "ray://127.0.0.1:1"], "no Ray cluster answers at 127.0.0.1:1"),
         (["--engine", "ray", "--address", "127.0.0.1:1"], "no Ray cluster answers"),

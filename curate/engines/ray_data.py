@@ -11,8 +11,9 @@
 The gathered columns are put back in the order of the rows given and handed to the runner, which
 sorts and writes them exactly as for the local engine: the run folder's bytes do not depend on
 the engine, the number of workers or the batch size. A stage's per-batch `ctx.stats` are merged
-(counts add up, equal labels stay); a stage whose stats are not additive (a mean, a quantile)
-defines `summarize(out)`, which the engine calls once on the gathered columns.
+(counts add up, equal labels stay); a stage whose stats are not additive (a mean, a quantile, a
+warning about the whole table) defines `summarize(out, frame, merged)`, which the engine calls
+once on the gathered columns, the rows given and the merged stats, and whose answer is the stats.
 
 A stage error raised on a worker (`BadInput`: a missing column, a bad SQL predicate) comes back
 as the same one line, not as a Ray traceback.
@@ -114,10 +115,9 @@ class RayEngine:
         out = pl.concat(parts, how="vertical_relaxed", rechunk=True) if parts else stage.run(frame.head(0), ctx)
         # The rows' own order, as the local engine would have returned them.
         out = frame.select("trace_id").join(out, on="trace_id", how="inner", maintain_order="left").rechunk()
-        ctx.stats.update(merge_stats(stats))
+        merged = merge_stats(stats)
         summarize = getattr(stage, "summarize", None)
-        if summarize is not None:
-            ctx.stats.update(summarize(out))
+        ctx.stats.update(summarize(out, frame, merged) if summarize is not None else merged)
         return out
 
     def _blocks(self, frame: pl.DataFrame, by_problem: bool) -> list[pl.DataFrame]:

@@ -41,7 +41,7 @@ class RubricStage(Stage):
         ctx.stats.update(self.summarize(out))
         return out
 
-    def summarize(self, out: pl.DataFrame) -> dict:
+    def summarize(self, out: pl.DataFrame, frame: pl.DataFrame | None = None, merged: dict | None = None) -> dict:
         """The manifest's stats from the stage's columns (means over every row at once, which is why
         an engine that runs the stage in batches calls this on the gathered columns)."""
         cfg = self.config
