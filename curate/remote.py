@@ -10,6 +10,7 @@ hash a local file gets: the same shards give the same cache keys and the same ru
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -22,6 +23,7 @@ from curate.errors import BadInput
 
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 CHUNK = 1 << 22
+RETRY_S = 30.0  # how long a cloud file system may retry before the run says it cannot reach it
 
 
 def is_uri(text: str) -> bool:
@@ -36,6 +38,10 @@ def local_path(uri: str) -> Path | None:
 
 def open_fs(uri: str) -> tuple[pafs.FileSystem, str]:
     """(file system, path inside it) for `uri`; one BadInput line when no file system serves it."""
+    parsed = urlparse(uri)
+    if parsed.scheme in ("gs", "gcs"):
+        # Arrow's GCS client retries an unreachable endpoint for 15 minutes by default.
+        return pafs.GcsFileSystem(retry_time_limit=timedelta(seconds=RETRY_S)), f"{parsed.netloc}{parsed.path}"
     try:
         return pafs.FileSystem.from_uri(uri)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as arrow_exc:
@@ -65,7 +71,9 @@ def trace_files(uri: str) -> tuple[pafs.FileSystem, list[str]]:
         if info.type == pafs.FileType.File:
             return fs, [path]
         entries = fs.get_file_info(pafs.FileSelector(path, recursive=False))
-    except (OSError, pa.ArrowException) as exc:
+    except BadInput:
+        raise
+    except Exception as exc:  # noqa: BLE001 - each fsspec file system raises its own kinds (HTTP, auth)
         raise BadInput(f"--input {uri}: cannot list it ({str(exc).splitlines()[0]})") from None
     files = sorted(e.path for e in entries if e.type == pafs.FileType.File and e.base_name.endswith(".parquet")
                    and not e.base_name.startswith("."))
@@ -89,7 +97,7 @@ def fingerprint(uri: str, fs: pafs.FileSystem, files: list[str]) -> dict[str, di
                 while block := f.read(CHUNK):
                     h.update(block)
                     size += len(block)
-        except (OSError, pa.ArrowException) as exc:
+        except Exception as exc:  # noqa: BLE001 - as above
             raise BadInput(f"{_name(uri, path)}: cannot read ({str(exc).splitlines()[0]})") from None
         out[_name(uri, path)] = {"bytes": size, "xxh3_64": h.hexdigest()}
     return out
@@ -105,7 +113,7 @@ def load_traces(uri: str, fs: pafs.FileSystem, files: list[str], check_ids: bool
         try:
             with fs.open_input_file(path) as f:
                 table = pq.read_table(f)
-        except (OSError, pa.ArrowException) as exc:
+        except Exception as exc:  # noqa: BLE001 - as above
             raise BadInput(f"{where}: unreadable Parquet file: {str(exc).splitlines()[0]}") from None
         store.check_utf8(table, where)
         tables.append(schema.conform(table, where, check_ids=check_ids))
