@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -99,8 +100,9 @@ def main() -> None:
     print(f"{'engine':<8} {'seconds':>9} {'rows/s':>9} {'peak RSS':>10}")
     for engine in ("local", "ray"):
         out = base / f"run-{engine}"
+        shutil.rmtree(out, ignore_errors=True)  # every stage computed, none read from a cache
         extra = ["--engine", "ray", "--batch-rows", str(args.batch_rows)] if engine == "ray" else []
-        seconds, peak, res = _cli("curate", args.recipe, "--input", str(pool), "--out", str(out), "--overwrite", *extra)
+        seconds, peak, res = _cli("curate", args.recipe, "--input", str(pool), "--out", str(out), *extra)
         if res.returncode:
             sys.exit(f"{engine}: curate failed: {res.stderr.strip().splitlines()[-1:]}")
         manifest = json.loads((out / "manifest.json").read_text())
