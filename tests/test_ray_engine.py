@@ -180,3 +180,14 @@ def test_ray_run_killed_mid_stage_resumes_from_cache_to_the_same_bytes(corpus, t
     cached = {s["stage"] for s in m["stages"] if s["cached"]}
     assert {n.removesuffix(".parquet") for n in done} <= cached
     assert not list(out.rglob(".*.tmp"))
+
+
+def test_stage_pools_get_one_process_per_ray_task_unless_the_recipe_sized_them():
+    from curate.engines.ray_data import _one_cpu
+    from curate.stages.format import Format, FormatConfig
+    from curate.stages.verify import Verify, VerifyConfig
+
+    assert _one_cpu(Verify(VerifyConfig())).config.workers == 1
+    assert _one_cpu(Verify(VerifyConfig(workers=3))).config.workers == 3
+    stage = Format(FormatConfig())
+    assert _one_cpu(stage) is stage  # no pool, nothing to size

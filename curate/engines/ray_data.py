@@ -98,7 +98,7 @@ class RayEngine:
             raise ctx.error("needs column(s) problem_id")
         blocks = self._blocks(frame, by_problem=(how == "problems"))
         ds = self._ray.data.from_arrow([b.to_arrow() for b in blocks])
-        mapped = ds.map_batches(_StageBatch(stage, ctx), batch_format="pyarrow", batch_size=None,
+        mapped = ds.map_batches(_StageBatch(_one_cpu(stage), ctx), batch_format="pyarrow", batch_size=None,
                                 zero_copy_batch=True)
         parts, stats, errors = [], [], []
         for ref in mapped.to_arrow_refs():
@@ -145,6 +145,18 @@ def _check_reachable(address: str | None, timeout: float = 5.0) -> None:
     except OSError as exc:
         why = exc.strerror or type(exc).__name__
         raise BadInput(f"--address {address}: no Ray cluster answers at {hostport} ({why})") from None
+
+
+def _one_cpu(stage: Stage) -> Stage:
+    """The stage with its own worker pool (verify's sympy processes) sized to the one CPU Ray gives
+    each task, unless the recipe chose a size: by default a pool has one process per core of the
+    node, and a node running one task per core would run cores² processes (and time out answers
+    that a calm machine grades). The pool's size changes no result and is in no cache key here:
+    the runner keyed the stage on the recipe's config before it reached the engine."""
+    cfg = stage.config
+    if "workers" in type(cfg).model_fields and cfg.workers is None:
+        return type(stage)(cfg.model_copy(update={"workers": 1}))
+    return stage
 
 
 class _StageBatch:
