@@ -24,6 +24,9 @@ a new batch matched against it.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
 import json
 import os
 from collections.abc import Callable
@@ -259,6 +262,33 @@ class Sketches:
         return self.signatures.shape[0]
 
 
+# Where chunks of texts are sketched: here, one after the other, unless an engine maps them over a
+# cluster for the time of a stage (`mapped`; curate.engines.ray_data). Each text's signature and
+# shingles depend on that text only, so the chunking and the place change no bit of the result.
+_CHUNK_MAP: contextvars.ContextVar = contextvars.ContextVar("minhash_chunk_map", default=None)
+
+
+def _map_here(fn, chunks):
+    return [fn(c) for c in chunks]
+
+
+@contextlib.contextmanager
+def mapped(mapper: Callable, batch: int):
+    """Within the block, `sketch` cuts texts into chunks of `batch` and computes them with
+    `mapper(fn, chunks) -> [fn(chunk) for chunk in chunks]` (in order)."""
+    token = _CHUNK_MAP.set((mapper, batch))
+    try:
+        yield
+    finally:
+        _CHUNK_MAP.reset(token)
+
+
+def _sketch_chunk(chunk: pa.Array, ngram: int, perms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(signatures, owning text within the chunk, hash) of each shingle of one chunk of texts."""
+    h, text = ngram_hashes(words(chunk), ngram, xxh32_words)
+    return signatures_from_hashes(h, text, len(chunk), perms), text, h
+
+
 def sketch(texts, ngram: int = NGRAM, num_perm: int = NUM_PERM, seed: int = SEED,
            normalize: Callable[[str], str] | None = None, normalized: bool = False,
            batch: int = 50_000) -> Sketches:
@@ -272,10 +302,12 @@ def sketch(texts, ngram: int = NGRAM, num_perm: int = NUM_PERM, seed: int = SEED
         texts = normalize_column(texts, normalize or normalize_for_dedup)
     perms = permutations(num_perm, seed)
     sigs, owners, hashes = [], [], []
-    for start in range(0, len(texts), batch):
-        chunk = texts[start:start + batch]
-        h, text = ngram_hashes(words(chunk), ngram, xxh32_words)
-        sigs.append(signatures_from_hashes(h, text, len(chunk), perms))
+    mapper, batch = _CHUNK_MAP.get() or (_map_here, batch)
+    starts = list(range(0, len(texts), batch))
+    parts = mapper(functools.partial(_sketch_chunk, ngram=ngram, perms=perms),
+                   [texts[start:start + batch] for start in starts])
+    for start, (sig, text, h) in zip(starts, parts):
+        sigs.append(sig)
         owners.append((text + start).astype(np.uint32))
         hashes.append(h)
     if not texts:

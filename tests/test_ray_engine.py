@@ -191,3 +191,27 @@ def test_stage_pools_get_one_process_per_ray_task_unless_the_recipe_sized_them()
     assert _one_cpu(Verify(VerifyConfig(workers=3))).config.workers == 3
     stage = Format(FormatConfig())
     assert _one_cpu(stage) is stage  # no pool, nothing to size
+
+
+@pytest.mark.slow  # starts the module's Ray
+def test_minhash_signatures_in_ray_tasks_are_the_same_bits(local_ray):
+    import numpy as np
+
+    from curate import minhash
+    from curate.engines.ray_data import RayEngine
+
+    texts = [f"Tom has {i} apples and buys {i % 7} more apples at the market today" for i in range(23)] + ["", "x"]
+    here = minhash.sketch(texts, ngram=3)
+    engine = RayEngine.connect(batch_rows=4)
+    calls = []
+
+    def counting(fn, chunks):
+        calls.append(len(chunks))
+        return engine._map_chunks(fn, chunks)
+
+    with minhash.mapped(counting, 4):
+        there = minhash.sketch(texts, ngram=3)
+    assert calls == [7]  # 25 texts, 4 per task
+    for a, b in zip((here.signatures, here.shingle_text, here.shingle_hash),
+                    (there.signatures, there.shingle_text, there.shingle_hash)):
+        assert a.dtype == b.dtype and np.array_equal(a, b)

@@ -6,7 +6,9 @@
 - `problems` stages: the same, but the blocks are a hash partition on `problem_id` (the shuffle
   of a groupby), so each problem's rows meet in one call and per-problem aggregates come out as
   over the whole table;
-- `driver` stages run here, in the driver process, on the gathered columns.
+- `driver` stages run here, in the driver process, on the gathered columns; the MinHash
+  signatures they compute (dedup, fuzzy decontamination) are computed in Ray tasks, `batch_rows`
+  texts each (`curate.minhash.mapped`).
 
 The gathered columns are put back in the order of the rows given and handed to the runner, which
 sorts and writes them exactly as for the local engine: the run folder's bytes do not depend on
@@ -93,7 +95,12 @@ class RayEngine:
     def run_stage(self, stage: Stage, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         how = getattr(stage, "execution", "driver")
         if how == "driver" or frame.height == 0:
-            return stage.run(frame, ctx)
+            from curate import minhash
+
+            # The signature half of MinHash (dedup, fuzzy decontam) in Ray tasks, `batch_rows`
+            # texts each; band keys, candidate pairs and the Jaccard check stay on the driver.
+            with minhash.mapped(self._map_chunks, self.batch_rows):
+                return stage.run(frame, ctx)
         if how == "problems" and "problem_id" not in frame.columns:
             raise ctx.error("needs column(s) problem_id")
         blocks = self._blocks(frame, by_problem=(how == "problems"))
@@ -120,6 +127,13 @@ class RayEngine:
         ctx.stats.update(summarize(out, frame, merged) if summarize is not None else merged)
         return out
 
+    def _map_chunks(self, fn, chunks: list) -> list:
+        """[fn(chunk) for chunk in chunks], in order, one Ray task per chunk."""
+        if len(chunks) <= 1:
+            return [fn(c) for c in chunks]
+        task = self._ray.remote(num_cpus=1)(_apply)
+        return self._ray.get([task.remote(fn, c) for c in chunks])
+
     def _blocks(self, frame: pl.DataFrame, by_problem: bool) -> list[pl.DataFrame]:
         n = max(1, -(-frame.height // self.batch_rows))
         if not by_problem:
@@ -145,6 +159,10 @@ def _check_reachable(address: str | None, timeout: float = 5.0) -> None:
     except OSError as exc:
         why = exc.strerror or type(exc).__name__
         raise BadInput(f"--address {address}: no Ray cluster answers at {hostport} ({why})") from None
+
+
+def _apply(fn, chunk):
+    return fn(chunk)
 
 
 def _one_cpu(stage: Stage) -> Stage:
