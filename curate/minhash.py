@@ -262,9 +262,10 @@ class Sketches:
         return self.signatures.shape[0]
 
 
-# Where chunks of texts are sketched: here, one after the other, unless an engine maps them over a
-# cluster for the time of a stage (`mapped`; curate.engines.ray_data). Each text's signature and
-# shingles depend on that text only, so the chunking and the place change no bit of the result.
+# Where chunks of texts are sketched and LSH bands grouped: here, one after the other, unless an
+# engine maps them over a cluster for the time of a stage (`mapped`; curate.engines.ray_data). A
+# text's signature depends on that text only, a band's pairs on that band only, so the chunking
+# and the place change no bit of the result.
 _CHUNK_MAP: contextvars.ContextVar = contextvars.ContextVar("minhash_chunk_map", default=None)
 
 
@@ -274,8 +275,8 @@ def _map_here(fn, chunks):
 
 @contextlib.contextmanager
 def mapped(mapper: Callable, batch: int):
-    """Within the block, `sketch` cuts texts into chunks of `batch` and computes them with
-    `mapper(fn, chunks) -> [fn(chunk) for chunk in chunks]` (in order)."""
+    """Within the block, `sketch` cuts texts into chunks of `batch`, and `candidate_pairs` its bands
+    apart, and both compute them with `mapper(fn, items) -> [fn(item) for item in items]` (in order)."""
     token = _CHUNK_MAP.set((mapper, batch))
     try:
         yield
@@ -366,26 +367,33 @@ def candidate_pairs(keys: np.ndarray, other: np.ndarray | None = None,
     # One band at a time: the grouping's peak memory is one band's key table, not all of them
     # (a (row, band) table with a window over it cost ~2 KB per row), and the pairs found are the
     # same, since rows share a (band, key) exactly when they share a key within that band.
-    found = []
-    for band in range(keys.shape[1]):
-        left = pl.DataFrame({"doc": np.arange(keys.shape[0], dtype=np.int64), "key": keys[:, band]})
-        if other is None:
-            bucket = pl.len().over("key")
-            left = left.filter(bucket > 1).with_columns(bucket.alias("size"))  # most keys are unique
-            small = left.filter(pl.col("size") <= MAX_BUCKET)
-            pairs = (small.join(small, on="key", suffix="_r")
-                     .filter(pl.col("doc") < pl.col("doc_r")).select("doc", "doc_r"))
-            star = (left.filter(pl.col("size") > MAX_BUCKET)
-                    .select(pl.col("doc").min().over("key").alias("doc"), pl.col("doc").alias("doc_r"))
-                    .filter(pl.col("doc") != pl.col("doc_r")))
-            pairs = pl.concat([pairs, star])
-        else:
-            right = pl.DataFrame({"doc_r": np.arange(other.shape[0], dtype=np.int64), "key": other[:, band]})
-            pairs = left.join(right, on="key")
-        found.append(pairs.select("doc", "doc_r").unique())
+    # Bands are independent: an engine may group them in parallel (`mapped`), with the same result.
+    mapper = (_CHUNK_MAP.get() or (_map_here, None))[0]
+    found = mapper(_band_pairs, [(keys[:, band], None if other is None else other[:, band])
+                                 for band in range(keys.shape[1])])
     pairs = (pl.concat(found).unique() if found else pl.DataFrame(schema={"doc": pl.Int64, "doc_r": pl.Int64}))
     pairs = pairs.sort("doc", "doc_r")
     return pairs["doc"].to_numpy(), pairs["doc_r"].to_numpy()
+
+
+def _band_pairs(columns: tuple[np.ndarray, np.ndarray | None]) -> pl.DataFrame:
+    """The pairs (doc, doc_r) sharing a key in one band (see `candidate_pairs`)."""
+    mine, theirs = columns
+    left = pl.DataFrame({"doc": np.arange(mine.shape[0], dtype=np.int64), "key": mine})
+    if theirs is None:
+        bucket = pl.len().over("key")
+        left = left.filter(bucket > 1).with_columns(bucket.alias("size"))  # most keys are unique
+        small = left.filter(pl.col("size") <= MAX_BUCKET)
+        pairs = (small.join(small, on="key", suffix="_r")
+                 .filter(pl.col("doc") < pl.col("doc_r")).select("doc", "doc_r"))
+        star = (left.filter(pl.col("size") > MAX_BUCKET)
+                .select(pl.col("doc").min().over("key").alias("doc"), pl.col("doc").alias("doc_r"))
+                .filter(pl.col("doc") != pl.col("doc_r")))
+        pairs = pl.concat([pairs, star])
+    else:
+        right = pl.DataFrame({"doc_r": np.arange(theirs.shape[0], dtype=np.int64), "key": theirs})
+        pairs = left.join(right, on="key")
+    return pairs.select("doc", "doc_r").unique()
 
 
 def _pairs_duckdb(keys: np.ndarray, other: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:

@@ -215,3 +215,10 @@ def test_minhash_signatures_in_ray_tasks_are_the_same_bits(local_ray):
     for a, b in zip((here.signatures, here.shingle_text, here.shingle_hash),
                     (there.signatures, there.shingle_text, there.shingle_hash)):
         assert a.dtype == b.dtype and np.array_equal(a, b)
+    # candidate pairs: one Ray task per LSH band, the same pairs in the same order
+    keys = minhash.band_keys(here.signatures, 32)
+    want = minhash.candidate_pairs(keys)
+    with minhash.mapped(counting, 4):
+        got = minhash.candidate_pairs(keys)
+    assert calls[-1] == 32 and len(want[0]) > 10
+    assert all(np.array_equal(a, b) for a, b in zip(want, got))

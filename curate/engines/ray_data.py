@@ -7,8 +7,8 @@
   of a groupby), so each problem's rows meet in one call and per-problem aggregates come out as
   over the whole table;
 - `driver` stages run here, in the driver process, on the gathered columns; the MinHash
-  signatures they compute (dedup, fuzzy decontamination) are computed in Ray tasks, `batch_rows`
-  texts each (`curate.minhash.mapped`).
+  signatures and LSH candidate pairs they compute (dedup, fuzzy decontamination) are computed in
+  Ray tasks, `batch_rows` texts or one band each (`curate.minhash.mapped`).
 
 The gathered columns are put back in the order of the rows given and handed to the runner, which
 sorts and writes them exactly as for the local engine: the run folder's bytes do not depend on
@@ -97,8 +97,8 @@ class RayEngine:
         if how == "driver" or frame.height == 0:
             from curate import minhash
 
-            # The signature half of MinHash (dedup, fuzzy decontam) in Ray tasks, `batch_rows`
-            # texts each; band keys, candidate pairs and the Jaccard check stay on the driver.
+            # MinHash (dedup, fuzzy decontam) in Ray tasks: signatures `batch_rows` texts a task,
+            # candidate pairs one LSH band a task; the exact-Jaccard check and union-find stay here.
             with minhash.mapped(self._map_chunks, self.batch_rows):
                 return stage.run(frame, ctx)
         if how == "problems" and "problem_id" not in frame.columns:
