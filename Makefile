@@ -4,7 +4,8 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 # The CPU build of torch lies on this machine's disk; a bare `torch` would pull a multi-GB CUDA build.
 TORCH_SPEC ?= torch==2.13.0
-EXTRAS ?= all,dev
+# CI runs the Ray engine's tests too, so `make test` installs the ray extra beside all and dev.
+EXTRAS ?= all,dev,ray
 STAMP  := $(VENV)/.installed
 DISTILLERY := $(VENV)/bin/distillery
 

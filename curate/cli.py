@@ -144,17 +144,26 @@ def validate(
 @app.command()
 def curate(
     recipe: Annotated[str, typer.Argument(help="Recipe YAML file, or a built-in recipe name (e.g. demo).")],
-    input_: Annotated[Path, typer.Option("--input", help="Trace file or folder.")],
+    input_: Annotated[str, typer.Option("--input", help="Trace file or folder: a path, or a URI (s3://, gs://, hf://, file://).")],
     out: Annotated[Path, typer.Option("--out", help="Run folder to write.")],
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace another recipe's run in OUT.")] = False,
+    engine: Annotated[str | None, typer.Option("--engine", help="local (default) or ray; overrides the recipe's engine:.")] = None,
+    address: Annotated[str | None, typer.Option("--address", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT (default: the one in RAY_ADDRESS, else a local Ray on this machine).")] = None,
+    batch_rows: Annotated[int | None, typer.Option("--batch-rows", help="Rows per Ray block (default 8192): what a worker holds at once.")] = None,
 ):
     """Run a curation recipe: every row kept with the stage and reason that dropped it."""
+    from curate import engines
     from curate import recipe as recipes
     from curate import run as runner
+    from curate.errors import BadInput
 
     loaded = recipes.load(recipe)
+    name = engine or loaded.engine
+    if name != "ray" and batch_rows is not None:
+        raise BadInput("--batch-rows: only the ray engine runs in batches (add --engine ray)")
+    chosen = engines.get(name, address=address, batch_rows=batch_rows)
     console = _console()
-    result = runner.run(loaded, input_, out, overwrite=overwrite, console=console)
+    result = runner.run(loaded, input_, out, overwrite=overwrite, console=console, engine=chosen)
     typer.echo(f"{result.rows_in:,} rows in, {result.rows_selected:,} selected → {result.out}/selected.parquet")
 
 
@@ -615,15 +624,31 @@ def generate(
     gold_column: Annotated[str | None, typer.Option("--gold-column", help="Column of reference answers (default: gold or answer if present).")] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N problems.")] = None,
     flush_every: Annotated[int, typer.Option("--flush-every", min=1, help="Write a shard every N finished samples.")] = 32,
+    engine: Annotated[str, typer.Option("--engine", help="local (default: the back-end in this process) or ray (back-end replicas in Ray actors).")] = "local",
+    replicas: Annotated[int | None, typer.Option("--replicas", help="ray: back-end replicas (each one model; vllm: --tensor-parallel GPUs each). Default 1.")] = None,
+    address: Annotated[str | None, typer.Option("--address", help="ray: the cluster, auto, HOST:PORT or ray://HOST:PORT (default: RAY_ADDRESS, else a local Ray).")] = None,
 ):
     """Sample a teacher's reasoning traces: n per problem, resumable shards, retries, budget forcing."""
     from rich.progress import Progress, TextColumn
 
     from curate import generate as lib
     from curate import outputs
+    from curate.errors import BadInput
 
     outputs.folder_out(out)
     outputs.refuse_overlap(out, [Path(problems)], fills_folder=True)
+    options = dict(base_url=base_url, concurrency=concurrency, tokenizer=tokenizer, retries=retries, timeout=timeout,
+                   batch_size=batch_size, tensor_parallel=tensor_parallel, data_parallel=data_parallel)
+    replicas_obj = None
+    if engine == "ray":
+        from curate.engines.ray_generate import RayReplicas
+
+        replicas_obj = RayReplicas(backend, model, replicas=1 if replicas is None else replicas, address=address, **options)
+    elif engine != "local":
+        raise BadInput(f"--engine: unknown engine {engine!r} (known: local, ray)")
+    elif replicas is not None or address is not None:
+        raise BadInput(f"{'--replicas' if replicas is not None else '--address'}: only the ray engine runs "
+                       "replicas on a cluster (add --engine ray)")
     params = lib.SamplingParams(
         temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed, system=system, logprobs=logprobs,
         forcing=lib.Forcing(max_thinking=max_thinking, min_thinking=min_thinking, min_wait=min_wait,
@@ -639,12 +664,12 @@ def generate(
     try:
         result = lib.generate(problems, model, out, backend=backend, n=n, params=params, problem_column=problem_column,
                               gold_column=gold_column, limit=limit, flush_every=flush_every, progress=progress,
-                              base_url=base_url, concurrency=concurrency, tokenizer=tokenizer, retries=retries,
-                              timeout=timeout, batch_size=batch_size, tensor_parallel=tensor_parallel,
-                              data_parallel=data_parallel)
+                              backend_obj=replicas_obj, **options)
     finally:
         if bar.live.is_started:
             bar.stop()
+        if replicas_obj is not None:
+            replicas_obj.close()
     typer.echo(result.summary())
 
 

@@ -24,6 +24,9 @@ a new batch matched against it.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
 import json
 import os
 from collections.abc import Callable
@@ -259,6 +262,34 @@ class Sketches:
         return self.signatures.shape[0]
 
 
+# Where chunks of texts are sketched and LSH bands grouped: here, one after the other, unless an
+# engine maps them over a cluster for the time of a stage (`mapped`; curate.engines.ray_data). A
+# text's signature depends on that text only, a band's pairs on that band only, so the chunking
+# and the place change no bit of the result.
+_CHUNK_MAP: contextvars.ContextVar = contextvars.ContextVar("minhash_chunk_map", default=None)
+
+
+def _map_here(fn, chunks):
+    return [fn(c) for c in chunks]
+
+
+@contextlib.contextmanager
+def mapped(mapper: Callable, batch: int):
+    """Within the block, `sketch` cuts texts into chunks of `batch`, and `candidate_pairs` its bands
+    apart, and both compute them with `mapper(fn, items) -> [fn(item) for item in items]` (in order)."""
+    token = _CHUNK_MAP.set((mapper, batch))
+    try:
+        yield
+    finally:
+        _CHUNK_MAP.reset(token)
+
+
+def _sketch_chunk(chunk: pa.Array, ngram: int, perms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(signatures, owning text within the chunk, hash) of each shingle of one chunk of texts."""
+    h, text = ngram_hashes(words(chunk), ngram, xxh32_words)
+    return signatures_from_hashes(h, text, len(chunk), perms), text, h
+
+
 def sketch(texts, ngram: int = NGRAM, num_perm: int = NUM_PERM, seed: int = SEED,
            normalize: Callable[[str], str] | None = None, normalized: bool = False,
            batch: int = 50_000) -> Sketches:
@@ -272,10 +303,12 @@ def sketch(texts, ngram: int = NGRAM, num_perm: int = NUM_PERM, seed: int = SEED
         texts = normalize_column(texts, normalize or normalize_for_dedup)
     perms = permutations(num_perm, seed)
     sigs, owners, hashes = [], [], []
-    for start in range(0, len(texts), batch):
-        chunk = texts[start:start + batch]
-        h, text = ngram_hashes(words(chunk), ngram, xxh32_words)
-        sigs.append(signatures_from_hashes(h, text, len(chunk), perms))
+    mapper, batch = _CHUNK_MAP.get() or (_map_here, batch)
+    starts = list(range(0, len(texts), batch))
+    parts = mapper(functools.partial(_sketch_chunk, ngram=ngram, perms=perms),
+                   [texts[start:start + batch] for start in starts])
+    for start, (sig, text, h) in zip(starts, parts):
+        sigs.append(sig)
         owners.append((text + start).astype(np.uint32))
         hashes.append(h)
     if not texts:
@@ -334,26 +367,33 @@ def candidate_pairs(keys: np.ndarray, other: np.ndarray | None = None,
     # One band at a time: the grouping's peak memory is one band's key table, not all of them
     # (a (row, band) table with a window over it cost ~2 KB per row), and the pairs found are the
     # same, since rows share a (band, key) exactly when they share a key within that band.
-    found = []
-    for band in range(keys.shape[1]):
-        left = pl.DataFrame({"doc": np.arange(keys.shape[0], dtype=np.int64), "key": keys[:, band]})
-        if other is None:
-            bucket = pl.len().over("key")
-            left = left.filter(bucket > 1).with_columns(bucket.alias("size"))  # most keys are unique
-            small = left.filter(pl.col("size") <= MAX_BUCKET)
-            pairs = (small.join(small, on="key", suffix="_r")
-                     .filter(pl.col("doc") < pl.col("doc_r")).select("doc", "doc_r"))
-            star = (left.filter(pl.col("size") > MAX_BUCKET)
-                    .select(pl.col("doc").min().over("key").alias("doc"), pl.col("doc").alias("doc_r"))
-                    .filter(pl.col("doc") != pl.col("doc_r")))
-            pairs = pl.concat([pairs, star])
-        else:
-            right = pl.DataFrame({"doc_r": np.arange(other.shape[0], dtype=np.int64), "key": other[:, band]})
-            pairs = left.join(right, on="key")
-        found.append(pairs.select("doc", "doc_r").unique())
+    # Bands are independent: an engine may group them in parallel (`mapped`), with the same result.
+    mapper = (_CHUNK_MAP.get() or (_map_here, None))[0]
+    found = mapper(_band_pairs, [(keys[:, band], None if other is None else other[:, band])
+                                 for band in range(keys.shape[1])])
     pairs = (pl.concat(found).unique() if found else pl.DataFrame(schema={"doc": pl.Int64, "doc_r": pl.Int64}))
     pairs = pairs.sort("doc", "doc_r")
     return pairs["doc"].to_numpy(), pairs["doc_r"].to_numpy()
+
+
+def _band_pairs(columns: tuple[np.ndarray, np.ndarray | None]) -> pl.DataFrame:
+    """The pairs (doc, doc_r) sharing a key in one band (see `candidate_pairs`)."""
+    mine, theirs = columns
+    left = pl.DataFrame({"doc": np.arange(mine.shape[0], dtype=np.int64), "key": mine})
+    if theirs is None:
+        bucket = pl.len().over("key")
+        left = left.filter(bucket > 1).with_columns(bucket.alias("size"))  # most keys are unique
+        small = left.filter(pl.col("size") <= MAX_BUCKET)
+        pairs = (small.join(small, on="key", suffix="_r")
+                 .filter(pl.col("doc") < pl.col("doc_r")).select("doc", "doc_r"))
+        star = (left.filter(pl.col("size") > MAX_BUCKET)
+                .select(pl.col("doc").min().over("key").alias("doc"), pl.col("doc").alias("doc_r"))
+                .filter(pl.col("doc") != pl.col("doc_r")))
+        pairs = pl.concat([pairs, star])
+    else:
+        right = pl.DataFrame({"doc_r": np.arange(theirs.shape[0], dtype=np.int64), "key": theirs})
+        pairs = left.join(right, on="key")
+    return pairs.select("doc", "doc_r").unique()
 
 
 def _pairs_duckdb(keys: np.ndarray, other: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:

@@ -27,7 +27,8 @@ from curate import stages as registry
 from curate.errors import BadInput
 
 BUILTIN_DIR = Path(__file__).parent / "recipes"
-TOP_KEYS = ("name", "description", "seed", "stages")
+TOP_KEYS = ("name", "description", "seed", "engine", "stages")
+ENGINES = ("local", "ray")  # curate.engines; kept here so loading a recipe imports no engine
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,9 @@ class Recipe:
     stages: tuple[StageSpec, ...]
     source: str  # the file it came from
     description: str | None = None
+    # Where the stages run (curate.engines). Not part of `resolved()`: the run folder's bytes are
+    # the same whichever engine made them, so RUN/recipe.yaml is too (the manifest names the engine).
+    engine: str = "local"
 
     def resolved(self) -> dict[str, Any]:
         """The recipe with every default filled in: what `RUN/recipe.yaml` holds."""
@@ -129,6 +133,10 @@ def parse(text: str, where: str = "recipe") -> Recipe:
     name = _scalar(top, "name", str, where, default=Path(where).stem)
     description = _scalar(top, "description", str, where, default=None)
     seed = _scalar(top, "seed", int, where, default=0)
+    engine = _scalar(top, "engine", str, where, default="local")
+    if engine not in ENGINES:
+        raise BadInput(f"{where} line {_line(top['engine'][1])}: unknown engine {engine!r} "
+                       f"(known: {', '.join(ENGINES)})")
     if "stages" not in top:
         raise BadInput(f"{where}: recipe has no 'stages' list")
     knode, snode = top["stages"]
@@ -138,7 +146,7 @@ def parse(text: str, where: str = "recipe") -> Recipe:
     exports = [s for s in specs if s.name == "export"]
     if exports and specs[-1].name != "export" or len(exports) > 1:
         raise BadInput(f"{where} line {exports[0].line}: 'export' may appear once, as the last stage")
-    return Recipe(name=name, seed=seed, stages=specs, source=where, description=description)
+    return Recipe(name=name, seed=seed, stages=specs, source=where, description=description, engine=engine)
 
 
 def _scalar(top: dict, key: str, kind: type, where: str, default: Any) -> Any:

@@ -237,31 +237,50 @@ def funnel_line(results: list[StageResult]) -> str:
 
 
 def run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool = False,
-        console=None) -> RunResult:
-    input_path, out = Path(input_path), Path(out)
-    # Everything that can be wrong with the input is found before anything is written.
-    outputs.refuse_overlap(out, [input_path], fills_folder=True)
-    outputs.folder_out(out)
-    files = store.parquet_files(input_path)
-    # Ids are checked against their content by ingest, synth and `validate`; a run keys on them
-    # and on the files' fingerprints only, so re-hashing every trace here would double a rerun.
-    table = store.load_traces(input_path, check_ids=False)
+        console=None, engine=None) -> RunResult:
+    """`engine`: where stages run (curate.engines; default local). The folder's bytes do not depend on it."""
+    from curate import remote
+
+    inputs = None
+    if remote.is_uri(str(input_path)):  # s3://, gs://, hf://, file://: read shard by shard (curate.remote)
+        uri, input_path, out = str(input_path), remote.local_path(str(input_path)), Path(out)
+        if input_path is not None:
+            outputs.refuse_overlap(out, [input_path], fills_folder=True)
+        outputs.folder_out(out)
+        fs, files = remote.trace_files(uri)
+        table = remote.load_traces(uri, fs, files, check_ids=False)
+        inputs = remote.fingerprint(uri, fs, files)
+        where = uri
+    else:
+        input_path, out = Path(input_path), Path(out)
+        # Everything that can be wrong with the input is found before anything is written.
+        outputs.refuse_overlap(out, [input_path], fills_folder=True)
+        outputs.folder_out(out)
+        files = store.parquet_files(input_path)
+        # Ids are checked against their content by ingest, synth and `validate`; a run keys on them
+        # and on the files' fingerprints only, so re-hashing every trace here would double a rerun.
+        table = store.load_traces(input_path, check_ids=False)
+        where = input_path
     if table.num_rows == 0:
-        raise BadInput(f"{input_path}: holds no rows")
+        raise BadInput(f"{where}: holds no rows")
     # One writer per run folder; stale temporary files of a killed writer go once the lock is ours.
     with locks.writer(out, clean=(".", "stages")):
-        return _run(recipe, input_path, out, overwrite, console, files, table)
+        return _run(recipe, input_path, out, overwrite, console, files, table, engine, inputs)
 
 
 def _run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool, console,
-         files: list[Path], table: pa.Table) -> RunResult:
+         files: list[Path], table: pa.Table, engine=None, inputs: dict | None = None) -> RunResult:
+    if engine is None:
+        from curate.engines import LocalEngine
+
+        engine = LocalEngine()
     clear_first = check_folder(out, recipe, overwrite)
     written: list[Path] = []  # what this run wrote: removed again if it fails
     if not clear_first and _owner(out) != recipe.name:
         store.write_text(json.dumps({"recipe": recipe.name}) + "\n", out / MARKER)
         written.append(out / MARKER)
     try:
-        return _stages(recipe, input_path, out, console, files, table, clear_first, written)
+        return _stages(recipe, input_path, out, console, files, table, clear_first, written, engine, inputs)
     except Exception:
         # An error writes nothing; a kill keeps the finished stages, so a rerun resumes from them.
         for path in written:
@@ -272,8 +291,8 @@ def _run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool, console,
 
 
 def _stages(recipe: Recipe, input_path: Path, out: Path, console, files: list[Path], table: pa.Table,
-            clear_first: bool, written: list[Path]) -> RunResult:
-    inputs = store.fingerprint(files)
+            clear_first: bool, written: list[Path], engine, inputs: dict | None) -> RunResult:
+    inputs = inputs if inputs is not None else store.fingerprint(files)
     parent = xxhash.xxh3_128_hexdigest(json.dumps(
         {"schema": schema.SCHEMA_VERSION, "inputs": [v["xxh3_64"] for v in inputs.values()]}).encode())
 
@@ -299,7 +318,7 @@ def _stages(recipe: Recipe, input_path: Path, out: Path, console, files: list[Pa
         if stage_out is None:
             with _status(console, f"{spec.label}: {alive.height:,} rows"):
                 try:
-                    stage_out = spec.build().run(alive, ctx)
+                    stage_out = engine.run_stage(spec.build(), alive, ctx)
                 except BadInput as exc:  # a library's error, placed at the recipe line of its stage
                     raise ctx.located(exc) from None
                 stage_out = _check_output(stage_out, alive, spec, ctx)
@@ -362,6 +381,7 @@ def _stages(recipe: Recipe, input_path: Path, out: Path, console, files: list[Pa
     store.write_parquet(selected_tbl, pub.path("selected.parquet"), metadata=gen_meta)
     manifest = _manifest(recipe, inputs, table.num_rows, selected.height, results, pub.paths)
     manifest["generation"] = generation
+    manifest["engine"] = engine.describe()
     store.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", pub.path("manifest.json"))
     pub.commit()
     return RunResult(out, table.num_rows, selected.height, results, manifest)

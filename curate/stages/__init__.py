@@ -106,6 +106,10 @@ class Stage(ABC):
     # Input columns the stage may return new values for (gold_audit's replace); the runner refuses
     # any other input column, and the stage records what it changed.
     replaces: ClassVar[tuple[str, ...]] = ()
+    # How an engine may spread the stage out (curate.engines): "rows" (any split of the rows gives
+    # the same columns), "problems" (any split that keeps a problem's rows together), "driver"
+    # (every row at once, in one process).
+    execution: ClassVar[str] = "driver"
 
     def __init__(self, config: StageConfig):
         self.config = config

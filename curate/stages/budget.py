@@ -64,6 +64,7 @@ class BudgetConfig(StageConfig):
 @register
 class Budget(Stage):
     name = "budget"
+    execution = "rows"
     Config = BudgetConfig
     version = 2  # quoted text is not counted in script_ratio; unclosed thinking as curate.layouts says
 
@@ -118,17 +119,22 @@ class Budget(Stage):
         out = df.select("trace_id", "thinking_tokens", "response_tokens", "total_tokens", "in_budget", "truncated",
                         "unclosed_thinking", "loop_score", "max_line_repeats", "looping", "script_ratio",
                         "mixed_language", reason.alias(DROP))
-        ctx.stats.update({
-            "tokenizer": cfg.tokenizer,
-            "thinking_tokens": _quantiles(out["thinking_tokens"]),
-            "total_tokens": _quantiles(out["total_tokens"]),
-            "flags": {c: int(out[c].sum()) for c in ("truncated", "unclosed_thinking", "looping", "mixed_language")}
-            | {"over_budget": int((~out["in_budget"]).sum())},
-        })
+        ctx.stats.update(self.summarize(out))
         if frame.height and frame["finish_reason"].null_count() == frame.height:
             ctx.nothing_to_do("finish_reason is null in every row: truncation by the length limit is not "
                               "visible here (only thinking never closed is)")
         return out
+
+    def summarize(self, out: pl.DataFrame, frame: pl.DataFrame | None = None, merged: dict | None = None) -> dict:
+        """The manifest's stats from the stage's columns (quantiles: over every row at once, which
+        is why an engine that runs the stage in batches calls this on the gathered columns)."""
+        return {
+            "tokenizer": self.config.tokenizer,
+            "thinking_tokens": _quantiles(out["thinking_tokens"]),
+            "total_tokens": _quantiles(out["total_tokens"]),
+            "flags": {c: int(out[c].sum()) for c in ("truncated", "unclosed_thinking", "looping", "mixed_language")}
+            | {"over_budget": int((~out["in_budget"]).sum())},
+        }
 
 
 def _quantiles(s: pl.Series) -> dict:

@@ -92,6 +92,7 @@ def load_attempts(path: Path, students: list[str] | None) -> pl.DataFrame | None
 @register
 class Difficulty(Stage):
     name = "difficulty"
+    execution = "problems"
     Config = DifficultyConfig
     version = 2  # pass rates over graded attempts only; limo by pass rate
 

@@ -38,6 +38,7 @@ def messages_expr(cfg: ExportConfig) -> pl.Expr:
 @register
 class Export(Stage):
     name = "export"
+    execution = "rows"
     Config = ExportConfig
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:

@@ -47,6 +47,7 @@ class FilterConfig(StageConfig):
 @register
 class Filter(Stage):
     name = "filter"
+    execution = "rows"
     Config = FilterConfig
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:

@@ -50,6 +50,7 @@ class FormatConfig(StageConfig):
 @register
 class Format(Stage):
     name = "format"
+    execution = "rows"
     Config = FormatConfig
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:

@@ -41,6 +41,7 @@ class GoldAuditConfig(StageConfig):
 @register
 class GoldAudit(Stage):
     name = "gold_audit"
+    execution = "problems"
     Config = GoldAuditConfig
     replaces: ClassVar[tuple[str, ...]] = ("gold", "meta")   # action replace only; recorded in meta
 
@@ -51,12 +52,7 @@ class GoldAudit(Stage):
             raise ctx.error(f"needs column(s) {', '.join(missing)}")
         out, stats = audit(frame, AuditOptions(cfg.min_samples, cfg.min_share, cfg.timeout_s, cfg.workers))
         stats["action"] = cfg.action
-        if frame["gold"].null_count() == frame.height:
-            stats["warning"] = "no row has a gold answer: nothing to audit"
-        elif stats["problems_with_min_samples"] == 0:
-            stats["warning"] = (f"no problem has {cfg.min_samples} or more samples with an answer: "
-                                "nothing to audit (gold_audit needs several samples per problem)")
-        ctx.stats.update(stats)
+        ctx.stats.update(self.summarize(out, frame, stats))
         suspect = pl.col("gold_suspect")
         if cfg.action == "drop":
             out = out.with_columns(pl.when(suspect).then(
@@ -70,6 +66,18 @@ class GoldAudit(Stage):
                                    pl.Series("meta", metas, pl.String))
             ctx.stats["replaced_rows"] = stats["suspect_rows"]
         return out
+
+
+    def summarize(self, out: pl.DataFrame, frame: pl.DataFrame, merged: dict) -> dict:
+        """`merged` (counts over every problem) with the warning about the whole frame: an engine
+        that runs the stage per group of problems calls this once, on everything gathered."""
+        stats = {k: v for k, v in merged.items() if k != "warning"}
+        if frame["gold"].null_count() == frame.height:
+            stats["warning"] = "no row has a gold answer: nothing to audit"
+        elif stats["problems_with_min_samples"] == 0:
+            stats["warning"] = (f"no problem has {self.config.min_samples} or more samples with an answer: "
+                                "nothing to audit (gold_audit needs several samples per problem)")
+        return stats
 
 
 def _recorded(meta: str | None, gold: str | None, majority: str, share: float) -> str:

@@ -26,6 +26,7 @@ class RubricConfig(StageConfig):
 @register
 class RubricStage(Stage):
     name = "rubric"
+    execution = "rows"
     Config = RubricConfig
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
@@ -36,8 +37,16 @@ class RubricStage(Stage):
         if cfg.min_score is not None:
             reason = pl.when(pl.col(cfg.score_column) < cfg.min_score).then(
                 pl.lit(f"rubric {rubric.name} score below {cfg.min_score}")).otherwise(reason)
+        out = out.with_columns(reason.alias(DROP))
+        ctx.stats.update(self.summarize(out))
+        return out
+
+    def summarize(self, out: pl.DataFrame, frame: pl.DataFrame | None = None, merged: dict | None = None) -> dict:
+        """The manifest's stats from the stage's columns (means over every row at once, which is why
+        an engine that runs the stage in batches calls this on the gathered columns)."""
+        cfg = self.config
         s = out[cfg.score_column]
-        ctx.stats.update({"rubric": rubric.name, "mean_score": round(float(s.mean()), 4) if s.len() else None,
-                          "criteria_means": {c: round(float(out[c].mean()), 4) for c in out.columns[1:-1]}
-                          if s.len() else {}})
-        return out.with_columns(reason.alias(DROP))
+        criteria = [c for c in out.columns if c not in ("trace_id", cfg.score_column, DROP)]
+        return {"rubric": lib.load_rubric(cfg.rubric).name,
+                "mean_score": round(float(s.mean()), 4) if s.len() else None,
+                "criteria_means": {c: round(float(out[c].mean()), 4) for c in criteria} if s.len() else {}}

@@ -50,6 +50,7 @@ BATCH = 100_000  # rows whose texts are Python lists at once
 @register
 class Verify(Stage):
     name = "verify"
+    execution = "problems"
     Config = VerifyConfig
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:

@@ -1,0 +1,152 @@
+"""The same recipe with the local and the Ray engine on this machine: rows/s, peak memory, same bytes.
+
+    python bench/ray_engine.py                 # 1M synthetic traces (hours on 2 cores: verify is sympy)
+    python bench/ray_engine.py --n 4000        # minutes
+    python bench/ray_engine.py --n 4000 --nodes 16 --cores-per-node 32 --target 30000000
+
+`distillery synth --n N` (not timed), then `distillery curate RECIPE` in a child process, once per
+engine (`--engine ray` starts a local Ray on this machine's cores). Peak memory is the largest sum
+of RSS over the child's process tree, sampled every 0.1 s (the driver, and for Ray its GCS, raylet
+and workers; the object store's shared memory is counted in each process that maps it, so the Ray
+figure is an upper bound). Prints each stage's rows/s per engine, checks that traces.parquet and
+selected.parquet are the same bytes, and estimates RECIPE on `--target` traces on a cluster of
+`--nodes` x `--cores-per-node` from the per-stage rows/s measured here:
+
+- stages that run on the workers (`rows`, `problems`): the rows/s per CPU measured on Ray here,
+  times the cluster's CPUs (linear scaling: no shuffle or network cost, so a lower bound on time);
+- `driver` stages: the local engine's rows/s here, one process, scaled linearly with the rows
+  (MinHash and selection are not linear at worst, so again a lower bound);
+- after a `select` or `sample` stage the rows are its k, not scaled with the pool;
+- the driver holds the whole table (the runner joins each stage's columns onto every row): its
+  memory is estimated from traces.parquet's size in Arrow, scaled to the target.
+Measured, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def _cli(*args: str) -> tuple[float, int, subprocess.CompletedProcess]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+    env.pop("RAY_ADDRESS", None)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "curate.cli", *args], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak = [0]
+    ps = psutil.Process(proc.pid)
+
+    def sample():
+        while proc.poll() is None:
+            try:
+                peak[0] = max(peak[0], _tree_rss(ps))
+            except psutil.Error:
+                pass
+            time.sleep(0.1)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    out, err = proc.communicate()
+    seconds = time.perf_counter() - t0
+    t.join()
+    return seconds, peak[0], subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=1_000_000, help="synthetic traces")
+    ap.add_argument("--recipe", default="demo")
+    ap.add_argument("--batch-rows", type=int, default=8192)
+    ap.add_argument("--target", type=int, default=30_000_000, help="traces in the estimate")
+    ap.add_argument("--nodes", type=int, default=16)
+    ap.add_argument("--cores-per-node", type=int, default=32)
+    ap.add_argument("--keep", help="folder to keep the pool and runs in (default: a temporary one)")
+    args = ap.parse_args()
+    base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="distillery-ray-bench-"))
+    pool = base / "pool"
+    if not pool.exists():
+        _, _, res = _cli("synth", "--out", str(pool), "--n", str(args.n), "--seed", "0")
+        if res.returncode:
+            sys.exit(f"synth failed: {res.stderr.strip().splitlines()[-1:]}")
+    from curate import stages as registry
+    from curate import store
+
+    runs = {}
+    print(f"{args.recipe} on {args.n:,} synthetic traces, {os.cpu_count()} CPUs\n")
+    print(f"{'engine':<8} {'seconds':>9} {'rows/s':>9} {'peak RSS':>10}")
+    for engine in ("local", "ray"):
+        out = base / f"run-{engine}"
+        shutil.rmtree(out, ignore_errors=True)  # every stage computed, none read from a cache
+        extra = ["--engine", "ray", "--batch-rows", str(args.batch_rows)] if engine == "ray" else []
+        seconds, peak, res = _cli("curate", args.recipe, "--input", str(pool), "--out", str(out), *extra)
+        if res.returncode:
+            sys.exit(f"{engine}: curate failed: {res.stderr.strip().splitlines()[-1:]}")
+        manifest = json.loads((out / "manifest.json").read_text())
+        runs[engine] = (seconds, peak, manifest, out)
+        print(f"{engine:<8} {seconds:>9.1f} {args.n / seconds:>9,.0f} {peak / 2**20:>8.0f}MB")
+    local_seconds, ray_seconds = runs["local"][0], runs["ray"][0]
+    print(f"ray / local wall time: {ray_seconds / local_seconds:.2f}x")
+    same = all(store.file_hash(runs["local"][3] / f) == store.file_hash(runs["ray"][3] / f)
+               for f in ("traces.parquet", "selected.parquet"))
+    print(f"traces.parquet and selected.parquet byte-identical: {same}\n")
+
+    cpus = runs["ray"][2]["engine"]["cpus"]
+    cluster_cpus = args.nodes * args.cores_per_node
+    scale = args.target / args.n
+    print(f"{'stage':<16} {'runs on':<9} {'rows in':>9} {'local r/s':>10} {'ray r/s':>10} "
+          f"{'est. rows':>12} {'est. s':>9}")
+    total = 0.0
+    fixed = False  # after a select or sample stage the rows are its k, whatever the pool's size
+    for ls, rs in zip(runs["local"][2]["stages"], runs["ray"][2]["stages"]):
+        name = ls["stage"].split("-", 1)[1]
+        how = registry.get(name).execution
+        rows = ls["rows_in"]
+        l_rate = rows / ls["seconds"] if ls["seconds"] else float("inf")
+        r_rate = rows / rs["seconds"] if rs["seconds"] else float("inf")
+        est_rows = rows if fixed else rows * scale
+        fixed = fixed or name in ("select", "sample")
+        if how == "driver":
+            est = est_rows / l_rate
+        else:
+            est = est_rows / (r_rate / cpus * cluster_cpus)
+        total += est
+        print(f"{ls['stage']:<16} {how:<9} {rows:>9,} {l_rate:>10,.0f} {r_rate:>10,.0f} {est_rows:>12,.0f} {est:>9,.0f}")
+    # The driver's table: every input column and every stage's columns (traces.parquet, in memory).
+    import pyarrow.parquet as pq
+
+    table_bytes = pq.read_table(runs["local"][3] / "traces.parquet").nbytes
+    driver_mem = table_bytes * scale
+    print(f"\nestimate: {args.target:,} traces on {args.nodes} nodes x {args.cores_per_node} cores "
+          f"({cluster_cpus} CPUs): about {total / 3600:.1f} h of stage time (linear scaling, no shuffle or "
+          f"network cost; the first Ray stage here also pays for starting the workers), the driver "
+          f"holding the run's table: about {driver_mem / 2**30:.0f} GiB in memory (traces.parquet's "
+          f"{table_bytes / 2**20:.1f} MiB in Arrow x {scale:,.0f}).")
+    print(f"pool and runs in {base}")
+
+
+if __name__ == "__main__":
+    main()

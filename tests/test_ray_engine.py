@@ -1,0 +1,224 @@
+"""The ray engine (curate.engines.ray_data): same run folder, byte for byte, as the local engine.
+
+One local Ray (2 CPUs) serves the whole module; runs in subprocesses start their own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from curate import store
+
+ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'distillery[ray]')")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray.init(num_cpus=2, logging_level="ERROR", log_to_driver=False, include_dashboard=False)
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, local_ray):
+    """400 synthetic traces and the demo recipe's run of them by the local engine."""
+    base = tmp_path_factory.mktemp("corpus")
+    from curate.cli import main
+
+    assert main(["synth", "--n", "400", "--seed", "0", "--out", str(base / "traces")]) == 0
+    assert main(["curate", "demo", "--input", str(base / "traces"), "--out", str(base / "local")]) == 0
+    return base
+
+
+def _hashes(run: Path) -> dict[str, str]:
+    files = ["traces.parquet", "selected.parquet", "recipe.yaml", *sorted(
+        f"stages/{p.name}" for p in (run / "stages").glob("*.parquet"))]
+    return {f: store.file_hash(run / f) for f in files}
+
+
+def _stats(run: Path) -> list:
+    m = json.loads((run / "manifest.json").read_text())
+    return [(s["stage"], s["rows_in"], s["rows_out"], s["drops_by_reason"], s["stats"]) for s in m["stages"]]
+
+
+@pytest.mark.slow
+def test_demo_recipe_on_ray_is_byte_identical_to_local(corpus, tmp_path, capsys):
+    # Small blocks, so every row-local stage runs as many Ray tasks and verify's problems are spread.
+    # The input as a file:// URI: read shard by shard through pyarrow's file system layer.
+    code, out, err = run_cli(["curate", "demo", "--input", (corpus / "traces").as_uri(), "--out", tmp_path / "ray",
+                              "--engine", "ray", "--batch-rows", "37"], capsys)
+    assert code == 0, err
+    local, on_ray = _hashes(corpus / "local"), _hashes(tmp_path / "ray")
+    assert len(local) == 18 and on_ray == local
+    assert _stats(tmp_path / "ray") == _stats(corpus / "local")  # counts, quantiles, means: all the same
+    m = json.loads((tmp_path / "ray" / "manifest.json").read_text())
+    assert m["engine"]["name"] == "ray" and m["engine"]["cpus"] == 2 and m["engine"]["batch_rows"] == 37
+    assert json.loads((corpus / "local" / "manifest.json").read_text())["engine"] == {"name": "local"}
+    # The engine is not in any cache key: a rerun on the local engine reuses every Ray-made stage.
+    code, _, err = run_cli(["curate", "demo", "--input", corpus / "traces", "--out", tmp_path / "ray"], capsys)
+    assert code == 0, err
+    m = json.loads((tmp_path / "ray" / "manifest.json").read_text())
+    assert all(s["cached"] for s in m["stages"]) and _hashes(tmp_path / "ray") == local
+
+
+RECIPE = """\
+name: rows
+seed: 3
+engine: ray
+stages:
+  - format: {}
+  - gold_audit: {min_samples: 2, min_share: 0.6, action: replace}
+  - gold_audit: {min_samples: 50, action: keep}
+  - verify: {timeout_s: 5}
+  - filter: {drop_where: "length(thinking) < 40", reason: short}
+  - budget: {tokenizer: "builtin:minilm"}
+  - rubric: {rubric: reasoning_quality}
+"""
+
+
+@pytest.mark.slow
+def test_engine_key_in_recipe_runs_on_ray_with_one_row_blocks(local_ray, traces_dir, tmp_path, capsys):
+    (tmp_path / "rows.yaml").write_text(RECIPE)
+    code, _, err = run_cli(["curate", tmp_path / "rows.yaml", "--input", traces_dir, "--out", tmp_path / "ray",
+                            "--batch-rows", "1"], capsys)
+    assert code == 0, err
+    assert json.loads((tmp_path / "ray" / "manifest.json").read_text())["engine"]["name"] == "ray"
+    code, _, err = run_cli(["curate", tmp_path / "rows.yaml", "--input", traces_dir, "--out", tmp_path / "local",
+                            "--engine", "local"], capsys)
+    assert code == 0, err
+    assert _hashes(tmp_path / "ray") == _hashes(tmp_path / "local")
+    assert _stats(tmp_path / "ray") == _stats(tmp_path / "local")
+    # a warning about the whole table is said once, as the local engine says it, not per block
+    audit = _stats(tmp_path / "ray")[2][4]
+    assert audit["warning"].startswith("no problem has 50 or more samples") and audit["problems"] >= 4
+    # verify's per-problem pass rate needs a problem's rows together, whatever the block size
+    rates = store.read_table(tmp_path / "ray" / "traces.parquet").column("problem_pass_rate").to_pylist()
+    assert {r for r in rates if r is not None} - {0.0, 1.0}  # some problem is neither all right nor all wrong
+
+
+@pytest.mark.slow  # starts the module's Ray
+def test_stage_error_on_a_worker_is_one_line(local_ray, traces_dir, tmp_path, capsys):
+    (tmp_path / "bad.yaml").write_text("name: bad\nstages:\n  - format: {}\n"
+                                       "  - filter: {where: \"no_such_column > 1\", reason: x}\n")
+    code, _, err = run_cli(["curate", tmp_path / "bad.yaml", "--input", traces_dir, "--out", tmp_path / "run",
+                            "--engine", "ray"], capsys)
+    last = err.strip().splitlines()[-1]  # the lines before it: the stages that ran
+    assert code == 2 and err.count("error:") == 1 and last.startswith("error:"), err
+    assert "line 4" in last and "02-filter" in last and "no_such_column" in last
+    assert "Traceback" not in err and "Ray" not in err
+
+
+def test_bad_ray_settings_are_one_line_and_exit_2(traces_dir, tmp_path, capsys):
+    cases = [
+        (["--engine", "ray", "--address", "ray://127.0.0.1:1"], "no Ray cluster answers at 127.0.0.1:1"),
+        (["--engine", "ray", "--address", "127.0.0.1:1"], "no Ray cluster answers"),
+        (["--engine", "ray", "--address", "nowhere"], "expected auto, HOST:PORT or ray://HOST:PORT"),
+        (["--engine", "spark"], "unknown engine 'spark'"),
+        (["--address", "auto"], "only the ray engine"),
+        (["--batch-rows", "10"], "only the ray engine"),
+        (["--engine", "ray", "--batch-rows", "0"], "at least 1"),
+    ]
+    for extra, words in cases:
+        code, _, err = run_cli(["curate", "demo", "--input", traces_dir, "--out", tmp_path / "run", *extra], capsys)
+        assert code == 2 and err.count("\n") == 1 and words in err, (extra, err)
+        assert not (tmp_path / "run").exists()
+    (tmp_path / "r.yaml").write_text("name: r\nengine: dask\nstages:\n  - format: {}\n")
+    code, _, err = run_cli(["curate", tmp_path / "r.yaml", "--input", traces_dir, "--out", tmp_path / "run"], capsys)
+    assert code == 2 and "line 2" in err and "unknown engine 'dask'" in err
+
+
+def _cli(*args, env=None, **kw) -> subprocess.Popen:
+    full = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.Popen([sys.executable, "-c", "import sys; from curate.cli import main; sys.exit(main())", *map(str, args)],
+                            env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def test_missing_ray_extra_is_one_line(traces_dir, tmp_path):
+    # `ray` made unimportable, as in an install without the extra.
+    code = ("import sys; sys.modules['ray'] = None; from curate.cli import main; "
+            f"sys.exit(main(['curate', 'demo', '--input', {str(traces_dir)!r}, '--out', {str(tmp_path / 'run')!r}, "
+            "'--engine', 'ray']))")
+    p = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(ROOT)},
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1, p.stderr
+    assert "pip install 'distillery[ray]'" in p.stderr and not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_ray_run_killed_mid_stage_resumes_from_cache_to_the_same_bytes(corpus, tmp_path):
+    """kill -9 of the driver while a later stage's Ray tasks run; the rerun reuses the finished stages."""
+    out = tmp_path / "run"
+    args = ["curate", "demo", "--input", corpus / "traces", "--out", out, "--engine", "ray", "--batch-rows", "50"]
+    proc = _cli(*args, start_new_session=True)
+    deadline = time.monotonic() + 300
+    # Stage 6 is verify (sympy in workers, the slowest row stage): kill once 5 stages are on disk.
+    while len(list((out / "stages").glob("*.parquet"))) < 5:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # the driver and the local Ray it started
+    proc.wait()
+    assert proc.returncode == -9
+    done = sorted(p.name for p in (out / "stages").glob("*.parquet"))
+    assert not (out / "manifest.json").exists() and 5 <= len(done) < 15
+    again = _cli(*args)
+    stdout, stderr = again.communicate(timeout=600)
+    assert again.returncode == 0, stderr
+    assert _hashes(out) == _hashes(corpus / "local")
+    m = json.loads((out / "manifest.json").read_text())
+    cached = {s["stage"] for s in m["stages"] if s["cached"]}
+    assert {n.removesuffix(".parquet") for n in done} <= cached
+    assert not list(out.rglob(".*.tmp"))
+
+
+def test_stage_pools_get_one_process_per_ray_task_unless_the_recipe_sized_them():
+    from curate.engines.ray_data import _one_cpu
+    from curate.stages.format import Format, FormatConfig
+    from curate.stages.verify import Verify, VerifyConfig
+
+    assert _one_cpu(Verify(VerifyConfig())).config.workers == 1
+    assert _one_cpu(Verify(VerifyConfig(workers=3))).config.workers == 3
+    stage = Format(FormatConfig())
+    assert _one_cpu(stage) is stage  # no pool, nothing to size
+
+
+@pytest.mark.slow  # starts the module's Ray
+def test_minhash_signatures_in_ray_tasks_are_the_same_bits(local_ray):
+    import numpy as np
+
+    from curate import minhash
+    from curate.engines.ray_data import RayEngine
+
+    texts = [f"Tom has {i} apples and buys {i % 7} more apples at the market today" for i in range(23)] + ["", "x"]
+    here = minhash.sketch(texts, ngram=3)
+    engine = RayEngine.connect(batch_rows=4)
+    calls = []
+
+    def counting(fn, chunks):
+        calls.append(len(chunks))
+        return engine._map_chunks(fn, chunks)
+
+    with minhash.mapped(counting, 4):
+        there = minhash.sketch(texts, ngram=3)
+    assert calls == [7]  # 25 texts, 4 per task
+    for a, b in zip((here.signatures, here.shingle_text, here.shingle_hash),
+                    (there.signatures, there.shingle_text, there.shingle_hash)):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    # candidate pairs: one Ray task per LSH band, the same pairs in the same order
+    keys = minhash.band_keys(here.signatures, 32)
+    want = minhash.candidate_pairs(keys)
+    with minhash.mapped(counting, 4):
+        got = minhash.candidate_pairs(keys)
+    assert calls[-1] == 32 and len(want[0]) > 10
+    assert all(np.array_equal(a, b) for a, b in zip(want, got))
