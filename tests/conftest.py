@@ -63,3 +63,20 @@ def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
     code = main([str(a) for a in args])
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+def run_file_hash(path: Path) -> str:
+    """A run file's hash; a stage cache's over its rows and metadata less the seconds it took (a
+    cache records its cost, which differs run to run; its rows and key must not)."""
+    if path.parent.name != "stages":
+        return store.file_hash(path)
+    import pyarrow.parquet as pq
+    import xxhash
+
+    from curate import run
+
+    table = pq.read_table(path)
+    meta = {k: v for k, v in (table.schema.metadata or {}).items() if k != run.SECONDS_META.encode()}
+    sink = pa.BufferOutputStream()
+    pq.write_table(table.replace_schema_metadata(meta), sink)
+    return xxhash.xxh3_64_hexdigest(sink.getvalue().to_pybytes())

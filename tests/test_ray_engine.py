@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import run_cli, run_file_hash
 from curate import store
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'distillery[ray]')")
@@ -44,7 +44,7 @@ def corpus(tmp_path_factory, local_ray):
 def _hashes(run: Path) -> dict[str, str]:
     files = ["traces.parquet", "selected.parquet", "recipe.yaml", *sorted(
         f"stages/{p.name}" for p in (run / "stages").glob("*.parquet"))]
-    return {f: store.file_hash(run / f) for f in files}
+    return {f: run_file_hash(run / f) for f in files}
 
 
 def _stats(run: Path) -> list:

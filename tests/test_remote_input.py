@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import run_cli
+from conftest import run_cli, run_file_hash
 from curate import store
 
 RECIPE = """\
@@ -17,7 +17,7 @@ stages:
 
 
 def _hashes(run):
-    return {f: store.file_hash(run / f) for f in ("traces.parquet", "selected.parquet", "stages/01-exact_dedup.parquet",
+    return {f: run_file_hash(run / f) for f in ("traces.parquet", "selected.parquet", "stages/01-exact_dedup.parquet",
                                                   "stages/03-filter.parquet")}
 
 

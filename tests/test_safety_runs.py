@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import run_cli
+from conftest import run_cli, run_file_hash
 from curate import locks, recipe, run, sql, store
 from curate.errors import BadInput
 
@@ -55,19 +55,9 @@ def made(traces_dir, tmp_path):
     return tmp_path / "run"
 
 
-def _bytes(folder: Path) -> dict[str, bytes]:
-    """Every file's bytes; a stage cache's by its rows and metadata less the seconds it took
-    (a cache records its cost, which differs run to run; its rows and key must not)."""
-    return {str(p.relative_to(folder)): _stage_bytes(p) if p.parent.name == "stages" else p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith(".")}
-
-
-def _stage_bytes(path: Path) -> bytes:
-    table = pq.read_table(path)
-    meta = {k: v for k, v in (table.schema.metadata or {}).items() if k != run.SECONDS_META.encode()}
-    sink = pa.BufferOutputStream()
-    pq.write_table(table.replace_schema_metadata(meta), sink)
-    return sink.getvalue().to_pybytes()
+def _bytes(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): run_file_hash(p) for p in sorted(folder.rglob("*"))
+            if p.is_file() and not p.name.startswith(".")}
 
 
 # --------------------------------------------------------------------------------- one writer
@@ -212,8 +202,8 @@ def test_kill_at_any_write_resumes_to_identical_bytes(traces_dir, tmp_path):
         got = _bytes(out)
         assert {k: v for k, v in got.items() if k != "manifest.json"} == want, at
         assert not list(out.rglob(".*.tmp")), at  # the killed writer's temporary files are gone
-        m = json.loads(got["manifest.json"])
-        assert m["outputs"] == json.loads(_bytes(ref)["manifest.json"])["outputs"]
+        m = json.loads((out / "manifest.json").read_text())
+        assert m["outputs"] == json.loads((ref / "manifest.json").read_text())["outputs"]
     assert killed >= 8
 
 
