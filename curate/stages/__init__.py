@@ -22,8 +22,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
 from curate.errors import BadInput
-
-DROP = "drop_reason"
+from curate.schema import DROP  # noqa: F401 - re-exported: every stage marks drops with it
 
 # name -> module that defines (and registers) it. Later stages add a line here.
 MODULES: dict[str, str] = {
