@@ -381,6 +381,44 @@ def verify(
     typer.echo(f"→ {summary.out}")
 
 
+# ------------------------------------------------------------------------------------- benchmarks
+
+bench_app = typer.Typer(help="Named benchmarks (math500, aime24, …): where they resolve, and filling the "
+                             "user cache from the Hugging Face hub.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(bench_app, name="benchmarks")
+
+
+@bench_app.command("list")
+def benchmarks_list():
+    """Every benchmark name, its Hugging Face dataset, and its local copy (if any)."""
+    from curate import benchmarks as lib
+
+    for what, folder in lib.folders():
+        typer.echo(f"looked for in {what}: {folder}")
+    for e in lib.listing():
+        typer.echo(f"{e['name']:<15} {e['dataset'] + ' (' + e['split'] + ')':<50} {e['local'] or '-'}")
+
+
+@bench_app.command("path")
+def benchmarks_path(name: Annotated[str, typer.Argument(help="A benchmark name (or path).")]):
+    """The local file a benchmark name resolves to (the hub is not contacted: exit 2 when none)."""
+    from curate import benchmarks as lib
+
+    typer.echo(str(lib.path(name, hub=False)[1]))
+
+
+@bench_app.command("pull")
+def benchmarks_pull(
+    names: Annotated[list[str] | None, typer.Argument(help="Benchmark names (default: every registry name).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Read again even when already cached.")] = False,
+):
+    """Copy benchmarks from the Hugging Face hub into the user cache, for runs without a network."""
+    from curate import benchmarks as lib
+
+    for name in names or list(lib.REGISTRY):
+        typer.echo(f"{name}: {lib.pull(name, force=force)}")
+
+
 # ------------------------------------------------------------------------- train, eval, tiny-model
 
 train_app = typer.Typer(help="Train a student on a run's selected traces (SFT, soft-label KD).",

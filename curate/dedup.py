@@ -25,7 +25,6 @@ matched, so a person can judge.
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from collections.abc import Callable
@@ -51,9 +50,6 @@ DEFAULT_THRESHOLD = {"exact": 1.0, "minhash": 0.8, "semantic": 0.9}
 # Columns a keep policy ranks by: it is an error to ask for a policy the table cannot support.
 KEEP_NEEDS = {"longest": "thinking", "shortest": "thinking", "verified": "verdict", "score": "score"}
 
-BENCHMARK_FILES = {"math500": "math500.jsonl", "aime24": "aime24.jsonl", "aime25": "aime25.jsonl",
-                   "amc23": "amc23.jsonl", "gsm8k": "gsm8k_test.jsonl"}
-BENCHMARKS_ENV = "DISTILLERY_BENCHMARKS"
 # An n-gram in this many benchmark problems is boilerplate ("relatively prime positive integers.
 # Find m+n" is in 20 of AIME/AMC/MATH-500/GSM8K's 1,919 problems), not a sign of a copied problem.
 BOILERPLATE = 3
@@ -62,14 +58,6 @@ BOILERPLATE = 3
 # different training problems is wording, not a copy).
 INPUT = "input"
 BOILERPLATE_FROM = (INPUT,)
-# Where a named benchmark lives on the Hugging Face hub: (dataset, config, split, problem column).
-HF_BENCHMARKS = {"math500": ("HuggingFaceH4/MATH-500", None, "test", "problem"),
-                 "aime24": ("HuggingFaceH4/aime_2024", None, "train", "problem"),
-                 "aime25": ("yentinglin/aime_2025", None, "train", "problem"),
-                 "amc23": ("math-ai/amc23", None, "test", "question"),
-                 "gsm8k": ("openai/gsm8k", "main", "test", "question")}
-# The repository's sibling data folder (repo/../shared/data/benchmarks), used when nothing is set.
-DEFAULT_BENCHMARKS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "benchmarks"
 
 
 @dataclass
@@ -355,52 +343,20 @@ class Benchmark:
     problems: list[str]
 
 
-def benchmark_dir(folder: Path | str | None = None) -> Path:
-    """Where benchmarks named by name live: the option, else $DISTILLERY_BENCHMARKS, else the
-    repository's ../shared/data/benchmarks."""
-    return Path(folder or os.environ.get(BENCHMARKS_ENV) or DEFAULT_BENCHMARKS)
-
-
 def load_benchmark(spec: str, folder: Path | str | None = None, column: str = "problem") -> Benchmark:
-    """A benchmark by path (any JSONL/Parquet with a `column`) or by name (math500, aime24,
-    aime25, amc23, gsm8k, or any NAME.jsonl / NAME.parquet in the benchmark folder)."""
-    from curate import store
+    """A benchmark by path (any JSONL/Parquet with a `column`, or a folder of Parquet shards such
+    as a `distillery synth` held-out split) or by name (math500, aime24, …: `curate.benchmarks`
+    resolves it: `folder`, $DISTILLERY_BENCHMARKS, the user cache, the hub)."""
+    from curate import benchmarks
 
-    path = Path(spec)
-    if not path.exists():
-        where = benchmark_dir(folder)
-        named = [where / BENCHMARK_FILES.get(spec, f"{spec}.jsonl"), where / f"{spec}.parquet"]
-        path = next((p for p in named if p.is_file()), None)
-        if path is None:
-            if spec in HF_BENCHMARKS:
-                return _hf_benchmark(spec, where)
-            raise BadInput(f"benchmark {spec!r}: not a file, and no {named[0].name} in {where} "
-                           f"(known names: {', '.join(BENCHMARK_FILES)}; set {BENCHMARKS_ENV} or bench_dir)")
-        name = spec
-    else:
-        name = path.name.split(".")[0]
-    table = store.read_table(path)
+    name, path, table = benchmarks.read(spec, folder)
     if column not in table.column_names:
         raise BadInput(f"{path}: benchmark has no {column!r} column (columns: {', '.join(table.column_names)})")
     ids = (table.column("id").cast(pa.string()).to_pylist() if "id" in table.column_names
+           else table.column("problem_id").cast(pa.string()).to_pylist() if "problem_id" in table.column_names
            else [str(i) for i in range(table.num_rows)])
     problems = ["" if p is None else str(p) for p in table.column(column).to_pylist()]
     return Benchmark(name, ids, problems)
-
-
-def _hf_benchmark(spec: str, where: Path) -> Benchmark:
-    """A named benchmark from its Hugging Face dataset, when no local copy is configured."""
-    repo, config, split, column = HF_BENCHMARKS[spec]
-    try:
-        import datasets
-
-        data = datasets.load_dataset(repo, config, split=split)
-    except Exception as exc:  # ImportError, offline, dataset moved: all one answer for the user
-        raise BadInput(f"benchmark {spec!r}: no local copy in {where} (set {BENCHMARKS_ENV} or bench_dir), "
-                       f"and the Hugging Face dataset {repo} could not be loaded "
-                       f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
-    ids = [f"{i}" for i in range(len(data))]
-    return Benchmark(spec, ids, [str(p or "") for p in data[column]])
 
 
 def _lower(text: str) -> str:

@@ -15,8 +15,48 @@ from curate import schema, store
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
+# The real benchmark files (MATH-500, AIME, AMC, GSM8K, MATH): $DISTILLERY_BENCHMARKS as the session
+# started (CI sets it), else the repository's sibling ../shared/data/benchmarks where it exists. Only
+# the checks on those files use them (`needs_real_benchmarks`); every other test builds its own.
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-BENCHMARKS = SHARED / "benchmarks"
+BENCHMARKS = Path(os.environ.get("DISTILLERY_BENCHMARKS") or SHARED / "benchmarks")
+needs_real_benchmarks = pytest.mark.skipif(
+    not (BENCHMARKS / "math500.jsonl").is_file(),
+    reason=f"the real benchmark files are not here ({BENCHMARKS}): set DISTILLERY_BENCHMARKS to their folder")
+
+
+@pytest.fixture(autouse=True)
+def _benchmarks_of_the_test(monkeypatch, tmp_path_factory):
+    """Named benchmarks resolve only where a test puts them: no $DISTILLERY_BENCHMARKS, an empty
+    user cache (XDG_CACHE_HOME), the hub offline."""
+    monkeypatch.delenv("DISTILLERY_BENCHMARKS", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
+
+
+@pytest.fixture
+def bench_folder(tmp_path, monkeypatch) -> Path:
+    """A tiny benchmark folder ($DISTILLERY_BENCHMARKS points at it): math500 and aime24 in the
+    registry's file names, three problems each, with id, problem and answer."""
+    folder = tmp_path / "benchmarks"
+    folder.mkdir()
+    rows = {"math500.jsonl": [("test/algebra/1.json", "Find the positive value of x that satisfies the "
+                                                       "equation x squared minus nine equals zero.", "3"),
+                              ("test/geometry/2.json", "A square has a diagonal of length ten; what is the "
+                                                        "area of the square in square units?", "50"),
+                              ("test/number_theory/3.json", "What is the remainder when two raised to the power "
+                                                             "of ten is divided by seven, the number of days "
+                                                             "in one week?", "2")],
+            "aime24.jsonl": [("60", "Let N be the greatest four digit positive integer with the property "
+                                    "that changing any digit to one gives a multiple of seven.", "699"),
+                             ("61", "Find the number of rectangles that can be formed inside a fixed regular "
+                                    "dodecagon where each side lies on a side or diagonal.", "315"),
+                             ("62", "Real numbers x and y greater than one satisfy two logarithm equations; "
+                                    "find the product of x and y.", "25")]}
+    for name, items in rows.items():
+        (folder / name).write_text("".join(json.dumps({"id": i, "problem": p, "answer": a}) + "\n"
+                                           for i, p, a in items))
+    monkeypatch.setenv("DISTILLERY_BENCHMARKS", str(folder))
+    return folder
 
 
 def trace_rows() -> list[dict]:

@@ -12,22 +12,14 @@ def load_problems(spec: str | Path, problem_column: str = "problem", gold_column
                   bench_dir: str | Path | None = None, limit: int | None = None) -> tuple[str, list[dict]]:
     """(name, [{problem_id, problem, gold}]) from any table file with a problem column (gold:
     `gold_column`, else a `gold` or `answer` column if there is one), or a benchmark name
-    (math500, aime24, …, found in the benchmark folder). Repeated problems are asked once."""
-    from curate import schema, store
-    from curate.dedup import BENCHMARK_FILES, BENCHMARKS_ENV, benchmark_dir
+    (math500, aime24, …, resolved by `curate.benchmarks`). Repeated problems are asked once."""
+    from curate import schema
+    from curate import benchmarks
 
-    path = Path(spec)
-    if not path.exists():
-        where = benchmark_dir(bench_dir)
-        named = [where / BENCHMARK_FILES.get(str(spec), f"{spec}.jsonl"), where / f"{spec}.parquet"]
-        path = next((p for p in named if p.is_file()), None)
-        if path is None:
-            raise BadInput(f"PROBLEMS {spec}: not a file, and no {named[0].name} in {where} "
-                           f"(benchmarks: {', '.join(BENCHMARK_FILES)}; set {BENCHMARKS_ENV})")
-        name = str(spec)
-    else:
-        name = path.name.split(".")[0]
-    table = store.read_table(path)
+    try:
+        name, path, table = benchmarks.read(spec, bench_dir)
+    except BadInput as exc:
+        raise BadInput(f"PROBLEMS {exc}") from None
     if problem_column not in table.column_names:
         raise BadInput(f"{path}: no {problem_column!r} column (columns: {', '.join(table.column_names)}); "
                        "name it with --problem-column")
