@@ -66,7 +66,10 @@ def synth(
                                          "(digit-by-digit arithmetic a tiny student learns; held-out split in OUT/heldout/) "
                                          "or teachers (raw outputs of six teachers, one JSONL per teacher in its own "
                                          "reasoning layout, for `distillery ingest`).")] = "default",
-    heldout: Annotated[int | None, typer.Option("--heldout", min=0, help="procedural: held-out problems per family (default 60).")] = None,
+    heldout: Annotated[int | None, typer.Option("--heldout", min=0, help="procedural: held-out problems per family (default 60); "
+                                                "default: held-out problems in OUT/heldout/ (default 0), a few planted in the corpus.")] = None,
+    contaminate: Annotated[int, typer.Option("--contaminate", min=0, help="default profile with --heldout: held-out problems "
+                                             "also planted in the corpus (verbatim or reworded), for decontam to catch.")] = 5,
 ):
     """Write the embedded synthetic math corpus (known truth, planted defects)."""
     from curate import outputs
@@ -91,7 +94,8 @@ def synth(
         raise BadInput(f"--profile {profile}: expected default, procedural or teachers")
     from curate import synth as lib
 
-    result = lib.write(lib.SynthConfig(n=n or 60_000, seed=seed, attempts=attempts), out)
+    result = lib.write(lib.SynthConfig(n=n or 60_000, seed=seed, attempts=attempts, heldout=heldout or 0,
+                                       contaminate=contaminate), out)
     typer.echo(result.summary())
 
 
@@ -252,6 +256,8 @@ def decontam(
         raise BadInput("--boilerplate 1 would ignore every n-gram: give 0 (none ignored) or 2 and up")
     result = decontaminate(frame, bench=names, on=on, ngram=ngram, fuzzy=fuzzy, bench_dir=bench_dir,
                            boilerplate=boilerplate or None, boilerplate_from=boilerplate_from)
+    for line in result.warnings:
+        typer.echo(f"warning: {line}", err=True)
     cols = result.columns
     store.write_parquet(pl.concat([frame.drop(cols.columns, strict=False), cols], how="horizontal").to_arrow(), out)
     per = ", ".join(f"{k} {v:,}" for k, v in result.stats["contaminated_rows"].items())

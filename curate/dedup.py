@@ -26,7 +26,6 @@ matched, so a person can judge.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,8 +38,7 @@ import xxhash
 
 from curate import minhash
 from curate.errors import BadInput
-from curate.stages import DROP
-from curate.stages.exact_dedup import answerable_first, rank_expr
+from curate.schema import DROP
 from curate.text import normalize_for_dedup
 
 Method = Literal["exact", "minhash", "semantic"]
@@ -66,6 +64,7 @@ class Result:
 
     columns: pl.DataFrame
     stats: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # for the caller to show: a library prints nothing
 
 
 # ------------------------------------------------------------------------------------- shared
@@ -90,10 +89,31 @@ def _row_ids(frame: pl.DataFrame) -> pl.Expr:
     return pl.int_range(pl.len()).cast(pl.String)
 
 
+def answerable_first(columns) -> list[pl.Expr]:
+    """Sort keys that put a row with a gold answer, then one whose verdict is correct (when a
+    verify stage ran), first: of two copies of a problem the one that can be checked, and was,
+    survives, whatever the file order (a premise-stripped copy has no gold)."""
+    keys = []
+    if "gold" in columns:
+        keys.append(pl.col("gold").is_null() | (pl.col("gold").cast(pl.String).str.strip_chars() == ""))
+    if "verdict" in columns:
+        keys.append((pl.col("verdict") != "correct").fill_null(True))
+    return keys
+
+
+def rank_expr(keep: Literal["first", "last", "longest", "shortest"], columns=()) -> list[pl.Expr]:
+    """Sort keys: the row to keep sorts first. Answerable and verified rows come first (given
+    `columns` holding gold / verdict), then the policy; `_pos` (input order) breaks every tie."""
+    length = pl.col("thinking").str.len_chars().cast(pl.Int64)
+    return answerable_first(columns) + {
+        "first": [pl.col("_pos")], "last": [-pl.col("_pos").cast(pl.Int64)],
+        "longest": [-length, pl.col("_pos")], "shortest": [length, pl.col("_pos")]}[keep]
+
+
 def _keep_order(keep: Keep, columns) -> list[pl.Expr]:
     """Sort keys, best row first: a row with a gold answer, then a correct verdict (when the table
     has them: a premise-stripped copy has no gold and must not survive for its file name), then the
-    policy; input order (`_pos`) breaks ties. Extends exact_dedup's policies with
+    policy; input order (`_pos`) breaks ties. Extends `rank_expr`'s policies with
     verified-correct-first and highest-rubric-score-first."""
     if keep == "verified":
         return answerable_first(columns) + [pl.col("_pos")]
@@ -438,8 +458,14 @@ def decontaminate(frame: pl.DataFrame, *, bench: list[str], on: str = "problem",
     `fuzzy`, reaches that MinHash Jaccard with one). An n-gram found in at least `boilerplate`
     distinct problems of the benchmarks and of the `boilerplate_from` corpora (counted, not checked
     against; default "input", the texts being checked) is boilerplate ("where $m$ and $n$ are
-    relatively prime positive integers") and does not count. `warn` hears about skipped benchmarks (default: a line on stderr)."""
-    warn = warn or (lambda line: print(f"warning: {line}", file=sys.stderr))
+    relatively prime positive integers") and does not count. A skipped benchmark is in the
+    result's `warnings` (and told to `warn` as it happens, when given)."""
+    warnings: list[str] = []
+
+    def note(line: str) -> None:
+        warnings.append(line)
+        if warn is not None:
+            warn(line)
     _check_table(frame, on, "decontaminate")
     if not bench:
         raise BadInput("name at least one benchmark (math500, aime24, … or a file path)")
@@ -456,14 +482,14 @@ def decontaminate(frame: pl.DataFrame, *, bench: list[str], on: str = "problem",
                 raise
             skipped.append(spec)
             # Said out loud: a skipped benchmark must never pass for a clean check.
-            warn(f"decontam skips {exc}")
+            note(f"decontam skips {exc}")
     if boilerplate is not None and boilerplate < 2:
         raise BadInput(f"boilerplate must be at least 2 benchmark problems, got {boilerplate}")
     if not benches:
         cols = pl.DataFrame({"contaminated_with": pl.Series([None] * frame.height, dtype=pl.List(pl.String)),
                              "contaminated_ngram": pl.Series([None] * frame.height, dtype=pl.String),
                              DROP: pl.Series([None] * frame.height, dtype=pl.String)})
-        return Result(cols, {"ngram": ngram, "benchmarks": {}, "skipped_benchmarks": skipped})
+        return Result(cols, {"ngram": ngram, "benchmarks": {}, "skipped_benchmarks": skipped}, warnings)
     labels = [f"{b.name}:{i}" for b in benches for i in b.ids]
     problems = [p for b in benches for p in b.problems]
     bench_of = np.repeat(np.arange(len(benches)), [len(b.ids) for b in benches])
@@ -518,4 +544,4 @@ def decontaminate(frame: pl.DataFrame, *, bench: list[str], on: str = "problem",
         mine = hit_bench == k
         stats["contaminated_rows"][b.name] = int(np.unique(found["row"].to_numpy()[mine]).size)
         stats["benchmark_problems_matched"][b.name] = int(np.unique(found["owner"].to_numpy()[mine]).size)
-    return Result(cols, stats)
+    return Result(cols, stats, warnings)

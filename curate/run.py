@@ -5,7 +5,8 @@ RUN/recipe.yaml               the recipe as resolved, every default filled in
 RUN/manifest.json             inputs' fingerprints, versions, seed, rows in/out and seconds per stage,
                               outputs' hashes (written last: a run without it is incomplete)
 RUN/traces.parquet            every input row, every stage's columns, dropped_by / drop_reason
-RUN/selected.parquet          the surviving rows plus `messages`, ready for SFT
+RUN/selected.parquet          the surviving rows plus `messages`, ready for SFT (the final export
+                              step, `curate.messages`, with the recipe's `export` options)
 RUN/stages/NN-name.parquet    each stage's output columns, reused while its inputs and config hold
 ```
 
@@ -35,11 +36,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import xxhash
 
-from curate import __version__, locks, outputs, schema, store
+from curate import __version__, locks, messages, outputs, schema, store
 from curate import stages as registry
 from curate.errors import BadInput
 from curate.recipe import Recipe, StageSpec
-from curate.stages.export import ExportConfig
 
 DROPPED_BY = "dropped_by"
 KEY_META = "distillery.stage_key"
@@ -147,6 +147,16 @@ def _key(parent: str, spec: StageSpec, seed: int) -> str:
     payload = json.dumps({"parent": parent, "stage": spec.name, "version": cls.version,
                           "distillery": __version__, "seed": seed,
                           "config": spec.config.model_dump(mode="json")}, sort_keys=True)
+    return xxhash.xxh3_128_hexdigest(payload.encode())
+
+
+def _export_key(parent: str, export: messages.MessagesConfig, seed: int) -> str:
+    """The export step's link in the key chain: the run's generation. Export was once a stage
+    (version 1, with the `on_missing` every stage has); its key is computed as it was then, so a
+    recipe's selected.parquet keeps its bytes across that change."""
+    payload = json.dumps({"parent": parent, "stage": "export", "version": 1, "distillery": __version__,
+                          "seed": seed, "config": {"on_missing": "warn", **export.model_dump(mode="json")}},
+                         sort_keys=True)
     return xxhash.xxh3_128_hexdigest(payload.encode())
 
 
@@ -280,12 +290,9 @@ def _stages(recipe: Recipe, input_path: Path, out: Path, console, files: list[Pa
     full = pl.from_arrow(table).with_columns(pl.lit(None, pl.String).alias(DROPPED_BY),
                                              pl.lit(None, pl.String).alias(registry.DROP))
     specs = list(recipe.stages)
-    if not specs or specs[-1].name != "export":
-        specs.append(StageSpec("export", ExportConfig(), line=0, index=len(specs) + 1))
     stage_dir = out / "stages"
     results: list[StageResult] = []
     pending: list[tuple[pl.DataFrame, Path, dict]] = []  # with --overwrite: written once the run succeeds
-    messages = None
     for spec in specs:
         alive = full.filter(pl.col(DROPPED_BY).is_null()).drop(DROPPED_BY, registry.DROP)
         ctx = registry.StageContext(seed=recipe.seed, label=spec.label, recipe=recipe.source,
@@ -321,19 +328,17 @@ def _stages(recipe: Recipe, input_path: Path, out: Path, console, files: list[Pa
             cached_seconds = round(time.perf_counter() - t0, 3)
             # The cost of computing it, not of reading the cache (0 for caches of older versions).
             seconds = json.loads(meta.get(SECONDS_META.encode(), b"0"))
-        if spec.name == "export":
-            messages = stage_out
-            drops: dict[str, int] = {}
-        else:
-            full = _merge(full, stage_out, spec.label)
-            drops = _drop_counts(full, spec.label)
+        full = _merge(full, stage_out, spec.label)
+        drops = _drop_counts(full, spec.label)
         res = StageResult(spec.label, alive.height, alive.height - sum(drops.values()), seconds, cached,
                           drops, ctx.stats, list(ctx.warnings), list(ctx.skipped), cached_seconds)
         results.append(res)
         _progress(console, len(results), len(specs), res)
 
+    # The final step: the kept rows as the chat `messages` a student trains on (selected.parquet
+    # only; in traces.parquet it would double the text).
     selected = (full.filter(pl.col(DROPPED_BY).is_null()).drop(DROPPED_BY, registry.DROP)
-                .join(messages, on="trace_id", how="left", maintain_order="left"))
+                .with_columns(messages.messages_expr(recipe.export)))
     if selected.height == 0:
         # An empty training set is never what a recipe meant: say where the rows went, write nothing.
         raise BadInput(f"{recipe.source}: recipe {recipe.name!r} kept 0 of {table.num_rows:,} rows, "
@@ -354,7 +359,7 @@ def _stages(recipe: Recipe, input_path: Path, out: Path, console, files: list[Pa
     selected_tbl = selected.select(["messages", *[c for c in selected.columns if c != "messages"]]).to_arrow()
     # The four files are published together (curate.locks): readers see the old run or the new
     # one, and the manifest names the generation (the last stage's key) its Parquet files carry.
-    generation = parent
+    generation = _export_key(parent, recipe.export, recipe.seed)
     pub = locks.Publication(out, generation)
     gen_meta = {locks.GENERATION_META: generation}
     store.write_text(recipe.resolved_yaml(), pub.path("recipe.yaml"))

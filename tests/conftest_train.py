@@ -63,9 +63,9 @@ def synth_messages(path: Path, n: int = 24, seed: int = 3) -> Path:
     """Messages of the synthetic corpus, as a run's selected.parquet has them."""
     import polars as pl
 
-    from curate.stages.export import ExportConfig, messages_expr
+    from curate.messages import messages_expr
     from curate.synth import SynthConfig, generate
 
     t = pl.from_arrow(generate(SynthConfig(n=n, seed=seed, attempts=False)).traces)
-    t.with_columns(messages_expr(ExportConfig())).write_parquet(path)
+    t.with_columns(messages_expr()).write_parquet(path)
     return path

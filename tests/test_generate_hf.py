@@ -53,7 +53,8 @@ def test_hf_budget_forcing_max(tiny_model, problems_file, tmp_path):  # noqa: F8
 def test_score_existing_traces(tiny_model, tmp_path, traces_dir):  # noqa: F811
     from transformers import AutoTokenizer
 
-    from curate.generate.score import conversations, positions, score
+    from curate.generate.score import positions, score
+    from curate.messages import conversations
 
     res = score(traces_dir, str(tiny_model), tmp_path / "scored", k=4)
     assert res.rows == 12 and res.shards == 1

@@ -238,15 +238,14 @@ def run(cfg: AblateConfig, log=print) -> AblateResult:
 
 def write_selections(cfg: AblateConfig, recipe, out: Path) -> list[Job]:
     """One Parquet file per arm and seed: trace_id, problem_id, source, the chat `messages` the
-    student trains on (exported exactly as the recipe's export stage writes them)."""
-    from curate.stages.export import ExportConfig, messages_expr
+    student trains on (built exactly as the run's export step builds them)."""
+    from curate.messages import messages_expr
     from train import baselines
 
     frame = pl.read_parquet(out / "traces.parquet")
     pool = baselines.Pool(frame, recipe, out)
     chosen = pl.read_parquet(out / "selected.parquet", columns=["trace_id"])["trace_id"].to_list()
-    export = next((s.config for s in recipe.stages if s.name == "export"), ExportConfig())
-    keep = ["trace_id", "problem_id", "source", "problem", messages_expr(export)]
+    keep = ["trace_id", "problem_id", "source", "problem", messages_expr(recipe.export)]
     jobs = []
     for seed in range(cfg.seeds):
         for arm in [RECIPE_ARM, *cfg.baselines]:

@@ -30,7 +30,6 @@ MODULES: dict[str, str] = {
     "filter": "curate.stages.filter",
     "format": "curate.stages.format",
     "sample": "curate.stages.sample",
-    "export": "curate.stages.export",
     "verify": "curate.stages.verify",
     "dedup": "curate.stages.dedup",
     "decontam": "curate.stages.decontam",

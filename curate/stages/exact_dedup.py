@@ -18,7 +18,9 @@ import polars as pl
 import xxhash
 from pydantic import Field
 
-from curate.stages import DROP, Stage, StageConfig, StageContext, register
+from curate.dedup import rank_expr
+from curate.schema import DROP
+from curate.stages import Stage, StageConfig, StageContext, register
 from curate.text import normalize_for_dedup
 
 Keep = Literal["first", "last", "longest", "shortest"]
@@ -29,27 +31,6 @@ class ExactDedupConfig(StageConfig):
     keep: Keep = Field("first", description="which row survives: input order, or by thinking length "
                                             "(a row with a gold answer and a correct verdict first)")
     max_per_problem: int | None = Field(None, gt=0, description="keep at most this many samples per problem")
-
-
-def answerable_first(columns) -> list[pl.Expr]:
-    """Sort keys that put a row with a gold answer, then one whose verdict is correct (when a
-    verify stage ran), first: of two copies of a problem the one that can be checked, and was,
-    survives, whatever the file order (a premise-stripped copy has no gold)."""
-    keys = []
-    if "gold" in columns:
-        keys.append(pl.col("gold").is_null() | (pl.col("gold").cast(pl.String).str.strip_chars() == ""))
-    if "verdict" in columns:
-        keys.append((pl.col("verdict") != "correct").fill_null(True))
-    return keys
-
-
-def rank_expr(keep: Keep, columns=()) -> list[pl.Expr]:
-    """Sort keys: the row to keep sorts first. Answerable and verified rows come first (given
-    `columns` holding gold / verdict), then the policy; `_pos` (input order) breaks every tie."""
-    length = pl.col("thinking").str.len_chars().cast(pl.Int64)
-    return answerable_first(columns) + {
-        "first": [pl.col("_pos")], "last": [-pl.col("_pos").cast(pl.Int64)],
-        "longest": [-length, pl.col("_pos")], "shortest": [length, pl.col("_pos")]}[keep]
 
 
 BATCH = 50_000
