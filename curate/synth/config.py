@@ -53,6 +53,10 @@ class SynthConfig(BaseModel):
                                                              Student(name="synth-student-large", skill=1.0)])
     attempts_per_student: int = Field(3, ge=1, le=32)
     solve_rates: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_SOLVE_RATES))
+    heldout: int = Field(0, ge=0, description="held-out problems (new to the corpus) written to OUT/heldout/, one "
+                         "clean trace each (see curate.synth.heldout)")
+    contaminate: int = Field(5, ge=0, description="of the held-out problems, how many are also planted in the "
+                             "corpus (verbatim or reworded; meta.heldout_of), for decontamination to catch")
     wrong_gold: float = Field(0.02, ge=0.0, le=0.5, description="share of original problems given a wrong "
                               "gold answer (recorded in meta.wrong_gold; see curate.synth.golds)")
 
@@ -89,6 +93,8 @@ class SynthResult:
     correct: int  # rows whose boxed answer equals gold
     defect_counts: Counter = field(default_factory=Counter)  # rows per defect
     written: list[Path] = field(default_factory=list)
+    heldout: pa.Table | None = None  # the held-out split (cfg.heldout > 0)
+    planted: int = 0  # held-out problems planted in the corpus
 
     def summary(self) -> str:
         families = Counter(json.loads(m)["family"] for m in self.traces.column("meta").to_pylist())
@@ -100,6 +106,9 @@ class SynthResult:
         if self.attempts is not None:
             lines.append(f"attempts: {self.attempts.num_rows} rows by "
                          + ", ".join(s.name for s in self.config.students))
+        if self.heldout is not None:
+            lines.append(f"held-out: {self.heldout.num_rows} problems (heldout/), {self.planted} of them planted in "
+                         "the corpus (meta.heldout_of) for decontamination to catch")
         if self.written:
             lines.append("written: " + ", ".join(str(p) for p in self.written))
         return "\n".join(lines)

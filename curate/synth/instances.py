@@ -27,6 +27,8 @@ class Instance:
     edits: tuple[str, ...] = ()
     dup_of: str | None = None  # problem_id of the original
     kind: str = "original"  # original, duplicate, near_duplicate
+    heldout_of: str | None = None  # a held-out problem planted in the corpus: its problem_id there
+    heldout_copy: str | None = None  # verbatim | reworded
 
 
 def sample_counts(cfg: SynthConfig, rng: np.random.Generator) -> np.ndarray:

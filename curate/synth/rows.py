@@ -60,6 +60,8 @@ def teacher_row(inst: Instance, sample_idx: int, flags: dict, length: float,
             "answer_form": form if answered else None, "gold_form": inst.gold_form,
             "length_class": "long" if flags["long"] else "short" if flags["short"] else "normal",
             "dup_of_problem": inst.dup_of, "edits": list(inst.edits), **extra}
+    if inst.heldout_of:  # only then: the meta of every other row keeps its bytes
+        meta.update(heldout_of=inst.heldout_of, heldout_copy=inst.heldout_copy)
     return {"source": f"synth/{problem.family}", "problem": inst.text, "gold": inst.gold, "thinking": thinking,
             "response": response, "sample_idx": sample_idx, "finish_reason": finish,
             "meta": to_json(meta)}, meta
