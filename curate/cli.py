@@ -458,13 +458,13 @@ def _train_command(kind: str, data: str, model: str, out: Path, config: str | No
         from train.sft import launch_command
 
         load_config(config, sets)  # a bad key fails here, not on 8 GPUs
-        argv = ["train", kind, "--data", str(data), "--model", model, "--out", str(out)]
-        argv += ["--config", config] if config else []
-        argv += [a for s in sets for a in ("--set", s)]
-        argv += ["--teacher", teacher] if teacher else []
-        cmd = launch_command(argv, accelerate, num_processes, num_machines, machine_rank, main_process_ip,
+        import shlex
+
+        spec = {"data": str(data), "model": model, "out": str(out), "config": config, "sets": sets,
+                "kind": kind, "teacher": teacher}
+        cmd = launch_command(spec, accelerate, num_processes, num_machines, machine_rank, main_process_ip,
                              main_process_port)
-        typer.echo(" ".join(cmd))
+        typer.echo(shlex.join(cmd))
         if not dry_run:
             # The launcher holds the folder's lock; its processes (same --out) inherit it.
             lock = locks.writer(out) if machine_rank == 0 else contextlib.nullcontext()

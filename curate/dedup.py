@@ -191,7 +191,7 @@ def dedup_table(frame: pl.DataFrame, *, on: str = "problem", method: Method = "m
         # which restructure sentences (their premises are judged by meaning).
         if len(i) and method == "minhash":
             shape = _question_shapes(texts["_text"], np.unique(np.concatenate([i, j])))
-            same = np.array([_same_question(shape[a], shape[b]) for a, b in zip(i.tolist(), j.tolist())], bool)
+            same = np.array([same_question(shape[a], shape[b]) for a, b in zip(i.tolist(), j.tolist())], bool)
             stats["pairs_with_other_question"] = int((~same).sum())
             i, j = i[same], j[same]
     # Units already in the index leave the batch's own clustering: a survivor must not be dropped
@@ -273,7 +273,7 @@ def _question_shapes(texts: pl.Series, units: np.ndarray) -> dict[int, tuple[int
     return {int(u): question_shape(t) for u, t in zip(units.tolist(), texts.gather(units).to_list())}
 
 
-def _same_question(a: tuple[int, frozenset[str]], b: tuple[int, frozenset[str]]) -> bool:
+def same_question(a: tuple[int, frozenset[str]], b: tuple[int, frozenset[str]]) -> bool:
     if a[0] != b[0]:
         return False
     union = len(a[1] | b[1])

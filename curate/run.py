@@ -78,22 +78,30 @@ class RunResult:
 MARKER = ".distillery-run"  # written before any stage: a folder killed in its first write is still a run
 
 
+class DamagedRun(BadInput):
+    """A run folder whose owner cannot be read (a damaged marker or recipe.yaml)."""
+
+
 def _owner(out: Path) -> str | None:
-    """The recipe name a run folder belongs to (None: not a run folder, or an empty one)."""
+    """The recipe name a run folder belongs to (None: not a run folder, or an empty one). A
+    marker or recipe.yaml that cannot be read is a DamagedRun naming the file and what is wrong."""
     marker = out / MARKER
     if marker.is_file():
         try:
             return str(json.loads(marker.read_text(encoding="utf-8"))["recipe"])
-        except (ValueError, KeyError, TypeError, OSError):
-            return "?"
+        except (ValueError, KeyError, TypeError, OSError) as exc:
+            raise DamagedRun(f"{marker}: damaged run marker ({type(exc).__name__}: {exc})") from None
     recipe = out / "recipe.yaml"
     if recipe.is_file():
-        try:
-            from curate import safe_yaml
+        from curate import safe_yaml
 
-            return str((safe_yaml.load_file(recipe, "recipe") or {}).get("name"))
-        except Exception:  # noqa: BLE001 - any damage: an owner we cannot name
-            return "?"
+        try:
+            loaded = safe_yaml.load_file(recipe, "recipe")
+        except BadInput as exc:  # safe_yaml's errors name the file and line
+            raise DamagedRun(str(exc)) from None
+        if not isinstance(loaded, dict) or not isinstance(loaded.get("name"), str):
+            raise DamagedRun(f"{recipe}: a run's recipe.yaml is a mapping with a 'name'")
+        return loaded["name"]
     for f in sorted((out / "stages").glob("*.parquet")):
         try:
             meta = pq.read_schema(f).metadata or {}
@@ -116,7 +124,13 @@ def check_folder(out: Path, recipe: Recipe, overwrite: bool) -> bool:
         return False
     if not out.is_dir():
         raise BadInput(f"{out}: exists and is not a folder")
-    owner = _owner(out)
+    try:
+        owner = _owner(out)
+    except DamagedRun as exc:
+        if overwrite:
+            return True  # replaced as a whole once the run has succeeded
+        raise BadInput(f"{exc}; cannot tell which recipe this run folder belongs to: "
+                       f"use another --out, or --overwrite to replace it") from None
     entries = [p for p in out.iterdir() if not p.name.startswith(".")]
     if owner is None and entries:
         raise BadInput(f"{out}: folder is not empty and is not a distillery run; choose another --out")

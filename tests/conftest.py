@@ -1,12 +1,17 @@
-"""Shared fixtures: small trace tables built here, by hand, with known defects."""
+"""Shared fixtures: small trace tables built here, by hand, with known defects; a run folder over
+them; tiny local models and chat rows for the train tests. Test modules import helpers from here
+(`from conftest import …`), never from each other."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
+import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from curate import schema, store
@@ -103,3 +108,93 @@ def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
     code = main([str(a) for a in args])
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+# ------------------------------------------------------------------------ a run folder (sql, report)
+
+RUN_RECIPE = """
+name: sqlt
+seed: 0
+stages:
+  - exact_dedup: {keep: first}
+  - format: {}
+  - filter: {drop_where: "length(thinking) < 20", reason: thinking too short}
+"""
+RUN_DOMAINS = ("algebra", "arithmetic", "geometry")
+
+
+def build_run(folder: Path, extras: bool = True) -> Path:
+    """A run of the hand-made fixture rows. With `extras`, the columns that later stages add
+    (verdict, domain, contaminated_with) ride along from the input, so every view has data."""
+    rows = trace_rows()
+    if extras:
+        for i, row in enumerate(rows):
+            row["verdict"] = "wrong" if "5?" in row["thinking"] else "correct"
+            row["domain"] = RUN_DOMAINS[i % 3]
+            row["contaminated_with"] = ["aime24/3"] if "10 / 2" in row["problem"] else None
+    from curate import recipe, run
+
+    store.save_traces(trace_table(rows), folder / "traces", prefix="hand")
+    run.run(recipe.parse(RUN_RECIPE, "t.yaml"), folder / "traces", folder / "run")
+    return folder / "run"
+
+
+# -------------------------------------------------------------- tiny models and chat rows (train tests)
+# The tiny student is built once per session and name (the cache is per process) and shared.
+
+_CACHE: dict[str, Path] = {}
+
+
+def _root(factory) -> Path:
+    if "root" not in _CACHE:
+        _CACHE["root"] = factory.mktemp("train-models")
+    return _CACHE["root"]
+
+
+def tiny_folder(factory, name: str = "tiny", **spec) -> Path:
+    """A tiny model folder, built once per session and name."""
+    if name not in _CACHE:
+        from train.tiny import TinySpec, build
+
+        _CACHE[name] = build(_root(factory) / name, TinySpec(**spec))
+    return _CACHE[name]
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    return tiny_folder(tmp_path_factory)
+
+
+@pytest.fixture
+def tiny_copy(tiny_model, tmp_path) -> Path:
+    """A private copy of the tiny model that a test may modify."""
+    return Path(shutil.copytree(tiny_model, tmp_path / "tiny-copy"))
+
+
+def messages(problem: str, thinking: str, response: str) -> list[dict]:
+    """One conversation, as `curate.messages` (a run's export step) builds it."""
+    from curate.messages import conversations
+
+    return conversations(pl.DataFrame({"problem": [problem], "thinking": [thinking], "response": [response]}))[0]
+
+
+def short_rows(n: int = 16) -> list[list[dict]]:
+    """Short, learnable conversations: the answer is the problem's number plus one."""
+    return [messages(f"Add one to {i % 8}.", f"{i % 8} + 1 = {i % 8 + 1}.", f"\\boxed{{{i % 8 + 1}}}")
+            for i in range(n)]
+
+
+def write_messages(path: Path, rows: list[list[dict]], **extra) -> Path:
+    table = pa.table({"messages": rows, **extra})
+    pq.write_table(table, path)
+    return path
+
+
+def synth_messages(path: Path, n: int = 24, seed: int = 3) -> Path:
+    """Messages of the synthetic corpus, as a run's selected.parquet has them."""
+    from curate.messages import messages_expr
+    from curate.synth import SynthConfig, generate
+
+    t = pl.from_arrow(generate(SynthConfig(n=n, seed=seed, attempts=False)).traces)
+    t.with_columns(messages_expr()).write_parquet(path)
+    return path

@@ -7,7 +7,6 @@ import json
 from math import comb
 
 import pytest
-from conftest_train import tiny_model  # noqa: F401,E402
 
 from train.evaluate import ks_for, metrics, pass_at_k, resolve_bench, split_thinking
 
@@ -82,7 +81,7 @@ def bench_file(tmp_path):
 
 
 @pytest.mark.slow
-def test_eval_end_to_end_on_the_tiny_model(tiny_model, bench_file, tmp_path, capsys):  # noqa: F811
+def test_eval_end_to_end_on_the_tiny_model(tiny_model, bench_file, tmp_path, capsys):
     pytest.importorskip("transformers")
     import polars as pl
 
@@ -115,7 +114,7 @@ def test_eval_end_to_end_on_the_tiny_model(tiny_model, bench_file, tmp_path, cap
     assert meta["forced_close"] is True
 
 
-def test_eval_bad_input(tiny_model, bench_file, tmp_path, capsys):  # noqa: F811
+def test_eval_bad_input(tiny_model, bench_file, tmp_path, capsys):
     from curate.cli import main
 
     cases = [

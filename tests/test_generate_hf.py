@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest_train import tiny_model  # noqa: F401
 
 from curate import schema, store
 from curate.generate import Forcing, SamplingParams, generate
@@ -20,7 +19,7 @@ def problems_file(tmp_path):
     return f
 
 
-def test_hf_generate_with_logprobs_and_resume(tiny_model, problems_file, tmp_path):  # noqa: F811
+def test_hf_generate_with_logprobs_and_resume(tiny_model, problems_file, tmp_path):
     out = tmp_path / "traces"
     params = SamplingParams(max_tokens=10, logprobs=3, temperature=1.0)
     res = generate(problems_file, str(tiny_model), out, backend="hf", n=2, params=params, batch_size=4)
@@ -38,7 +37,7 @@ def test_hf_generate_with_logprobs_and_resume(tiny_model, problems_file, tmp_pat
     assert again.new == 0 and again.rows == 6
 
 
-def test_hf_budget_forcing_max(tiny_model, problems_file, tmp_path):  # noqa: F811
+def test_hf_budget_forcing_max(tiny_model, problems_file, tmp_path):
     params = SamplingParams(max_tokens=14, temperature=1.0, forcing=Forcing(max_thinking=4))
     generate(problems_file, str(tiny_model), tmp_path / "o", backend="hf", n=2, params=params)
     rows = store.load_traces(tmp_path / "o").to_pylist()
@@ -50,7 +49,7 @@ def test_hf_budget_forcing_max(tiny_model, problems_file, tmp_path):  # noqa: F8
             assert meta["forced_close"] and r["response"].startswith("Final Answer:")
 
 
-def test_score_existing_traces(tiny_model, tmp_path, traces_dir):  # noqa: F811
+def test_score_existing_traces(tiny_model, tmp_path, traces_dir):
     from transformers import AutoTokenizer
 
     from curate.generate.score import positions, score
@@ -66,7 +65,7 @@ def test_score_existing_traces(tiny_model, tmp_path, traces_dir):  # noqa: F811
     assert score(traces_dir, str(tiny_model), tmp_path / "scored", k=4).skipped == 1
 
 
-def test_hf_budget_forcing_min(tiny_model, problems_file, tmp_path):  # noqa: F811
+def test_hf_budget_forcing_min(tiny_model, problems_file, tmp_path):
     """A model pushed to end its thinking at once: every early end becomes "Wait" until the
     minimum is reached (the real transformers path: stop strings, batches, the replacement)."""
     from curate.generate.hf import HFBackend

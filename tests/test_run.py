@@ -292,3 +292,18 @@ def test_a_recipe_that_keeps_nothing_exits_2_with_the_funnel_and_writes_nothing(
 def test_a_sample_larger_than_its_input_is_announced(traces_dir, tmp_path):
     res = run.run(recipe.parse("name: s\nstages:\n  - sample: {n: 50}\n", "s.yaml"), traces_dir, tmp_path / "r")
     assert res.rows_selected == 12 and res.stages[0].warnings == ["a sample of 50 rows from 12: every one kept"]
+
+
+def test_a_damaged_run_folder_is_an_error_naming_the_file(traces_dir, tmp_path):
+    """A run folder whose recipe.yaml cannot be read is not silently 'a run of recipe ?': the
+    error names the file; --overwrite replaces the folder."""
+    out = tmp_path / "run"
+    do_run(traces_dir, out)
+    (out / "recipe.yaml").write_text("name: [unclosed\n")
+    (out / ".distillery-run").unlink(missing_ok=True)
+    with pytest.raises(BadInput, match=r"recipe\.yaml.*cannot tell which recipe this run folder belongs to"):
+        do_run(traces_dir, out)
+    assert do_run(traces_dir, out, overwrite=True).rows_selected > 0
+    (out / ".distillery-run").write_text("{not json")
+    with pytest.raises(BadInput, match=r"\.distillery-run: damaged run marker"):
+        do_run(traces_dir, out)
