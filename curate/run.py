@@ -41,7 +41,7 @@ from curate import stages as registry
 from curate.errors import BadInput
 from curate.recipe import Recipe, StageSpec
 
-DROPPED_BY = "dropped_by"
+DROPPED_BY = registry.DROPPED_BY
 KEY_META = "distillery.stage_key"
 RECIPE_META = "distillery.recipe"
 STATS_META = "distillery.stats"
@@ -50,18 +50,8 @@ SKIPPED_META = "distillery.skipped"
 SECONDS_META = "distillery.seconds"
 
 
-@dataclass
-class StageResult:
-    label: str
-    rows_in: int
-    rows_out: int
-    seconds: float  # what computing the stage took (for a cached stage: when it was computed)
-    cached: bool
-    drops: dict[str, int]
-    stats: dict
-    warnings: list[str]
-    skipped: list[str]
-    cached_seconds: float | None = None  # a cached stage: what reading its cache took
+# A stage's bookkeeping (timing, rows, drops by reason) is the stage base's: `curate.stages`.
+StageResult = registry.StageResult
 
 
 @dataclass
@@ -188,23 +178,6 @@ def _cached(path: Path, key: str) -> pl.DataFrame | None:
 
 # --------------------------------------------------------------------------------------- running
 
-def _check_output(out: pl.DataFrame, alive: pl.DataFrame, spec: StageSpec, ctx) -> pl.DataFrame:
-    if "trace_id" not in out.columns:
-        raise ctx.error("returned no trace_id column")
-    if out["trace_id"].n_unique() != out.height:
-        raise ctx.error("returned a trace_id twice")
-    reserved = set(schema.BY_NAME) - {"trace_id"} - set(registry.get(spec.name).replaces) | {DROPPED_BY}
-    clash = reserved.intersection(out.columns)
-    if clash:
-        raise ctx.error(f"may not overwrite column(s) {', '.join(sorted(clash))}")
-    stray = out.join(alive.select("trace_id"), on="trace_id", how="anti")
-    if stray.height:
-        raise ctx.error(f"returned {stray.height} trace_id(s) it was not given")
-    if registry.DROP in out.columns:
-        out = out.with_columns(pl.col(registry.DROP).cast(pl.String))
-    return out
-
-
 def _merge(full: pl.DataFrame, out: pl.DataFrame, label: str) -> pl.DataFrame:
     """Join a stage's columns onto every row. A column an earlier stage also wrote (two dedup
     stages both write dup_of) takes the later stage's value on the rows that stage saw."""
@@ -267,6 +240,8 @@ def run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool = False,
     outputs.refuse_overlap(out, [input_path], fills_folder=True)
     outputs.folder_out(out)
     files = store.parquet_files(input_path)
+    # A missing extra (sentence-transformers for semantic dedup, …) is found before stage 1 runs.
+    registry.check_extras(recipe.stages, recipe.source)
     # Ids are checked against their content by ingest, synth and `validate`; a run keys on them
     # and on the files' fingerprints only, so re-hashing every trace here would double a rerun.
     table = store.load_traces(input_path, check_ids=False)
@@ -319,13 +294,8 @@ def _stages(recipe: Recipe, input_path: Path, out: Path, console, files: list[Pa
         cached = stage_out is not None
         if stage_out is None:
             with _status(console, f"{spec.label}: {alive.height:,} rows"):
-                try:
-                    stage_out = spec.build().run(alive, ctx)
-                except BadInput as exc:  # a library's error, placed at the recipe line of its stage
-                    raise ctx.located(exc) from None
-                stage_out = _check_output(stage_out, alive, spec, ctx)
-            stage_out = stage_out.sort("trace_id")  # stable bytes whatever order the stage used
-            seconds, cached_seconds = round(time.perf_counter() - t0, 3), None
+                stage_out = spec.build()(alive, ctx)  # timed, checked, sorted by trace_id
+            seconds, cached_seconds = ctx.seconds, None
             meta = {KEY_META: key, RECIPE_META: recipe.name, STATS_META: json.dumps(ctx.stats, sort_keys=True),
                     WARNINGS_META: json.dumps(ctx.warnings), SKIPPED_META: json.dumps(ctx.skipped),
                     SECONDS_META: json.dumps(seconds)}
@@ -343,9 +313,7 @@ def _stages(recipe: Recipe, input_path: Path, out: Path, console, files: list[Pa
             # The cost of computing it, not of reading the cache (0 for caches of older versions).
             seconds = json.loads(meta.get(SECONDS_META.encode(), b"0"))
         full = _merge(full, stage_out, spec.label)
-        drops = _drop_counts(full, spec.label)
-        res = StageResult(spec.label, alive.height, alive.height - sum(drops.values()), seconds, cached,
-                          drops, ctx.stats, list(ctx.warnings), list(ctx.skipped), cached_seconds)
+        res = registry.Stage.result(ctx, alive.height, full, seconds, cached, cached_seconds)
         results.append(res)
         _progress(console, len(results), len(specs), res)
 
@@ -384,12 +352,6 @@ def _stages(recipe: Recipe, input_path: Path, out: Path, console, files: list[Pa
     store.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", pub.path("manifest.json"))
     pub.commit()
     return RunResult(out, table.num_rows, selected.height, results, manifest)
-
-
-def _drop_counts(full: pl.DataFrame, label: str) -> dict[str, int]:
-    counts = (full.filter(pl.col(DROPPED_BY) == label).group_by(registry.DROP).len()
-              .sort(["len", registry.DROP], descending=[True, False]))
-    return dict(zip(counts[registry.DROP].to_list(), counts["len"].to_list()))
 
 
 def _versions() -> dict[str, str]:
