@@ -38,15 +38,21 @@ def test_hf_generate_with_logprobs_and_resume(tiny_model, problems_file, tmp_pat
 
 
 def test_hf_budget_forcing_max(tiny_model, problems_file, tmp_path):
+    """A model kept from ending its thinking (or its turn) on its own: every sample spends the
+    budget, and we close the thinking for it, then the answer follows."""
+    from curate.generate.hf import HFBackend
+
+    backend = HFBackend(str(tiny_model), batch_size=4)
+    ends = {backend.tok.convert_tokens_to_ids(t) for t in ("</think>", "<|im_end|>")} | {backend.tok.eos_token_id}
+    backend.generate_kwargs = {"sequence_bias": {(t,): -100.0 for t in ends if t is not None}}
     params = SamplingParams(max_tokens=14, temperature=1.0, forcing=Forcing(max_thinking=4))
-    generate(problems_file, str(tiny_model), tmp_path / "o", backend="hf", n=2, params=params)
+    generate(problems_file, str(tiny_model), tmp_path / "o", n=2, params=params, backend_obj=backend)
     rows = store.load_traces(tmp_path / "o").to_pylist()
     assert len(rows) == 6
     for r in rows:
         meta = json.loads(r["meta"])
-        assert r["thinking_tokens"] <= 4 and r["completion_tokens"] <= 14
-        if r["thinking_tokens"] == 4:     # the budget was spent: closed by us, then the answer
-            assert meta["forced_close"] and r["response"].startswith("Final Answer:")
+        assert r["thinking_tokens"] == 4 and r["completion_tokens"] <= 14
+        assert meta["forced_close"] and r["response"].startswith("Final Answer:")
 
 
 def test_score_existing_traces(tiny_model, tmp_path, traces_dir):

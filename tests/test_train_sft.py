@@ -266,7 +266,12 @@ def test_lora_training_saves_an_adapter(tiny_model, tmp_path, capsys):
 
 @pytest.mark.slow
 def test_packed_training_runs_on_synthetic_traces(tiny_model, tmp_path, capsys):
-    data = synth_messages(tmp_path / "s.parquet", n=12)
+    import pyarrow.parquet as pq
+
+    # The synthetic rows, and one far over max_length: the over-length report is always checked.
+    rows = pq.read_table(synth_messages(tmp_path / "s.parquet", n=12), columns=["messages"])["messages"].to_pylist()
+    rows.append(messages("Count on.", " ".join(str(i) for i in range(3000)), "\\boxed{3000}"))
+    data = write_messages(tmp_path / "d.parquet", rows)
     out = tmp_path / "packed"
     code = main(["train", "sft", "--data", str(data), "--model", str(tiny_model), "--out", str(out), "--config", "tiny",
                  "--set", "packing=true", "--set", "max_steps=2", "--set", "per_device_batch_size=2",
@@ -276,7 +281,6 @@ def test_packed_training_runs_on_synthetic_traces(tiny_model, tmp_path, capsys):
     summary = json.loads((out / "train_summary.json").read_text())
     stats = summary["data_stats"]
     assert stats["max_length"] == 1024 and stats["max_length_from"] == "config"
-    assert stats["rows_kept"] + stats["overlength_rows"] == 12
-    if stats["overlength_rows"]:
-        assert "longer than max_length 1,024 were dropped" in captured.out
-        assert "--overlength error" in captured.out and "on_overlength=error" not in captured.out
+    assert stats["rows_kept"] + stats["overlength_rows"] == 13 and stats["overlength_rows"] >= 1
+    assert "longer than max_length 1,024 were dropped" in captured.out
+    assert "--overlength error" in captured.out and "on_overlength=error" not in captured.out
