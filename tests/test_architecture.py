@@ -196,12 +196,17 @@ def test_a_planted_cycle_is_found_and_lazy_imports_make_none(tmp_path):
     assert cycles(graph(root)) == [["curate.a", "curate.b", "curate.c"]]
 
 
-def test_tests_import_no_private_names():
-    """A test of a private name pins an implementation detail: tests use the public API."""
-    private = []
+def test_tests_import_no_private_names_and_no_other_test_module():
+    """A test of a private name pins an implementation detail: tests use the public API. Shared
+    fixtures live in conftest.py (shared data in plain modules), never in another test module."""
+    wrong = []
     for path in sorted((ROOT / "tests").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in PACKAGES:
-                private += [f"{path.name} line {node.lineno}: {node.module}.{a.name}"
-                            for a in node.names if a.name.startswith("_")]
-    assert private == []
+                wrong += [f"{path.name} line {node.lineno}: {node.module}.{a.name}"
+                          for a in node.names if a.name.startswith("_")]
+            names = ([node.module or ""] if isinstance(node, ast.ImportFrom)
+                     else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            wrong += [f"{path.name} line {node.lineno}: imports {n}" for n in names
+                      if n.startswith(("test_", "conftest_"))]
+    assert wrong == []
