@@ -232,12 +232,12 @@ def dedup(
 @app.command()
 def decontam(
     input_: Annotated[Path, typer.Argument(metavar="INPUT", help="Table to check (Parquet, JSONL, or a trace folder).")],
-    bench: Annotated[list[str], typer.Option("--bench", help="Benchmark name (math500, aime24, aime25, amc23, gsm8k) or file; repeat or comma-separate for several.")],
+    bench: Annotated[list[str], typer.Option("--bench", help="Benchmark name (math500, aime24, aime25, amc23, gsm8k, …: `distillery benchmarks list`), file or trace folder; repeat or comma-separate for several.")],
     out: Annotated[Path, typer.Option("--out", help="Parquet file to write: input columns + contaminated_with + drop_reason.")],
     on: Annotated[str, typer.Option("--on", help="Text column checked.")] = "problem",
     ngram: Annotated[int, typer.Option("--ngram", help="Words per shared n-gram.")] = 8,
     fuzzy: Annotated[float | None, typer.Option("--fuzzy", help="Also flag MinHash Jaccard at least this.")] = None,
-    bench_dir: Annotated[Path | None, typer.Option("--bench-dir", help="Folder of named benchmarks.")] = None,
+    bench_dir: Annotated[Path | None, typer.Option("--bench-dir", help="Folder of named benchmarks (default $DISTILLERY_BENCHMARKS, then the user cache).")] = None,
     boilerplate: Annotated[int, typer.Option("--boilerplate", min=0, help="An n-gram in at least this many problems (benchmarks and input) is boilerplate and does not count; 0: every n-gram counts.")] = 3,
     boilerplate_from: Annotated[list[str] | None, typer.Option("--boilerplate-from", help="Where else boilerplate is counted: input (default), benchmark names or files; repeat for several.")] = None,
 ):
@@ -528,7 +528,7 @@ def train_kd(
 @app.command("eval")
 def eval_(
     model: Annotated[str, typer.Option("--model", help="Student folder (or model name).")],
-    bench: Annotated[str, typer.Option("--bench", help="math500, aime24, aime25, amc23, gsm8k, or a JSONL/Parquet file with problem and answer.")],
+    bench: Annotated[str, typer.Option("--bench", help="A benchmark name (math500, aime24, …: `distillery benchmarks list`), a JSONL/Parquet file with problem and answer, or a trace folder.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for summary.json and samples.parquet.")],
     n: Annotated[int, typer.Option("--n", min=1, help="Samples per problem.")] = 4,
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1, help="Token limit per sample.")] = 4096,
