@@ -392,3 +392,19 @@ def test_good_input_passes_the_checks(curated, tmp_path):
     assert recipe.name == "procedural" and pool.num_rows == 1000
     assert len(problems) == 10 * len(procedural.FAMILIES) and steps >= 1
     assert not (tmp_path / "run").exists()
+
+
+def test_sql_views_read_the_files_where_ablation_files_puts_them(tmp_path):
+    """The ablation's layout has one home (curate.ablation_files); the SQL views name the same files."""
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "sql" / "ablation_views.sql").read_text()
+    read = re.findall(r"getvariable\('ablation'\) \|\| '/([^']+)'", text)
+    job = ablation_files.Job("arm", 0)
+    made = [ablation_files.RUNS, ablation_files.RESULTS, ablation_files.PROBLEMS, ablation_files.INTERVALS,
+            ablation_files.selection_file(tmp_path, job).relative_to(ablation_files.folder(tmp_path)),
+            (ablation_files.student_dir(tmp_path, job) / "eval" / "samples.parquet")
+            .relative_to(ablation_files.folder(tmp_path))]
+    assert len(read) == len(made)
+    for pattern, path in zip(read, made):
+        assert Path(path).match(pattern), (pattern, path)
