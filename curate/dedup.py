@@ -110,6 +110,54 @@ def rank_expr(keep: Literal["first", "last", "longest", "shortest"], columns=())
         "longest": [-length, pl.col("_pos")], "shortest": [length, pl.col("_pos")]}[keep]
 
 
+EXACT_BATCH = 50_000
+
+
+def exact_problems(frame: pl.DataFrame, *, on: str = "problem",
+                   keep: Literal["first", "last", "longest", "shortest"] = "first",
+                   max_per_problem: int | None = None) -> Result:
+    """The `exact_dedup` stage's work: rows grouped by the normalised `on` text; in a group
+    holding more than one problem, the problem of the best-ranked row (`rank_expr`) survives with
+    all its samples and the others' rows drop; then at most `max_per_problem` samples per problem.
+    Columns keyed by `trace_id` (in ranked order): dup_cluster, dup_of, dup_sim, drop_reason."""
+    if on not in frame.columns:
+        raise BadInput(f"no column {on!r} to deduplicate on")
+    # Python lists of one batch at a time, never of the whole column (normalising is Python).
+    text = frame[on].cast(pl.String).fill_null("")
+    keys = pl.concat([pl.Series("_key", [xxhash.xxh3_64_hexdigest(normalize_for_dedup(t).encode())
+                                         for t in text.slice(lo, EXACT_BATCH).to_list()], pl.String)
+                      for lo in range(0, len(text), EXACT_BATCH)] or [pl.Series("_key", [], pl.String)])
+    extra = [c for c in ("gold", "verdict") if c in frame.columns]
+    df = (frame.select("trace_id", "problem_id", "thinking", *extra)
+          .with_columns(keys, pl.int_range(pl.len()).alias("_pos"))
+          .sort(rank_expr(keep, extra)))
+    # Within each group (already ranked), the first row's problem survives.
+    df = df.with_columns(
+        pl.col("trace_id").first().over("_key").alias("_top"),
+        pl.col("problem_id").first().over("_key").alias("_top_pid"),
+        pl.col("problem_id").n_unique().over("_key").alias("_problems"),
+        pl.int_range(pl.len()).over("problem_id").alias("_sample_rank"),
+    )
+    in_group = pl.col("_problems") > 1
+    other_problem = pl.col("problem_id") != pl.col("_top_pid")
+    # One fixed text per cause, so reasons group in SQL; which row was kept is in dup_of.
+    reason = pl.when(other_problem).then(pl.lit("exact duplicate of another problem"))
+    if max_per_problem is not None:
+        reason = reason.when(pl.col("_sample_rank") >= max_per_problem).then(
+            pl.lit(f"more than {max_per_problem} sample(s) of the problem"))
+    out = df.select(
+        "trace_id",
+        pl.when(in_group).then(pl.col("_key")).alias("dup_cluster"),
+        pl.when(in_group).then(pl.col("_top")).alias("dup_of"),
+        pl.when(in_group).then(pl.lit(1.0)).alias("dup_sim"),
+        reason.otherwise(None).cast(pl.String).alias(DROP),
+    )
+    warnings = []
+    if max_per_problem is not None and not (df["_sample_rank"] >= max_per_problem).any():
+        warnings.append(f"max_per_problem: {max_per_problem}: no problem has more samples than that")
+    return Result(out, {"clusters": int(df.filter(in_group)["_key"].n_unique())}, warnings)
+
+
 def _keep_order(keep: Keep, columns) -> list[pl.Expr]:
     """Sort keys, best row first: a row with a gold answer, then a correct verdict (when the table
     has them: a premise-stripped copy has no gold and must not survive for its file name), then the
