@@ -20,11 +20,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
-# The embedded default: synthetic traces -> the demo recipe -> a run folder.
+# The embedded default: synthetic traces (and a held-out split, a few of its problems planted in the
+# corpus for the decontam stage to catch: no network, no benchmark download) -> the demo recipe -> a run folder.
 DEMO_N ?= 20000
 DEMO   ?= demo
 demo: setup
-	$(DISTILLERY) synth --n $(DEMO_N) --seed 0 --out $(DEMO)/traces
+	$(DISTILLERY) synth --n $(DEMO_N) --seed 0 --heldout 200 --out $(DEMO)/traces
 	$(DISTILLERY) curate demo --input $(DEMO)/traces --out $(DEMO)/runs/demo
 	$(DISTILLERY) sql $(DEMO)/runs/demo --query funnel
 	$(DISTILLERY) sql $(DEMO)/runs/demo --query suspect_golds --max-rows 10

@@ -33,7 +33,7 @@ def main() -> None:
     from trl.data_utils import pack_dataset
     from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
 
-    from curate.stages.export import ExportConfig, messages_expr
+    from curate.messages import messages_expr
     from curate.synth import SynthConfig, generate
     from train.data import prepare_tokenizer, tokenize
     from train.tiny import build
@@ -45,7 +45,7 @@ def main() -> None:
         tok = AutoTokenizer.from_pretrained(folder)
         prepare_tokenizer(tok)
         frame = pl.from_arrow(generate(SynthConfig(n=args.rows, seed=5, attempts=False)).traces)
-        table = frame.with_columns(messages_expr(ExportConfig())).select("messages").to_arrow()
+        table = frame.with_columns(messages_expr()).select("messages").to_arrow()
         cols, stats = tokenize(tok, table, None, "drop", "bench")
         seqs = cols["input_ids"]
         max_len = stats.longest

@@ -1,4 +1,5 @@
-"""Small inline-SVG charts for the run report: horizontal bars and vertical columns.
+"""Small inline-SVG charts, the only SVG writer: horizontal bars, vertical columns, and bars with
+error bars (the ablation's plot, `train.ablation_table`).
 
 Written by hand rather than with a plotting library so that the report needs nothing beyond the
 core install and opens anywhere with no network: each chart is one `<svg>` element in the page.
@@ -116,5 +117,47 @@ def columns(name: str, title: str, labels: list[str], series: dict[str, list[flo
     if y_title:
         parts.append(f'<text x="14" y="{top + plot_h / 2:.0f}" text-anchor="middle" fill="#555" '
                      f'transform="rotate(-90 14 {top + plot_h / 2:.0f})">{escape(y_title)}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def interval_bars(name: str, title: str, labels: list[str], means: list[float | None],
+                  bounds: list[tuple[float, float] | None], dots: list[list[float]], texts: list[str]) -> str:
+    """One horizontal bar per label at its mean (the first highlighted), an error bar over its
+    `bounds` (an interval, or ± sd; None: none), a dot per value in `dots` (e.g. one per seed),
+    and `texts` printed after each bar (the ablation's macro pass@1 per arm)."""
+    left, top, bar_h, gap = 170, 28, 22, 12
+    height = top + len(labels) * (bar_h + gap) + 34
+    span = WIDTH - left - 90
+    peak = max([1e-9, *(v for values in dots for v in values), *(b[1] for b in bounds if b is not None)])
+    scale = span / max(peak * 1.1, 0.05)
+    parts = _open(name, title, height)
+    parts.append(f'<text x="10" y="16" fill="#333">{escape(title)}</text>')
+    for i, label in enumerate(labels):
+        y = top + i * (bar_h + gap)
+        color = PALETTE[0] if i == 0 else "#9aa7b4"
+        parts.append(f'<text x="{left - 8}" y="{y + bar_h / 2 + 4:.0f}" text-anchor="end">{escape(label)}</text>')
+        parts.append(f'<rect x="{left}" y="{y}" width="{(means[i] or 0) * scale:.1f}" height="{bar_h}" '
+                     f'fill="{color}"><title>{escape(label)}: {escape(texts[i])}</title></rect>')
+        if bounds[i] is not None:
+            lo, hi = bounds[i][0] * scale, bounds[i][1] * scale
+            cy = y + bar_h / 2
+            parts.append(f'<line class="error-bar" x1="{left + max(lo, 0):.1f}" x2="{left + hi:.1f}" y1="{cy}" '
+                         f'y2="{cy}" stroke="#222" stroke-width="1.5"/>')
+            for x in (max(lo, 0), hi):
+                parts.append(f'<line x1="{left + x:.1f}" x2="{left + x:.1f}" y1="{cy - 5}" y2="{cy + 5}" '
+                             f'stroke="#222" stroke-width="1.5"/>')
+        for v in dots[i]:
+            parts.append(f'<circle cx="{left + v * scale:.1f}" cy="{y + bar_h / 2}" r="3" fill="#E45756"/>')
+        right = max([*dots[i], means[i] or 0, *([bounds[i][1]] if bounds[i] is not None else [])])
+        parts.append(f'<text x="{left + right * scale + 8:.1f}" '
+                     f'y="{y + bar_h / 2 + 4:.0f}" fill="#333">{escape(texts[i])}</text>')
+    base = top + len(labels) * (bar_h + gap) + 4
+    for frac in (0.0, 0.25, 0.5, 0.75, 1.0):
+        if frac * scale > span + 1:
+            break
+        x = left + frac * scale
+        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 4}" y2="{base}" stroke="#ddd"/>')
+        parts.append(f'<text x="{x:.1f}" y="{base + 14}" text-anchor="middle" fill="#555">{frac:g}</text>')
     parts.append("</svg>")
     return "\n".join(parts)

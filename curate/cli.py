@@ -66,7 +66,10 @@ def synth(
                                          "(digit-by-digit arithmetic a tiny student learns; held-out split in OUT/heldout/) "
                                          "or teachers (raw outputs of six teachers, one JSONL per teacher in its own "
                                          "reasoning layout, for `distillery ingest`).")] = "default",
-    heldout: Annotated[int | None, typer.Option("--heldout", min=0, help="procedural: held-out problems per family (default 60).")] = None,
+    heldout: Annotated[int | None, typer.Option("--heldout", min=0, help="procedural: held-out problems per family (default 60); "
+                                                "default: held-out problems in OUT/heldout/ (default 0), a few planted in the corpus.")] = None,
+    contaminate: Annotated[int, typer.Option("--contaminate", min=0, help="default profile with --heldout: held-out problems "
+                                             "also planted in the corpus (verbatim or reworded), for decontam to catch.")] = 5,
 ):
     """Write the embedded synthetic math corpus (known truth, planted defects)."""
     from curate import outputs
@@ -91,7 +94,8 @@ def synth(
         raise BadInput(f"--profile {profile}: expected default, procedural or teachers")
     from curate import synth as lib
 
-    result = lib.write(lib.SynthConfig(n=n or 60_000, seed=seed, attempts=attempts), out)
+    result = lib.write(lib.SynthConfig(n=n or 60_000, seed=seed, attempts=attempts, heldout=heldout or 0,
+                                       contaminate=contaminate), out)
     typer.echo(result.summary())
 
 
@@ -237,12 +241,12 @@ def dedup(
 @app.command()
 def decontam(
     input_: Annotated[Path, typer.Argument(metavar="INPUT", help="Table to check (Parquet, JSONL, or a trace folder).")],
-    bench: Annotated[list[str], typer.Option("--bench", help="Benchmark name (math500, aime24, aime25, amc23, gsm8k) or file; repeat or comma-separate for several.")],
+    bench: Annotated[list[str], typer.Option("--bench", help="Benchmark name (math500, aime24, aime25, amc23, gsm8k, …: `distillery benchmarks list`), file or trace folder; repeat or comma-separate for several.")],
     out: Annotated[Path, typer.Option("--out", help="Parquet file to write: input columns + contaminated_with + drop_reason.")],
     on: Annotated[str, typer.Option("--on", help="Text column checked.")] = "problem",
     ngram: Annotated[int, typer.Option("--ngram", help="Words per shared n-gram.")] = 8,
     fuzzy: Annotated[float | None, typer.Option("--fuzzy", help="Also flag MinHash Jaccard at least this.")] = None,
-    bench_dir: Annotated[Path | None, typer.Option("--bench-dir", help="Folder of named benchmarks.")] = None,
+    bench_dir: Annotated[Path | None, typer.Option("--bench-dir", help="Folder of named benchmarks (default $DISTILLERY_BENCHMARKS, then the user cache).")] = None,
     boilerplate: Annotated[int, typer.Option("--boilerplate", min=0, help="An n-gram in at least this many problems (benchmarks and input) is boilerplate and does not count; 0: every n-gram counts.")] = 3,
     boilerplate_from: Annotated[list[str] | None, typer.Option("--boilerplate-from", help="Where else boilerplate is counted: input (default), benchmark names or files; repeat for several.")] = None,
 ):
@@ -261,6 +265,8 @@ def decontam(
         raise BadInput("--boilerplate 1 would ignore every n-gram: give 0 (none ignored) or 2 and up")
     result = decontaminate(frame, bench=names, on=on, ngram=ngram, fuzzy=fuzzy, bench_dir=bench_dir,
                            boilerplate=boilerplate or None, boilerplate_from=boilerplate_from)
+    for line in result.warnings:
+        typer.echo(f"warning: {line}", err=True)
     cols = result.columns
     store.write_parquet(pl.concat([frame.drop(cols.columns, strict=False), cols], how="horizontal").to_arrow(), out)
     per = ", ".join(f"{k} {v:,}" for k, v in result.stats["contaminated_rows"].items())
@@ -397,6 +403,44 @@ def verify(
     typer.echo(f"→ {summary.out}")
 
 
+# ------------------------------------------------------------------------------------- benchmarks
+
+bench_app = typer.Typer(help="Named benchmarks (math500, aime24, …): where they resolve, and filling the "
+                             "user cache from the Hugging Face hub.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(bench_app, name="benchmarks")
+
+
+@bench_app.command("list")
+def benchmarks_list():
+    """Every benchmark name, its Hugging Face dataset, and its local copy (if any)."""
+    from curate import benchmarks as lib
+
+    for what, folder in lib.folders():
+        typer.echo(f"looked for in {what}: {folder}")
+    for e in lib.listing():
+        typer.echo(f"{e['name']:<15} {e['dataset'] + ' (' + e['split'] + ')':<50} {e['local'] or '-'}")
+
+
+@bench_app.command("path")
+def benchmarks_path(name: Annotated[str, typer.Argument(help="A benchmark name (or path).")]):
+    """The local file a benchmark name resolves to (the hub is not contacted: exit 2 when none)."""
+    from curate import benchmarks as lib
+
+    typer.echo(str(lib.path(name, hub=False)[1]))
+
+
+@bench_app.command("pull")
+def benchmarks_pull(
+    names: Annotated[list[str] | None, typer.Argument(help="Benchmark names (default: every registry name).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Read again even when already cached.")] = False,
+):
+    """Copy benchmarks from the Hugging Face hub into the user cache, for runs without a network."""
+    from curate import benchmarks as lib
+
+    for name in names or list(lib.REGISTRY):
+        typer.echo(f"{name}: {lib.pull(name, force=force)}")
+
+
 # ------------------------------------------------------------------------- train, eval, tiny-model
 
 train_app = typer.Typer(help="Train a student on a run's selected traces (SFT, soft-label KD).",
@@ -430,13 +474,13 @@ def _train_command(kind: str, data: str, model: str, out: Path, config: str | No
         from train.sft import launch_command
 
         load_config(config, sets)  # a bad key fails here, not on 8 GPUs
-        argv = ["train", kind, "--data", str(data), "--model", model, "--out", str(out)]
-        argv += ["--config", config] if config else []
-        argv += [a for s in sets for a in ("--set", s)]
-        argv += ["--teacher", teacher] if teacher else []
-        cmd = launch_command(argv, accelerate, num_processes, num_machines, machine_rank, main_process_ip,
+        import shlex
+
+        spec = {"data": str(data), "model": model, "out": str(out), "config": config, "sets": sets,
+                "kind": kind, "teacher": teacher}
+        cmd = launch_command(spec, accelerate, num_processes, num_machines, machine_rank, main_process_ip,
                              main_process_port)
-        typer.echo(" ".join(cmd))
+        typer.echo(shlex.join(cmd))
         if not dry_run:
             # The launcher holds the folder's lock; its processes (same --out) inherit it.
             lock = locks.writer(out) if machine_rank == 0 else contextlib.nullcontext()
@@ -500,7 +544,7 @@ def train_kd(
 @app.command("eval")
 def eval_(
     model: Annotated[str, typer.Option("--model", help="Student folder (or model name).")],
-    bench: Annotated[str, typer.Option("--bench", help="math500, aime24, aime25, amc23, gsm8k, or a JSONL/Parquet file with problem and answer.")],
+    bench: Annotated[str, typer.Option("--bench", help="A benchmark name (math500, aime24, …: `distillery benchmarks list`), a JSONL/Parquet file with problem and answer, or a trace folder.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for summary.json and samples.parquet.")],
     n: Annotated[int, typer.Option("--n", min=1, help="Samples per problem.")] = 4,
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1, help="Token limit per sample.")] = 4096,

@@ -25,9 +25,7 @@ matched, so a person can judge.
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,8 +38,7 @@ import xxhash
 
 from curate import minhash
 from curate.errors import BadInput
-from curate.stages import DROP
-from curate.stages.exact_dedup import answerable_first, rank_expr
+from curate.schema import DROP
 from curate.text import normalize_for_dedup
 
 Method = Literal["exact", "minhash", "semantic"]
@@ -51,9 +48,6 @@ DEFAULT_THRESHOLD = {"exact": 1.0, "minhash": 0.8, "semantic": 0.9}
 # Columns a keep policy ranks by: it is an error to ask for a policy the table cannot support.
 KEEP_NEEDS = {"longest": "thinking", "shortest": "thinking", "verified": "verdict", "score": "score"}
 
-BENCHMARK_FILES = {"math500": "math500.jsonl", "aime24": "aime24.jsonl", "aime25": "aime25.jsonl",
-                   "amc23": "amc23.jsonl", "gsm8k": "gsm8k_test.jsonl"}
-BENCHMARKS_ENV = "DISTILLERY_BENCHMARKS"
 # An n-gram in this many benchmark problems is boilerplate ("relatively prime positive integers.
 # Find m+n" is in 20 of AIME/AMC/MATH-500/GSM8K's 1,919 problems), not a sign of a copied problem.
 BOILERPLATE = 3
@@ -62,14 +56,6 @@ BOILERPLATE = 3
 # different training problems is wording, not a copy).
 INPUT = "input"
 BOILERPLATE_FROM = (INPUT,)
-# Where a named benchmark lives on the Hugging Face hub: (dataset, config, split, problem column).
-HF_BENCHMARKS = {"math500": ("HuggingFaceH4/MATH-500", None, "test", "problem"),
-                 "aime24": ("HuggingFaceH4/aime_2024", None, "train", "problem"),
-                 "aime25": ("yentinglin/aime_2025", None, "train", "problem"),
-                 "amc23": ("math-ai/amc23", None, "test", "question"),
-                 "gsm8k": ("openai/gsm8k", "main", "test", "question")}
-# The repository's sibling data folder (repo/../shared/data/benchmarks), used when nothing is set.
-DEFAULT_BENCHMARKS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "benchmarks"
 
 
 @dataclass
@@ -78,6 +64,7 @@ class Result:
 
     columns: pl.DataFrame
     stats: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # for the caller to show: a library prints nothing
 
 
 # ------------------------------------------------------------------------------------- shared
@@ -102,10 +89,79 @@ def _row_ids(frame: pl.DataFrame) -> pl.Expr:
     return pl.int_range(pl.len()).cast(pl.String)
 
 
+def answerable_first(columns) -> list[pl.Expr]:
+    """Sort keys that put a row with a gold answer, then one whose verdict is correct (when a
+    verify stage ran), first: of two copies of a problem the one that can be checked, and was,
+    survives, whatever the file order (a premise-stripped copy has no gold)."""
+    keys = []
+    if "gold" in columns:
+        keys.append(pl.col("gold").is_null() | (pl.col("gold").cast(pl.String).str.strip_chars() == ""))
+    if "verdict" in columns:
+        keys.append((pl.col("verdict") != "correct").fill_null(True))
+    return keys
+
+
+def rank_expr(keep: Literal["first", "last", "longest", "shortest"], columns=()) -> list[pl.Expr]:
+    """Sort keys: the row to keep sorts first. Answerable and verified rows come first (given
+    `columns` holding gold / verdict), then the policy; `_pos` (input order) breaks every tie."""
+    length = pl.col("thinking").str.len_chars().cast(pl.Int64)
+    return answerable_first(columns) + {
+        "first": [pl.col("_pos")], "last": [-pl.col("_pos").cast(pl.Int64)],
+        "longest": [-length, pl.col("_pos")], "shortest": [length, pl.col("_pos")]}[keep]
+
+
+EXACT_BATCH = 50_000
+
+
+def exact_problems(frame: pl.DataFrame, *, on: str = "problem",
+                   keep: Literal["first", "last", "longest", "shortest"] = "first",
+                   max_per_problem: int | None = None) -> Result:
+    """The `exact_dedup` stage's work: rows grouped by the normalised `on` text; in a group
+    holding more than one problem, the problem of the best-ranked row (`rank_expr`) survives with
+    all its samples and the others' rows drop; then at most `max_per_problem` samples per problem.
+    Columns keyed by `trace_id` (in ranked order): dup_cluster, dup_of, dup_sim, drop_reason."""
+    if on not in frame.columns:
+        raise BadInput(f"no column {on!r} to deduplicate on")
+    # Python lists of one batch at a time, never of the whole column (normalising is Python).
+    text = frame[on].cast(pl.String).fill_null("")
+    keys = pl.concat([pl.Series("_key", [xxhash.xxh3_64_hexdigest(normalize_for_dedup(t).encode())
+                                         for t in text.slice(lo, EXACT_BATCH).to_list()], pl.String)
+                      for lo in range(0, len(text), EXACT_BATCH)] or [pl.Series("_key", [], pl.String)])
+    extra = [c for c in ("gold", "verdict") if c in frame.columns]
+    df = (frame.select("trace_id", "problem_id", "thinking", *extra)
+          .with_columns(keys, pl.int_range(pl.len()).alias("_pos"))
+          .sort(rank_expr(keep, extra)))
+    # Within each group (already ranked), the first row's problem survives.
+    df = df.with_columns(
+        pl.col("trace_id").first().over("_key").alias("_top"),
+        pl.col("problem_id").first().over("_key").alias("_top_pid"),
+        pl.col("problem_id").n_unique().over("_key").alias("_problems"),
+        pl.int_range(pl.len()).over("problem_id").alias("_sample_rank"),
+    )
+    in_group = pl.col("_problems") > 1
+    other_problem = pl.col("problem_id") != pl.col("_top_pid")
+    # One fixed text per cause, so reasons group in SQL; which row was kept is in dup_of.
+    reason = pl.when(other_problem).then(pl.lit("exact duplicate of another problem"))
+    if max_per_problem is not None:
+        reason = reason.when(pl.col("_sample_rank") >= max_per_problem).then(
+            pl.lit(f"more than {max_per_problem} sample(s) of the problem"))
+    out = df.select(
+        "trace_id",
+        pl.when(in_group).then(pl.col("_key")).alias("dup_cluster"),
+        pl.when(in_group).then(pl.col("_top")).alias("dup_of"),
+        pl.when(in_group).then(pl.lit(1.0)).alias("dup_sim"),
+        reason.otherwise(None).cast(pl.String).alias(DROP),
+    )
+    warnings = []
+    if max_per_problem is not None and not (df["_sample_rank"] >= max_per_problem).any():
+        warnings.append(f"max_per_problem: {max_per_problem}: no problem has more samples than that")
+    return Result(out, {"clusters": int(df.filter(in_group)["_key"].n_unique())}, warnings)
+
+
 def _keep_order(keep: Keep, columns) -> list[pl.Expr]:
     """Sort keys, best row first: a row with a gold answer, then a correct verdict (when the table
     has them: a premise-stripped copy has no gold and must not survive for its file name), then the
-    policy; input order (`_pos`) breaks ties. Extends exact_dedup's policies with
+    policy; input order (`_pos`) breaks ties. Extends `rank_expr`'s policies with
     verified-correct-first and highest-rubric-score-first."""
     if keep == "verified":
         return answerable_first(columns) + [pl.col("_pos")]
@@ -183,7 +239,7 @@ def dedup_table(frame: pl.DataFrame, *, on: str = "problem", method: Method = "m
         # which restructure sentences (their premises are judged by meaning).
         if len(i) and method == "minhash":
             shape = _question_shapes(texts["_text"], np.unique(np.concatenate([i, j])))
-            same = np.array([_same_question(shape[a], shape[b]) for a, b in zip(i.tolist(), j.tolist())], bool)
+            same = np.array([same_question(shape[a], shape[b]) for a, b in zip(i.tolist(), j.tolist())], bool)
             stats["pairs_with_other_question"] = int((~same).sum())
             i, j = i[same], j[same]
     # Units already in the index leave the batch's own clustering: a survivor must not be dropped
@@ -265,7 +321,7 @@ def _question_shapes(texts: pl.Series, units: np.ndarray) -> dict[int, tuple[int
     return {int(u): question_shape(t) for u, t in zip(units.tolist(), texts.gather(units).to_list())}
 
 
-def _same_question(a: tuple[int, frozenset[str]], b: tuple[int, frozenset[str]]) -> bool:
+def same_question(a: tuple[int, frozenset[str]], b: tuple[int, frozenset[str]]) -> bool:
     if a[0] != b[0]:
         return False
     union = len(a[1] | b[1])
@@ -355,52 +411,20 @@ class Benchmark:
     problems: list[str]
 
 
-def benchmark_dir(folder: Path | str | None = None) -> Path:
-    """Where benchmarks named by name live: the option, else $DISTILLERY_BENCHMARKS, else the
-    repository's ../shared/data/benchmarks."""
-    return Path(folder or os.environ.get(BENCHMARKS_ENV) or DEFAULT_BENCHMARKS)
-
-
 def load_benchmark(spec: str, folder: Path | str | None = None, column: str = "problem") -> Benchmark:
-    """A benchmark by path (any JSONL/Parquet with a `column`) or by name (math500, aime24,
-    aime25, amc23, gsm8k, or any NAME.jsonl / NAME.parquet in the benchmark folder)."""
-    from curate import store
+    """A benchmark by path (any JSONL/Parquet with a `column`, or a folder of Parquet shards such
+    as a `distillery synth` held-out split) or by name (math500, aime24, …: `curate.benchmarks`
+    resolves it: `folder`, $DISTILLERY_BENCHMARKS, the user cache, the hub)."""
+    from curate import benchmarks
 
-    path = Path(spec)
-    if not path.exists():
-        where = benchmark_dir(folder)
-        named = [where / BENCHMARK_FILES.get(spec, f"{spec}.jsonl"), where / f"{spec}.parquet"]
-        path = next((p for p in named if p.is_file()), None)
-        if path is None:
-            if spec in HF_BENCHMARKS:
-                return _hf_benchmark(spec, where)
-            raise BadInput(f"benchmark {spec!r}: not a file, and no {named[0].name} in {where} "
-                           f"(known names: {', '.join(BENCHMARK_FILES)}; set {BENCHMARKS_ENV} or bench_dir)")
-        name = spec
-    else:
-        name = path.name.split(".")[0]
-    table = store.read_table(path)
+    name, path, table = benchmarks.read(spec, folder)
     if column not in table.column_names:
         raise BadInput(f"{path}: benchmark has no {column!r} column (columns: {', '.join(table.column_names)})")
     ids = (table.column("id").cast(pa.string()).to_pylist() if "id" in table.column_names
+           else table.column("problem_id").cast(pa.string()).to_pylist() if "problem_id" in table.column_names
            else [str(i) for i in range(table.num_rows)])
     problems = ["" if p is None else str(p) for p in table.column(column).to_pylist()]
     return Benchmark(name, ids, problems)
-
-
-def _hf_benchmark(spec: str, where: Path) -> Benchmark:
-    """A named benchmark from its Hugging Face dataset, when no local copy is configured."""
-    repo, config, split, column = HF_BENCHMARKS[spec]
-    try:
-        import datasets
-
-        data = datasets.load_dataset(repo, config, split=split)
-    except Exception as exc:  # ImportError, offline, dataset moved: all one answer for the user
-        raise BadInput(f"benchmark {spec!r}: no local copy in {where} (set {BENCHMARKS_ENV} or bench_dir), "
-                       f"and the Hugging Face dataset {repo} could not be loaded "
-                       f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
-    ids = [f"{i}" for i in range(len(data))]
-    return Benchmark(spec, ids, [str(p or "") for p in data[column]])
 
 
 def _lower(text: str) -> str:
@@ -482,8 +506,14 @@ def decontaminate(frame: pl.DataFrame, *, bench: list[str], on: str = "problem",
     `fuzzy`, reaches that MinHash Jaccard with one). An n-gram found in at least `boilerplate`
     distinct problems of the benchmarks and of the `boilerplate_from` corpora (counted, not checked
     against; default "input", the texts being checked) is boilerplate ("where $m$ and $n$ are
-    relatively prime positive integers") and does not count. `warn` hears about skipped benchmarks (default: a line on stderr)."""
-    warn = warn or (lambda line: print(f"warning: {line}", file=sys.stderr))
+    relatively prime positive integers") and does not count. A skipped benchmark is in the
+    result's `warnings` (and told to `warn` as it happens, when given)."""
+    warnings: list[str] = []
+
+    def note(line: str) -> None:
+        warnings.append(line)
+        if warn is not None:
+            warn(line)
     _check_table(frame, on, "decontaminate")
     if not bench:
         raise BadInput("name at least one benchmark (math500, aime24, … or a file path)")
@@ -500,14 +530,14 @@ def decontaminate(frame: pl.DataFrame, *, bench: list[str], on: str = "problem",
                 raise
             skipped.append(spec)
             # Said out loud: a skipped benchmark must never pass for a clean check.
-            warn(f"decontam skips {exc}")
+            note(f"decontam skips {exc}")
     if boilerplate is not None and boilerplate < 2:
         raise BadInput(f"boilerplate must be at least 2 benchmark problems, got {boilerplate}")
     if not benches:
         cols = pl.DataFrame({"contaminated_with": pl.Series([None] * frame.height, dtype=pl.List(pl.String)),
                              "contaminated_ngram": pl.Series([None] * frame.height, dtype=pl.String),
                              DROP: pl.Series([None] * frame.height, dtype=pl.String)})
-        return Result(cols, {"ngram": ngram, "benchmarks": {}, "skipped_benchmarks": skipped})
+        return Result(cols, {"ngram": ngram, "benchmarks": {}, "skipped_benchmarks": skipped}, warnings)
     labels = [f"{b.name}:{i}" for b in benches for i in b.ids]
     problems = [p for b in benches for p in b.problems]
     bench_of = np.repeat(np.arange(len(benches)), [len(b.ids) for b in benches])
@@ -562,4 +592,4 @@ def decontaminate(frame: pl.DataFrame, *, bench: list[str], on: str = "problem",
         mine = hit_bench == k
         stats["contaminated_rows"][b.name] = int(np.unique(found["row"].to_numpy()[mine]).size)
         stats["benchmark_problems_matched"][b.name] = int(np.unique(found["owner"].to_numpy()[mine]).size)
-    return Result(cols, stats)
+    return Result(cols, stats, warnings)

@@ -7,7 +7,12 @@ stages:
   - exact_dedup: {keep: longest}
   - format: {}
   - filter: {where: "verdict = 'correct'", reason: wrong final answer}
+export: {think_open: "<|im_start|>think\\n", think_close: "\\n<|im_start|>answer\\n"}
 ```
+
+`export` is not a stage: it says how the run's final step renders the kept rows as chat
+`messages` (`curate.messages`). Recipes that list it as the last stage (`- export: {…}`, the older
+form) still load: its options become the recipe's `export`.
 
 Every error names the recipe file and line: YAML that does not parse, an unknown stage (with the
 known ones listed), an unknown or mistyped key (with the stage's keys listed).
@@ -25,10 +30,12 @@ from pydantic import ValidationError
 from curate import safe_yaml
 from curate import stages as registry
 from curate.errors import BadInput
+from curate.messages import MessagesConfig
 
 BUILTIN_DIR = Path(__file__).parent / "recipes"
-TOP_KEYS = ("name", "description", "seed", "engine", "stages")
+TOP_KEYS = ("name", "description", "seed", "engine", "stages", "export")
 ENGINES = ("local", "ray")  # curate.engines; kept here so loading a recipe imports no engine
+EXPORT = "export"  # the options of the run's export step, a top-level key or (older recipes) the last stage
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class Recipe:
     # Where the stages run (curate.engines). Not part of `resolved()`: the run folder's bytes are
     # the same whichever engine made them, so RUN/recipe.yaml is too (the manifest names the engine).
     engine: str = "local"
+    export: MessagesConfig = MessagesConfig()  # how selected.parquet's `messages` are built
 
     def resolved(self) -> dict[str, Any]:
         """The recipe with every default filled in: what `RUN/recipe.yaml` holds."""
@@ -64,6 +72,7 @@ class Recipe:
             out["description"] = self.description
         out["seed"] = self.seed
         out["stages"] = [{s.name: s.config.model_dump(mode="json")} for s in self.stages]
+        out["export"] = self.export.model_dump(mode="json")
         return out
 
     def resolved_yaml(self) -> str:
@@ -142,11 +151,43 @@ def parse(text: str, where: str = "recipe") -> Recipe:
     knode, snode = top["stages"]
     if not isinstance(snode, yaml.SequenceNode) or not snode.value:
         raise BadInput(f"{where} line {_line(knode)}: 'stages' must be a non-empty list")
-    specs = tuple(_stage(node, i + 1, where) for i, node in enumerate(snode.value))
-    exports = [s for s in specs if s.name == "export"]
-    if exports and specs[-1].name != "export" or len(exports) > 1:
-        raise BadInput(f"{where} line {exports[0].line}: 'export' may appear once, as the last stage")
-    return Recipe(name=name, seed=seed, stages=specs, source=where, description=description, engine=engine)
+    nodes = list(snode.value)
+    export = None
+    exports = [n for n in nodes if _stage_name(n) == EXPORT]
+    if exports:
+        if nodes[-1] is not exports[0] or len(exports) > 1:
+            raise BadInput(f"{where} line {_line(exports[0])}: 'export' may appear once, as the last stage")
+        if EXPORT in top:
+            raise BadInput(f"{where} line {_line(exports[0])}: 'export' is given twice (top-level and as the last stage)")
+        nodes.pop()
+        export = _export(exports[0].value[0][1] if isinstance(exports[0], yaml.MappingNode) else None,
+                         _line(exports[0]), where)
+    elif EXPORT in top:
+        ekey, enode = top[EXPORT]
+        export = _export(enode, _line(ekey), where)
+    specs = tuple(_stage(node, i + 1, where) for i, node in enumerate(nodes))
+    return Recipe(name=name, seed=seed, stages=specs, source=where, description=description,
+                  export=export or MessagesConfig(), engine=engine)
+
+
+def _stage_name(node: yaml.Node) -> str | None:
+    if isinstance(node, yaml.ScalarNode):
+        return node.value
+    if isinstance(node, yaml.MappingNode) and len(node.value) == 1:
+        return node.value[0][0].value
+    return None
+
+
+def _export(node: yaml.Node | None, line: int, where: str) -> MessagesConfig:
+    """The export options (think delimiters, system prompt), checked like a stage's config."""
+    raw = _value(node, where) if node is not None else None
+    if raw is not None and not isinstance(raw, dict):
+        raise BadInput(f"{where} line {line}: 'export' takes a mapping of settings, found {_short(raw)}")
+    key_lines = {k.value: _line(k) for k, _ in node.value} if isinstance(node, yaml.MappingNode) else {}
+    try:
+        return MessagesConfig.model_validate(raw or {})
+    except ValidationError as exc:
+        raise _config_error(exc, MessagesConfig, EXPORT, where, line, key_lines) from None
 
 
 def _scalar(top: dict, key: str, kind: type, where: str, default: Any) -> Any:
@@ -186,10 +227,11 @@ def _stage(node: yaml.Node, index: int, where: str) -> StageSpec:
 
 def _config_error(exc: ValidationError, cls, name: str, where: str, line: int,
                   key_lines: dict[str, int]) -> BadInput:
+    """`cls`: a stage class, or a config model itself (export's)."""
     err = exc.errors()[0]
     key = str(err["loc"][0]) if err["loc"] else None
     at = f"{where} line {key_lines.get(key, line)}"
-    fields = ", ".join(cls.Config.model_fields)
+    fields = ", ".join(getattr(cls, "Config", cls).model_fields)
     if err["type"] == "extra_forbidden":
         return BadInput(f"{at}: stage {name!r} has no key {key!r} (its keys: {fields})")
     if err["type"] == "missing":

@@ -310,31 +310,45 @@ def _teachers(con, have: set[str], prices: dict | None) -> tuple[str, str, str]:
     return _section("teachers", "Teachers side by side", _table(table) + note)
 
 
+def _svg_file(path: Path, name: str, title: str) -> str:
+    """A chart a command wrote beside its numbers, shown as an image: a file in a run folder may
+    come from anyone, and an SVG inside <img> runs no script."""
+    import base64
+
+    if not path.is_file():
+        return ""
+    data = base64.b64encode(path.read_bytes()).decode()
+    return (f'<img class="chart" data-chart="{escape(name)}" alt="{escape(title)}" '
+            f'src="data:image/svg+xml;base64,{data}">')
+
+
 def _ablation(run: Path) -> tuple[str, str, str] | None:
-    """`distillery ablate --out RUN`: the table (mean ± sd over seeds), the plot, the paired gaps."""
-    path = run / "ablation" / "summary.json"
+    """`distillery ablate --out RUN`: the table (mean ± sd over seeds), the plot, the paired gaps,
+    read from the files the ablation wrote (`curate.ablation_files`): nothing of train is imported."""
+    from curate import ablation_files as files
+
+    path = files.folder(run) / files.SUMMARY
     if not path.is_file():
         return None
-    from train import ablation_table
-
     summary = json.loads(path.read_text())
-    fams = [f for f in summary["families"] if f != ablation_table.ALL] or summary["families"]
-    pm = ablation_table._pm
+    fams = [f for f in summary["families"] if f != files.ALL] or summary["families"]
+    pm = files.mean_sd
     ci = "interval" in summary
     rows = [{"arm": a["arm"], "macro pass@1": pm(a["macro"]),
-             **({"95% CI": ablation_table._ci(a["macro"]["ci"])} if ci else {}), "micro pass@1": pm(a["micro"]),
+             **({"95% CI": files.interval(a["macro"]["ci"])} if ci else {}), "micro pass@1": pm(a["micro"]),
              "boxed share": pm(a["boxed"]), **{f: pm(a["families"][f]) for f in fams},
              "rows trained": ", ".join(f"{int(v):,}" for v in a["rows_trained"])} for a in summary["arms"]]
     body = (f"<p class=meta>{escape(summary['metric'])}; k = {summary['k']:,}, {summary['max_steps']:,} steps per "
             f"student, seeds {', '.join(map(str, summary['seeds']))}; eval {escape(str(summary['eval']))}</p>")
-    body += _table(pa.Table.from_pylist(rows)) + ablation_table.plot(summary)
+    body += _table(pa.Table.from_pylist(rows)) + _svg_file(files.folder(run) / files.PLOT, "ablation",
+                                                           "macro pass@1 per selection")
     if len(fams) > 1:
         body += charts.columns("ablation_families", "pass@1 per family (mean over seeds)", fams,
                                {a["arm"]: [a["families"][f]["mean"] or 0 for f in fams] for a in summary["arms"]},
                                y_title="pass@1")
     if summary["gaps"]:
         gaps = [{"baseline": g["baseline"], f"{summary['reference']} − baseline": pm(g, signed=True),
-                 **({"95% CI": ablation_table._ci(g["ci"], signed=True),
+                 **({"95% CI": files.interval(g["ci"], signed=True),
                      "excludes 0": "yes" if g["excludes_zero"] else "no"} if ci else {}),
                  "ahead on seeds": f"{g['wins']}/{g['seeds']}",
                  "per seed": ", ".join(f"{v:+.3f}" for v in g["values"])} for g in summary["gaps"]]

@@ -5,7 +5,8 @@ RUN/recipe.yaml               the recipe as resolved, every default filled in
 RUN/manifest.json             inputs' fingerprints, versions, seed, rows in/out and seconds per stage,
                               outputs' hashes (written last: a run without it is incomplete)
 RUN/traces.parquet            every input row, every stage's columns, dropped_by / drop_reason
-RUN/selected.parquet          the surviving rows plus `messages`, ready for SFT
+RUN/selected.parquet          the surviving rows plus `messages`, ready for SFT (the final export
+                              step, `curate.messages`, with the recipe's `export` options)
 RUN/stages/NN-name.parquet    each stage's output columns, reused while its inputs and config hold
 ```
 
@@ -35,13 +36,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import xxhash
 
-from curate import __version__, locks, outputs, schema, store
+from curate import __version__, locks, messages, outputs, schema, store
 from curate import stages as registry
 from curate.errors import BadInput
 from curate.recipe import Recipe, StageSpec
-from curate.stages.export import ExportConfig
 
-DROPPED_BY = "dropped_by"
+DROPPED_BY = registry.DROPPED_BY
 KEY_META = "distillery.stage_key"
 RECIPE_META = "distillery.recipe"
 STATS_META = "distillery.stats"
@@ -50,18 +50,8 @@ SKIPPED_META = "distillery.skipped"
 SECONDS_META = "distillery.seconds"
 
 
-@dataclass
-class StageResult:
-    label: str
-    rows_in: int
-    rows_out: int
-    seconds: float  # what computing the stage took (for a cached stage: when it was computed)
-    cached: bool
-    drops: dict[str, int]
-    stats: dict
-    warnings: list[str]
-    skipped: list[str]
-    cached_seconds: float | None = None  # a cached stage: what reading its cache took
+# A stage's bookkeeping (timing, rows, drops by reason) is the stage base's: `curate.stages`.
+StageResult = registry.StageResult
 
 
 @dataclass
@@ -78,22 +68,30 @@ class RunResult:
 MARKER = ".distillery-run"  # written before any stage: a folder killed in its first write is still a run
 
 
+class DamagedRun(BadInput):
+    """A run folder whose owner cannot be read (a damaged marker or recipe.yaml)."""
+
+
 def _owner(out: Path) -> str | None:
-    """The recipe name a run folder belongs to (None: not a run folder, or an empty one)."""
+    """The recipe name a run folder belongs to (None: not a run folder, or an empty one). A
+    marker or recipe.yaml that cannot be read is a DamagedRun naming the file and what is wrong."""
     marker = out / MARKER
     if marker.is_file():
         try:
             return str(json.loads(marker.read_text(encoding="utf-8"))["recipe"])
-        except (ValueError, KeyError, TypeError, OSError):
-            return "?"
+        except (ValueError, KeyError, TypeError, OSError) as exc:
+            raise DamagedRun(f"{marker}: damaged run marker ({type(exc).__name__}: {exc})") from None
     recipe = out / "recipe.yaml"
     if recipe.is_file():
-        try:
-            from curate import safe_yaml
+        from curate import safe_yaml
 
-            return str((safe_yaml.load_file(recipe, "recipe") or {}).get("name"))
-        except Exception:  # noqa: BLE001 - any damage: an owner we cannot name
-            return "?"
+        try:
+            loaded = safe_yaml.load_file(recipe, "recipe")
+        except BadInput as exc:  # safe_yaml's errors name the file and line
+            raise DamagedRun(str(exc)) from None
+        if not isinstance(loaded, dict) or not isinstance(loaded.get("name"), str):
+            raise DamagedRun(f"{recipe}: a run's recipe.yaml is a mapping with a 'name'")
+        return loaded["name"]
     for f in sorted((out / "stages").glob("*.parquet")):
         try:
             meta = pq.read_schema(f).metadata or {}
@@ -116,7 +114,13 @@ def check_folder(out: Path, recipe: Recipe, overwrite: bool) -> bool:
         return False
     if not out.is_dir():
         raise BadInput(f"{out}: exists and is not a folder")
-    owner = _owner(out)
+    try:
+        owner = _owner(out)
+    except DamagedRun as exc:
+        if overwrite:
+            return True  # replaced as a whole once the run has succeeded
+        raise BadInput(f"{exc}; cannot tell which recipe this run folder belongs to: "
+                       f"use another --out, or --overwrite to replace it") from None
     entries = [p for p in out.iterdir() if not p.name.startswith(".")]
     if owner is None and entries:
         raise BadInput(f"{out}: folder is not empty and is not a distillery run; choose another --out")
@@ -150,6 +154,16 @@ def _key(parent: str, spec: StageSpec, seed: int) -> str:
     return xxhash.xxh3_128_hexdigest(payload.encode())
 
 
+def _export_key(parent: str, export: messages.MessagesConfig, seed: int) -> str:
+    """The export step's link in the key chain: the run's generation. Export was once a stage
+    (version 1, with the `on_missing` every stage has); its key is computed as it was then, so a
+    recipe's selected.parquet keeps its bytes across that change."""
+    payload = json.dumps({"parent": parent, "stage": "export", "version": 1, "distillery": __version__,
+                          "seed": seed, "config": {"on_missing": "warn", **export.model_dump(mode="json")}},
+                         sort_keys=True)
+    return xxhash.xxh3_128_hexdigest(payload.encode())
+
+
 def _cached(path: Path, key: str) -> pl.DataFrame | None:
     if not path.is_file():
         return None
@@ -163,23 +177,6 @@ def _cached(path: Path, key: str) -> pl.DataFrame | None:
 
 
 # --------------------------------------------------------------------------------------- running
-
-def _check_output(out: pl.DataFrame, alive: pl.DataFrame, spec: StageSpec, ctx) -> pl.DataFrame:
-    if "trace_id" not in out.columns:
-        raise ctx.error("returned no trace_id column")
-    if out["trace_id"].n_unique() != out.height:
-        raise ctx.error("returned a trace_id twice")
-    reserved = set(schema.BY_NAME) - {"trace_id"} - set(registry.get(spec.name).replaces) | {DROPPED_BY}
-    clash = reserved.intersection(out.columns)
-    if clash:
-        raise ctx.error(f"may not overwrite column(s) {', '.join(sorted(clash))}")
-    stray = out.join(alive.select("trace_id"), on="trace_id", how="anti")
-    if stray.height:
-        raise ctx.error(f"returned {stray.height} trace_id(s) it was not given")
-    if registry.DROP in out.columns:
-        out = out.with_columns(pl.col(registry.DROP).cast(pl.String))
-    return out
-
 
 def _merge(full: pl.DataFrame, out: pl.DataFrame, label: str) -> pl.DataFrame:
     """Join a stage's columns onto every row. A column an earlier stage also wrote (two dedup
@@ -241,6 +238,9 @@ def run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool = False,
     """`engine`: where stages run (curate.engines; default local). The folder's bytes do not depend on it."""
     from curate import remote
 
+    # A missing extra (sentence-transformers for semantic dedup, …) is found before stage 1 runs.
+    registry.check_extras(recipe.stages, recipe.source)
+
     inputs = None
     if remote.is_uri(str(input_path)):  # s3://, gs://, hf://, file://: read shard by shard (curate.remote)
         uri, input_path, out = str(input_path), remote.local_path(str(input_path)), Path(out)
@@ -299,12 +299,9 @@ def _stages(recipe: Recipe, input_path: Path, out: Path, console, files: list[Pa
     full = pl.from_arrow(table).with_columns(pl.lit(None, pl.String).alias(DROPPED_BY),
                                              pl.lit(None, pl.String).alias(registry.DROP))
     specs = list(recipe.stages)
-    if not specs or specs[-1].name != "export":
-        specs.append(StageSpec("export", ExportConfig(), line=0, index=len(specs) + 1))
     stage_dir = out / "stages"
     results: list[StageResult] = []
     pending: list[tuple[pl.DataFrame, Path, dict]] = []  # with --overwrite: written once the run succeeds
-    messages = None
     for spec in specs:
         alive = full.filter(pl.col(DROPPED_BY).is_null()).drop(DROPPED_BY, registry.DROP)
         ctx = registry.StageContext(seed=recipe.seed, label=spec.label, recipe=recipe.source,
@@ -317,13 +314,8 @@ def _stages(recipe: Recipe, input_path: Path, out: Path, console, files: list[Pa
         cached = stage_out is not None
         if stage_out is None:
             with _status(console, f"{spec.label}: {alive.height:,} rows"):
-                try:
-                    stage_out = engine.run_stage(spec.build(), alive, ctx)
-                except BadInput as exc:  # a library's error, placed at the recipe line of its stage
-                    raise ctx.located(exc) from None
-                stage_out = _check_output(stage_out, alive, spec, ctx)
-            stage_out = stage_out.sort("trace_id")  # stable bytes whatever order the stage used
-            seconds, cached_seconds = round(time.perf_counter() - t0, 3), None
+                stage_out = spec.build()(alive, ctx, engine)  # timed, checked, sorted by trace_id
+            seconds, cached_seconds = ctx.seconds, None
             meta = {KEY_META: key, RECIPE_META: recipe.name, STATS_META: json.dumps(ctx.stats, sort_keys=True),
                     WARNINGS_META: json.dumps(ctx.warnings), SKIPPED_META: json.dumps(ctx.skipped),
                     SECONDS_META: json.dumps(seconds)}
@@ -340,19 +332,15 @@ def _stages(recipe: Recipe, input_path: Path, out: Path, console, files: list[Pa
             cached_seconds = round(time.perf_counter() - t0, 3)
             # The cost of computing it, not of reading the cache (0 for caches of older versions).
             seconds = json.loads(meta.get(SECONDS_META.encode(), b"0"))
-        if spec.name == "export":
-            messages = stage_out
-            drops: dict[str, int] = {}
-        else:
-            full = _merge(full, stage_out, spec.label)
-            drops = _drop_counts(full, spec.label)
-        res = StageResult(spec.label, alive.height, alive.height - sum(drops.values()), seconds, cached,
-                          drops, ctx.stats, list(ctx.warnings), list(ctx.skipped), cached_seconds)
+        full = _merge(full, stage_out, spec.label)
+        res = registry.Stage.result(ctx, alive.height, full, seconds, cached, cached_seconds)
         results.append(res)
         _progress(console, len(results), len(specs), res)
 
+    # The final step: the kept rows as the chat `messages` a student trains on (selected.parquet
+    # only; in traces.parquet it would double the text).
     selected = (full.filter(pl.col(DROPPED_BY).is_null()).drop(DROPPED_BY, registry.DROP)
-                .join(messages, on="trace_id", how="left", maintain_order="left"))
+                .with_columns(messages.messages_expr(recipe.export)))
     if selected.height == 0:
         # An empty training set is never what a recipe meant: say where the rows went, write nothing.
         raise BadInput(f"{recipe.source}: recipe {recipe.name!r} kept 0 of {table.num_rows:,} rows, "
@@ -373,7 +361,7 @@ def _stages(recipe: Recipe, input_path: Path, out: Path, console, files: list[Pa
     selected_tbl = selected.select(["messages", *[c for c in selected.columns if c != "messages"]]).to_arrow()
     # The four files are published together (curate.locks): readers see the old run or the new
     # one, and the manifest names the generation (the last stage's key) its Parquet files carry.
-    generation = parent
+    generation = _export_key(parent, recipe.export, recipe.seed)
     pub = locks.Publication(out, generation)
     gen_meta = {locks.GENERATION_META: generation}
     store.write_text(recipe.resolved_yaml(), pub.path("recipe.yaml"))
@@ -385,12 +373,6 @@ def _stages(recipe: Recipe, input_path: Path, out: Path, console, files: list[Pa
     store.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", pub.path("manifest.json"))
     pub.commit()
     return RunResult(out, table.num_rows, selected.height, results, manifest)
-
-
-def _drop_counts(full: pl.DataFrame, label: str) -> dict[str, int]:
-    counts = (full.filter(pl.col(DROPPED_BY) == label).group_by(registry.DROP).len()
-              .sort(["len", registry.DROP], descending=[True, False]))
-    return dict(zip(counts[registry.DROP].to_list(), counts["len"].to_list()))
 
 
 def _versions() -> dict[str, str]:

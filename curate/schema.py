@@ -21,6 +21,10 @@ from curate.errors import BadInput
 
 SCHEMA_VERSION = 1
 
+# The column a curation stage fills with why it drops a row (null = keep). The runner also keeps
+# `dropped_by`, the stage that dropped it, in traces.parquet.
+DROP = "drop_reason"
+
 
 @dataclass(frozen=True)
 class Column:

@@ -6,6 +6,8 @@ seeded and independent of input order (callers pass rows sorted by a stable key)
   probability ∝ 2^(−rank), rank 0 = the longest remaining thinking; remove it; a domain with nothing
   left drops out.
 - `k_center`: greedy k-center (farthest point first) over unit embeddings.
+- `hash_rank`: a seeded rank per id (sample's and stratified select's order).
+- `equal_quotas`: k split evenly over strata (stratified select, the ablation's baselines).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import xxhash
 
 MAX_RANKS = 64  # 2^-64 is below a double's resolution next to a sum ≥ 1: later ranks never count
 
@@ -72,3 +75,30 @@ def k_center(vectors: np.ndarray, k: int, first: int = 0) -> list[int]:
         dist = np.minimum(dist, 1.0 - vectors @ vectors[i])
         dist[chosen] = -np.inf
     return chosen
+
+
+def hash_rank(ids: Sequence[str], seed: int) -> list[int]:
+    """A rank per id from a hash of (seed, id): a seeded order that does not depend on row order."""
+    prefix = f"{seed}\x1f".encode()
+    return [xxhash.xxh3_64_intdigest(prefix + i.encode()) for i in ids]
+
+
+def equal_quotas(sizes: dict[str, int], k: int) -> dict[str, int]:
+    """k split as evenly as the strata allow: small strata give all they have, the rest share the
+    remainder (the extra ones go to the values first in sort order)."""
+    quotas = {s: 0 for s in sizes}
+    left, open_ = k, sorted(sizes)
+    while left > 0 and open_:
+        share, extra = divmod(left, len(open_))
+        nxt = []
+        for j, s in enumerate(open_):
+            want = share + (1 if j < extra else 0)
+            got = min(want, sizes[s] - quotas[s])
+            quotas[s] += got
+            left -= got
+            if quotas[s] < sizes[s]:
+                nxt.append(s)
+        if nxt == open_ and share == 0 and extra == 0:
+            break
+        open_ = nxt
+    return quotas

@@ -100,8 +100,7 @@ def connect(path: Path, allow_files: bool = False) -> duckdb.DuckDBPyConnection:
             snapshot = locks.check_generation(path)
             with locks.reading(path):
                 _execute_views(con, SQL_DIR / "views.sql", {"run": path.resolve()})
-                if (path / "ablation" / "runs.parquet").is_file():
-                    _execute_views(con, SQL_DIR / "ablation_views.sql", {"run": path.resolve()})
+                _ablation_views(con, path)
                 con.execute("SET VARIABLE run = ?", [str(path.resolve())])
                 _RUNS[id(con)] = (path, snapshot)
         elif kind == "folder":
@@ -127,6 +126,15 @@ _RUNS: dict[int, tuple[Path, str | None]] = {}
 
 # read_parquet(getvariable('run') || '/traces.parquet'[, options]) and read_json(…) in the SQL files.
 _SOURCE = re.compile(r"read_(parquet|json)\(\s*getvariable\('(\w+)'\)\s*\|\|\s*'([^']*)'\s*(?:,\s*([^()]*?))?\)")
+
+
+def _ablation_views(con: duckdb.DuckDBPyConnection, run: Path) -> None:
+    """The ablation_* views, where the run holds an ablation (`curate.ablation_files`)."""
+    from curate import ablation_files
+
+    folder = ablation_files.folder(run)
+    if (folder / ablation_files.RUNS).is_file():
+        _execute_views(con, SQL_DIR / "ablation_views.sql", {"ablation": folder.resolve()})
 
 
 def _execute_views(con: duckdb.DuckDBPyConnection, file: Path, variables: dict[str, Path]) -> None:
@@ -259,8 +267,7 @@ def _refresh(con: duckdb.DuckDBPyConnection, path: Path, generation: str | None)
     now = locks.check_generation(path)
     if now != generation:
         _execute_views(con, SQL_DIR / "views.sql", {"run": path.resolve()})
-        if (path / "ablation" / "runs.parquet").is_file():
-            _execute_views(con, SQL_DIR / "ablation_views.sql", {"run": path.resolve()})
+        _ablation_views(con, path)
         _RUNS[id(con)] = (path, now)
 
 

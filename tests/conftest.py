@@ -1,12 +1,17 @@
-"""Shared fixtures: small trace tables built here, by hand, with known defects."""
+"""Shared fixtures: small trace tables built here, by hand, with known defects; a run folder over
+them; tiny local models and chat rows for the train tests. Test modules import helpers from here
+(`from conftest import …`), never from each other."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
+import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from curate import schema, store
@@ -15,8 +20,48 @@ from curate import schema, store
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
+# The real benchmark files (MATH-500, AIME, AMC, GSM8K, MATH): $DISTILLERY_BENCHMARKS as the session
+# started (CI sets it), else the repository's sibling ../shared/data/benchmarks where it exists. Only
+# the checks on those files use them (`needs_real_benchmarks`); every other test builds its own.
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-BENCHMARKS = SHARED / "benchmarks"
+BENCHMARKS = Path(os.environ.get("DISTILLERY_BENCHMARKS") or SHARED / "benchmarks")
+needs_real_benchmarks = pytest.mark.skipif(
+    not (BENCHMARKS / "math500.jsonl").is_file(),
+    reason=f"the real benchmark files are not here ({BENCHMARKS}): set DISTILLERY_BENCHMARKS to their folder")
+
+
+@pytest.fixture(autouse=True)
+def _benchmarks_of_the_test(monkeypatch, tmp_path_factory):
+    """Named benchmarks resolve only where a test puts them: no $DISTILLERY_BENCHMARKS, an empty
+    user cache (XDG_CACHE_HOME), the hub offline."""
+    monkeypatch.delenv("DISTILLERY_BENCHMARKS", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
+
+
+@pytest.fixture
+def bench_folder(tmp_path, monkeypatch) -> Path:
+    """A tiny benchmark folder ($DISTILLERY_BENCHMARKS points at it): math500 and aime24 in the
+    registry's file names, three problems each, with id, problem and answer."""
+    folder = tmp_path / "benchmarks"
+    folder.mkdir()
+    rows = {"math500.jsonl": [("test/algebra/1.json", "Find the positive value of x that satisfies the "
+                                                       "equation x squared minus nine equals zero.", "3"),
+                              ("test/geometry/2.json", "A square has a diagonal of length ten; what is the "
+                                                        "area of the square in square units?", "50"),
+                              ("test/number_theory/3.json", "What is the remainder when two raised to the power "
+                                                             "of ten is divided by seven, the number of days "
+                                                             "in one week?", "2")],
+            "aime24.jsonl": [("60", "Let N be the greatest four digit positive integer with the property "
+                                    "that changing any digit to one gives a multiple of seven.", "699"),
+                             ("61", "Find the number of rectangles that can be formed inside a fixed regular "
+                                    "dodecagon where each side lies on a side or diagonal.", "315"),
+                             ("62", "Real numbers x and y greater than one satisfy two logarithm equations; "
+                                    "find the product of x and y.", "25")]}
+    for name, items in rows.items():
+        (folder / name).write_text("".join(json.dumps({"id": i, "problem": p, "answer": a}) + "\n"
+                                           for i, p, a in items))
+    monkeypatch.setenv("DISTILLERY_BENCHMARKS", str(folder))
+    return folder
 
 
 def trace_rows() -> list[dict]:
@@ -80,3 +125,93 @@ def run_file_hash(path: Path) -> str:
     sink = pa.BufferOutputStream()
     pq.write_table(table.replace_schema_metadata(meta), sink)
     return xxhash.xxh3_64_hexdigest(sink.getvalue().to_pybytes())
+
+
+# ------------------------------------------------------------------------ a run folder (sql, report)
+
+RUN_RECIPE = """
+name: sqlt
+seed: 0
+stages:
+  - exact_dedup: {keep: first}
+  - format: {}
+  - filter: {drop_where: "length(thinking) < 20", reason: thinking too short}
+"""
+RUN_DOMAINS = ("algebra", "arithmetic", "geometry")
+
+
+def build_run(folder: Path, extras: bool = True) -> Path:
+    """A run of the hand-made fixture rows. With `extras`, the columns that later stages add
+    (verdict, domain, contaminated_with) ride along from the input, so every view has data."""
+    rows = trace_rows()
+    if extras:
+        for i, row in enumerate(rows):
+            row["verdict"] = "wrong" if "5?" in row["thinking"] else "correct"
+            row["domain"] = RUN_DOMAINS[i % 3]
+            row["contaminated_with"] = ["aime24/3"] if "10 / 2" in row["problem"] else None
+    from curate import recipe, run
+
+    store.save_traces(trace_table(rows), folder / "traces", prefix="hand")
+    run.run(recipe.parse(RUN_RECIPE, "t.yaml"), folder / "traces", folder / "run")
+    return folder / "run"
+
+
+# -------------------------------------------------------------- tiny models and chat rows (train tests)
+# The tiny student is built once per session and name (the cache is per process) and shared.
+
+_CACHE: dict[str, Path] = {}
+
+
+def _root(factory) -> Path:
+    if "root" not in _CACHE:
+        _CACHE["root"] = factory.mktemp("train-models")
+    return _CACHE["root"]
+
+
+def tiny_folder(factory, name: str = "tiny", **spec) -> Path:
+    """A tiny model folder, built once per session and name."""
+    if name not in _CACHE:
+        from train.tiny import TinySpec, build
+
+        _CACHE[name] = build(_root(factory) / name, TinySpec(**spec))
+    return _CACHE[name]
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    return tiny_folder(tmp_path_factory)
+
+
+@pytest.fixture
+def tiny_copy(tiny_model, tmp_path) -> Path:
+    """A private copy of the tiny model that a test may modify."""
+    return Path(shutil.copytree(tiny_model, tmp_path / "tiny-copy"))
+
+
+def messages(problem: str, thinking: str, response: str) -> list[dict]:
+    """One conversation, as `curate.messages` (a run's export step) builds it."""
+    from curate.messages import conversations
+
+    return conversations(pl.DataFrame({"problem": [problem], "thinking": [thinking], "response": [response]}))[0]
+
+
+def short_rows(n: int = 16) -> list[list[dict]]:
+    """Short, learnable conversations: the answer is the problem's number plus one."""
+    return [messages(f"Add one to {i % 8}.", f"{i % 8} + 1 = {i % 8 + 1}.", f"\\boxed{{{i % 8 + 1}}}")
+            for i in range(n)]
+
+
+def write_messages(path: Path, rows: list[list[dict]], **extra) -> Path:
+    table = pa.table({"messages": rows, **extra})
+    pq.write_table(table, path)
+    return path
+
+
+def synth_messages(path: Path, n: int = 24, seed: int = 3) -> Path:
+    """Messages of the synthetic corpus, as a run's selected.parquet has them."""
+    from curate.messages import messages_expr
+    from curate.synth import SynthConfig, generate
+
+    t = pl.from_arrow(generate(SynthConfig(n=n, seed=seed, attempts=False)).traces)
+    t.with_columns(messages_expr()).write_parquet(path)
+    return path

@@ -13,12 +13,13 @@ import polars as pl
 import pytest
 
 from conftest import run_cli
+from curate import ablation_files
 from curate import recipe as recipes
 from curate import run as runner
 from curate.errors import BadInput
 from curate.synth import procedural
 from train import ablation_table, baselines
-from train.ablate import _with_k
+from train.ablate import with_k
 
 K = 100
 BUILT_IN = ("random", "longest", "diverse", "unfiltered-top", "filtered-unbalanced")
@@ -28,7 +29,7 @@ BUILT_IN = ("random", "longest", "diverse", "unfiltered-top", "filtered-unbalanc
 def curated(tmp_path_factory) -> dict:
     base = tmp_path_factory.mktemp("ablate")
     procedural.write(procedural.ProceduralConfig(n=1000, heldout=10, seed=0), base / "pool")
-    recipe = _with_k(recipes.load("procedural"), K)
+    recipe = with_k(recipes.load("procedural"), K)
     result = runner.run(recipe, base / "pool", base / "run")
     assert result.rows_selected == K
     frame = pl.read_parquet(base / "run" / "traces.parquet")
@@ -202,7 +203,7 @@ def test_user_baseline_by_module_path(curated, tmp_path, monkeypatch):
 
 def test_with_k_changes_only_the_select_stage():
     recipe = recipes.load("procedural")
-    lowered = _with_k(recipe, 7)
+    lowered = with_k(recipe, 7)
     assert [s.config.k for s in lowered.stages if s.name == "select"] == [7]
     assert [s.config.k for s in recipe.stages if s.name == "select"] == [1000]     # the original is untouched
     assert [s.name for s in lowered.stages] == [s.name for s in recipe.stages]
@@ -338,7 +339,7 @@ def test_intervals_call_a_planted_gap_and_a_planted_tie():
     lines = text.splitlines()
     assert cells(lines[2])[:3] == ["arm", "macro pass@1", "95% CI"]
     random_gap = next(cells(line) for line in lines if line.startswith("| random") and "yes" in line)
-    assert random_gap[2] == ablation_table._ci(gaps["random"]["ci"], signed=True) and random_gap[3] == "yes"
+    assert random_gap[2] == ablation_files.interval(gaps["random"]["ci"], signed=True) and random_gap[3] == "yes"
     assert cells(lines[-3])[:4] == ["twin-of-recipe", "+0.000 ± 0.000", "[+0.000, +0.000]", "no"]
     assert "paired bootstrap" in lines[-1]
     svg = ablation_table.plot(s)
@@ -391,3 +392,19 @@ def test_good_input_passes_the_checks(curated, tmp_path):
     assert recipe.name == "procedural" and pool.num_rows == 1000
     assert len(problems) == 10 * len(procedural.FAMILIES) and steps >= 1
     assert not (tmp_path / "run").exists()
+
+
+def test_sql_views_read_the_files_where_ablation_files_puts_them(tmp_path):
+    """The ablation's layout has one home (curate.ablation_files); the SQL views name the same files."""
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "sql" / "ablation_views.sql").read_text()
+    read = re.findall(r"getvariable\('ablation'\) \|\| '/([^']+)'", text)
+    job = ablation_files.Job("arm", 0)
+    made = [ablation_files.RUNS, ablation_files.RESULTS, ablation_files.PROBLEMS, ablation_files.INTERVALS,
+            ablation_files.selection_file(tmp_path, job).relative_to(ablation_files.folder(tmp_path)),
+            (ablation_files.student_dir(tmp_path, job) / "eval" / "samples.parquet")
+            .relative_to(ablation_files.folder(tmp_path))]
+    assert len(read) == len(made)
+    for pattern, path in zip(read, made):
+        assert Path(path).match(pattern), (pattern, path)

@@ -6,13 +6,18 @@ import json
 import polars as pl
 import pytest
 
-from conftest import BENCHMARKS, run_cli, trace_rows, trace_table
+from conftest import BENCHMARKS, needs_real_benchmarks, run_cli, trace_rows, trace_table
 from curate import recipe, run, schema, store
 from curate.dedup import decontaminate, load_benchmark
 from curate.errors import BadInput
 
-needs_benchmarks = pytest.mark.skipif(not (BENCHMARKS / "math500.jsonl").is_file(),
-                                      reason="shared benchmark files not present")
+# The checks on the real benchmark files; every other test builds its own (`bench_folder`).
+needs_benchmarks = needs_real_benchmarks
+
+
+@pytest.fixture
+def real_benchmarks(monkeypatch):
+    monkeypatch.setenv("DISTILLERY_BENCHMARKS", str(BENCHMARKS))
 
 UNRELATED = [
     "A farmer has 17 sheep and buys 5 more at the market; how many sheep does the farmer own now?",
@@ -20,8 +25,8 @@ UNRELATED = [
 ]
 
 
-def math500_problem(k: int = 42) -> tuple[str, str]:
-    row = json.loads((BENCHMARKS / "math500.jsonl").read_text().splitlines()[k])
+def math500_problem(k: int = 42, folder=BENCHMARKS) -> tuple[str, str]:
+    row = json.loads((folder / "math500.jsonl").read_text().splitlines()[k])
     return row["id"], row["problem"]
 
 
@@ -33,7 +38,7 @@ def edited(problem: str) -> str:
 
 
 @needs_benchmarks
-def test_finds_edited_math500_problem_and_ignores_unrelated():
+def test_finds_edited_math500_problem_and_ignores_unrelated(real_benchmarks):
     bid, problem = math500_problem()
     frame = pl.DataFrame({"problem": [UNRELATED[0], edited(problem), UNRELATED[1]]})
     res = decontaminate(frame, bench=["math500", "aime24", "gsm8k"])
@@ -72,15 +77,16 @@ def test_named_benchmark_from_configured_folder(tmp_path, monkeypatch):
     (tmp_path / "math500.jsonl").write_text(json.dumps({"id": "m1", "problem": "one two three four five six seven eight"}) + "\n")
     monkeypatch.setenv("DISTILLERY_BENCHMARKS", str(tmp_path))
     assert load_benchmark("math500").ids == ["m1"]
-    with pytest.raises(BadInput, match="benchmark 'aime24': no local copy in .* and the Hugging Face dataset HuggingFaceH4/aime_2024 could not be loaded"):
+    # Offline (the tests' hub): one line saying where it looked and how to fill the cache.
+    with pytest.raises(BadInput, match=r"benchmark 'aime24': no local copy \(\$DISTILLERY_BENCHMARKS .*; cache .*\); "
+                                       r"the Hugging Face hub is out of reach \(offline\); run `distillery benchmarks pull aime24`"):
         load_benchmark("aime24")
     with pytest.raises(BadInput, match="benchmark 'aime24'"):
         load_benchmark("aime24", folder=tmp_path / "nowhere")
 
 
-@needs_benchmarks
-def test_decontam_stage_counts_in_manifest(tmp_path):
-    bid, problem = math500_problem(7)
+def test_decontam_stage_counts_in_manifest(tmp_path, bench_folder):
+    bid, problem = math500_problem(1, bench_folder)
     rows = trace_rows() + [dict(trace_rows()[0], problem=edited(problem))]
     folder = tmp_path / "traces"
     store.save_traces(schema.conform(schema.with_ids(pl.DataFrame(rows).to_arrow()), "t"), folder, prefix="t")
@@ -95,15 +101,14 @@ def test_decontam_stage_counts_in_manifest(tmp_path):
     assert hit["contaminated_with"].to_list() == [[f"math500:{bid}"]]
 
 
-@needs_benchmarks
-def test_decontam_command(tmp_path, capsys):
-    _, problem = math500_problem()
+def test_decontam_command(tmp_path, capsys, bench_folder):
+    _, problem = math500_problem(2, bench_folder)
     src = tmp_path / "in.parquet"
     store.write_parquet(pl.DataFrame({"problem": [UNRELATED[0], edited(problem)]}).to_arrow(), src)
-    code, out, err = run_cli(["decontam", src, "--bench", "math500,amc23",
+    code, out, err = run_cli(["decontam", src, "--bench", "math500,aime24",
                               "--out", tmp_path / "o.parquet"], capsys)
     assert code == 0, err
-    assert "1 contaminated (math500 1, amc23 0)" in out
+    assert "1 contaminated (math500 1, aime24 0)" in out
     written = pl.read_parquet(tmp_path / "o.parquet")
     assert written["drop_reason"].null_count() == 1 and written["contaminated_ngram"].null_count() == 1
     code, out, err = run_cli(["decontam", src, "--bench", "math500", "--boilerplate", "0",
@@ -138,11 +143,13 @@ def test_missing_benchmark_skips_only_when_asked(tmp_path, capsys):
     res = decontaminate(frame, bench=["nosuch"], bench_dir=tmp_path, missing="skip")
     assert res.stats["skipped_benchmarks"] == ["nosuch"]
     assert res.columns["drop_reason"].null_count() == 2
-    assert "warning: decontam skips" in capsys.readouterr().err
+    # A library prints nothing: the skip comes back to the caller, who says it.
+    assert len(res.warnings) == 1 and res.warnings[0].startswith("decontam skips") and "nosuch" in res.warnings[0]
+    assert capsys.readouterr().err == ""
 
 
 @needs_benchmarks
-def test_boilerplate_ngrams_do_not_count_and_the_match_is_shown():
+def test_boilerplate_ngrams_do_not_count_and_the_match_is_shown(real_benchmarks):
     # MATH-train-style problems that share only AIME's boilerplate with the benchmarks.
     boiler = [
         "A fair coin is tossed 6 times. The probability of no two consecutive heads is m/n in lowest terms, "

@@ -237,15 +237,15 @@ def test_same_math_ignores_rewording_but_not_signs():
 
 
 def test_question_shape_tolerates_asking_words_not_another_question():
-    from curate.dedup import _same_question, question_shape
+    from curate.dedup import question_shape, same_question
 
     a = question_shape("Let $a_1 = 4$. For $n \\ge 1$ let $a_{n+1} = 3a_n - 1$. Find $a_4$.")
     b = question_shape("Suppose $a_1 = 4$. For $n \\ge 1$ let $a_{n+1} = 3a_n - 1$. Work out $a_4$.")
-    assert a == (2, frozenset({"a_4"})) and _same_question(a, b)
+    assert a == (2, frozenset({"a_4"})) and same_question(a, b)
     area = question_shape("A rectangle has sides 3 and 4. What is the area of the rectangle?")
     perimeter = question_shape("A rectangle has sides 3 and 4. What is the perimeter of the rectangle? Show your work.")
-    assert area[0] == perimeter[0] == 1 and not _same_question(area, perimeter)
+    assert area[0] == perimeter[0] == 1 and not same_question(area, perimeter)
     # An instruction after the question is not the question; a premise fewer is another problem.
     assert question_shape("Compute 3 * 5. Show your work.") == question_shape("Compute 3 * 5.")
-    assert not _same_question(question_shape("Tom has a bag. The bag is red. How many?"),
+    assert not same_question(question_shape("Tom has a bag. The bag is red. How many?"),
                               question_shape("Tom has a bag. How many?"))

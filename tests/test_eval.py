@@ -7,7 +7,6 @@ import json
 from math import comb
 
 import pytest
-from conftest_train import tiny_model  # noqa: F401,E402
 
 from train.evaluate import ks_for, metrics, pass_at_k, resolve_bench, split_thinking
 
@@ -64,11 +63,11 @@ def test_benchmark_names_resolve(tmp_path, monkeypatch):
     name, path = resolve_bench("math500")
     assert name == "math500" and path == tmp_path / "math500.jsonl"
     (tmp_path / "math500.jsonl").unlink()
-    with pytest.raises(BadInput, match="DISTILLERY_BENCHMARKS"):
+    with pytest.raises(BadInput, match=r"--bench benchmark 'aime24': no local copy .*DISTILLERY_BENCHMARKS"):
         resolve_bench("aime24")
     (tmp_path / "aime24.jsonl").write_text('{"id": "1", "problem": "p", "answer": "3"}\n')
     assert resolve_bench("aime24")[1] == tmp_path / "aime24.jsonl"
-    with pytest.raises(BadInput, match="not a known benchmark"):
+    with pytest.raises(BadInput, match=r"not a file or folder, and not found in .* \(known names: math500"):
         resolve_bench("nonesuch")
 
 
@@ -82,7 +81,7 @@ def bench_file(tmp_path):
 
 
 @pytest.mark.slow
-def test_eval_end_to_end_on_the_tiny_model(tiny_model, bench_file, tmp_path, capsys):  # noqa: F811
+def test_eval_end_to_end_on_the_tiny_model(tiny_model, bench_file, tmp_path, capsys):
     pytest.importorskip("transformers")
     import polars as pl
 
@@ -115,13 +114,13 @@ def test_eval_end_to_end_on_the_tiny_model(tiny_model, bench_file, tmp_path, cap
     assert meta["forced_close"] is True
 
 
-def test_eval_bad_input(tiny_model, bench_file, tmp_path, capsys):  # noqa: F811
+def test_eval_bad_input(tiny_model, bench_file, tmp_path, capsys):
     from curate.cli import main
 
     cases = [
         (["eval", "--model", str(tmp_path / "missing"), "--bench", str(bench_file), "--out", str(tmp_path / "o")],
          "model path does not exist"),
-        (["eval", "--model", str(tiny_model), "--bench", "nonesuch", "--out", str(tmp_path / "o")], "not a known benchmark"),
+        (["eval", "--model", str(tiny_model), "--bench", "nonesuch", "--out", str(tmp_path / "o")], "benchmark 'nonesuch': not a file or folder"),
         (["eval", "--model", str(tiny_model), "--bench", str(bench_file), "--out", str(tmp_path / "o"),
           "--backend", "tgi"], "expected hf or vllm"),
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import polars as pl
-from test_layouts import DISTILL_CUT, DISTILL_OUT, PLAIN, R1_OUT, S1_CUT
+from teacher_outputs import DISTILL_CUT, DISTILL_OUT, PLAIN, R1_OUT, S1_CUT
 
 from curate import layouts
 from curate.stages import StageContext, get

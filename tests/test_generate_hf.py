@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest_train import tiny_model  # noqa: F401
 
 from curate import schema, store
 from curate.generate import Forcing, SamplingParams, generate
@@ -20,7 +19,7 @@ def problems_file(tmp_path):
     return f
 
 
-def test_hf_generate_with_logprobs_and_resume(tiny_model, problems_file, tmp_path):  # noqa: F811
+def test_hf_generate_with_logprobs_and_resume(tiny_model, problems_file, tmp_path):
     out = tmp_path / "traces"
     params = SamplingParams(max_tokens=10, logprobs=3, temperature=1.0)
     res = generate(problems_file, str(tiny_model), out, backend="hf", n=2, params=params, batch_size=4)
@@ -38,22 +37,29 @@ def test_hf_generate_with_logprobs_and_resume(tiny_model, problems_file, tmp_pat
     assert again.new == 0 and again.rows == 6
 
 
-def test_hf_budget_forcing_max(tiny_model, problems_file, tmp_path):  # noqa: F811
+def test_hf_budget_forcing_max(tiny_model, problems_file, tmp_path):
+    """A model kept from ending its thinking (or its turn) on its own: every sample spends the
+    budget, and we close the thinking for it, then the answer follows."""
+    from curate.generate.hf import HFBackend
+
+    backend = HFBackend(str(tiny_model), batch_size=4)
+    ends = {backend.tok.convert_tokens_to_ids(t) for t in ("</think>", "<|im_end|>")} | {backend.tok.eos_token_id}
+    backend.generate_kwargs = {"sequence_bias": {(t,): -100.0 for t in ends if t is not None}}
     params = SamplingParams(max_tokens=14, temperature=1.0, forcing=Forcing(max_thinking=4))
-    generate(problems_file, str(tiny_model), tmp_path / "o", backend="hf", n=2, params=params)
+    generate(problems_file, str(tiny_model), tmp_path / "o", n=2, params=params, backend_obj=backend)
     rows = store.load_traces(tmp_path / "o").to_pylist()
     assert len(rows) == 6
     for r in rows:
         meta = json.loads(r["meta"])
-        assert r["thinking_tokens"] <= 4 and r["completion_tokens"] <= 14
-        if r["thinking_tokens"] == 4:     # the budget was spent: closed by us, then the answer
-            assert meta["forced_close"] and r["response"].startswith("Final Answer:")
+        assert r["thinking_tokens"] == 4 and r["completion_tokens"] <= 14
+        assert meta["forced_close"] and r["response"].startswith("Final Answer:")
 
 
-def test_score_existing_traces(tiny_model, tmp_path, traces_dir):  # noqa: F811
+def test_score_existing_traces(tiny_model, tmp_path, traces_dir):
     from transformers import AutoTokenizer
 
-    from curate.generate.score import conversations, positions, score
+    from curate.generate.score import positions, score
+    from curate.messages import conversations
 
     res = score(traces_dir, str(tiny_model), tmp_path / "scored", k=4)
     assert res.rows == 12 and res.shards == 1
@@ -65,7 +71,7 @@ def test_score_existing_traces(tiny_model, tmp_path, traces_dir):  # noqa: F811
     assert score(traces_dir, str(tiny_model), tmp_path / "scored", k=4).skipped == 1
 
 
-def test_hf_budget_forcing_min(tiny_model, problems_file, tmp_path):  # noqa: F811
+def test_hf_budget_forcing_min(tiny_model, problems_file, tmp_path):
     """A model pushed to end its thinking at once: every early end becomes "Wait" until the
     minimum is reached (the real transformers path: stop strings, batches, the replacement)."""
     from curate.generate.hf import HFBackend

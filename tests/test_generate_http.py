@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest_train import tiny_model  # noqa: F401
 
 from curate import schema, store
 from curate.generate import Forcing, SamplingParams, generate
@@ -23,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def server(tiny_model):  # noqa: F811
+def server(tiny_model):
     from curate.generate.server import Server
 
     with Server(str(tiny_model), port=0, slow_s=3.0) as s:
@@ -57,7 +56,7 @@ def test_openai_survives_429_500_slow_and_dropped(server, problems_file, tmp_pat
     assert all(r["teacher"] == "tiny" and r["completion_tokens"] >= 1 for r in rows)
 
 
-def test_openai_logprobs_and_forcing_through_completions(server, tiny_model, problems_file, tmp_path):  # noqa: F811
+def test_openai_logprobs_and_forcing_through_completions(server, tiny_model, problems_file, tmp_path):
     server.plan = ["ok"]
     generate(problems_file, "tiny", tmp_path / "lp", backend="openai", n=1, base_url=server.url,
              params=SamplingParams(max_tokens=6, temperature=1.0, logprobs=2), backoff=0.01)

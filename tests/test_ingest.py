@@ -12,9 +12,9 @@ import pytest
 from conftest import run_cli
 from curate import ingest, schema
 from curate.errors import BadInput
-from curate.ingest.common import last_boxed
 from curate.ingest.source import parse_hf
 from curate.layouts import split_final_answer
+from curate.verify.extract import last_boxed
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:

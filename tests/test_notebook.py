@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_sql import build_run
+
+from conftest import build_run
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "explore_traces.ipynb"
 

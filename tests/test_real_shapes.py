@@ -20,14 +20,15 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from conftest import BENCHMARKS, run_cli
+from conftest import BENCHMARKS, needs_real_benchmarks, run_cli
 from curate import recipe, run
 from curate.synth import teachers
 
 pytestmark = pytest.mark.slow
 
-needs_benchmarks = pytest.mark.skipif(not (BENCHMARKS / "math500.jsonl").is_file(),
-                                      reason="shared benchmark files not present")
+needs_benchmarks = needs_real_benchmarks
+# The demo recipe decontaminating against the real benchmarks instead of synth's held-out split.
+REAL_BENCH = "bench: [math500, aime24, aime25, amc23, gsm8k]"
 
 
 def truth(frame: pl.DataFrame) -> pl.DataFrame:
@@ -59,6 +60,12 @@ def runs(corpus) -> dict[str, Path]:
             res = run.run(recipe.load(name), corpus / "traces", corpus / name)
             assert res.rows_selected > 0, name
             out[name] = corpus / name
+        if (BENCHMARKS / "math500.jsonl").is_file():
+            text = (Path(recipe.__file__).parent / "recipes" / "demo.yaml").read_text()
+            assert "bench: [heldout], missing: skip" in text
+            real = recipe.parse(text.replace("bench: [heldout], missing: skip", REAL_BENCH), "demo-real.yaml")
+            assert run.run(real, corpus / "traces", corpus / "demo-real").rows_selected > 0
+            out["demo-real"] = corpus / "demo-real"
     return out
 
 
@@ -128,11 +135,11 @@ def test_s1k_one_verified_trace_per_problem(runs, corpus):
 
 @needs_benchmarks
 def test_no_boilerplate_decontamination_and_no_premise_merge(runs):
-    t = traces(runs["demo"])
+    t = traces(runs["demo-real"])
     assert t.filter(pl.col("t_kind") == "boilerplate").height > 10
     contaminated = t.filter(pl.col("contaminated_with").is_not_null())
     assert contaminated.height == 0, contaminated.select("problem", "contaminated_ngram").head(3)
-    stats = next(s for s in manifest(runs["demo"])["stages"] if s["stage"].endswith("decontam"))["stats"]
+    stats = next(s for s in manifest(runs["demo-real"])["stages"] if s["stage"].endswith("decontam"))["stats"]
     assert stats["boilerplate_ngrams"] > 0 and not stats["skipped_benchmarks"]
     # A premise-removed copy and its original are different problems: neither dedup merges them.
     removed = t.filter(pl.col("t_removed_from").is_not_null())

@@ -40,7 +40,7 @@ def test_s1k_on_synth_keeps_exactly_k_and_accounts_for_every_row(corpus, tmp_pat
     manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
     stages = [s["stage"] for s in manifest["stages"]]
     assert stages == ["01-filter", "02-filter", "03-exact_dedup", "04-verify", "05-filter", "06-filter",
-                      "07-difficulty", "08-budget", "09-domain", "10-select", "11-export"]
+                      "07-difficulty", "08-budget", "09-domain", "10-select"]
     assert all({"rows_in", "rows_out", "seconds", "warnings"} <= set(s) for s in manifest["stages"])
     assert manifest["stages"][9]["rows_out"] == 15
     # A problem a student solved never survives difficulty (s1: drop what Qwen-7B/32B solve).

@@ -14,9 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-from test_sql import build_run
 
-from conftest import run_cli
+from conftest import build_run, run_cli
 from curate import report
 from curate.errors import BadInput
 

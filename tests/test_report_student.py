@@ -8,13 +8,12 @@ import pytest
 
 pytest.importorskip("trl")
 
-from conftest_train import tiny_model  # noqa: E402,F401
 
 from conftest import run_cli  # noqa: E402
 
 
 @pytest.mark.slow
-def test_report_shows_loss_curve_and_eval(traces_dir, tiny_model, tmp_path, capsys):  # noqa: F811
+def test_report_shows_loss_curve_and_eval(traces_dir, tiny_model, tmp_path, capsys):
     run = tmp_path / "run"
     assert run_cli(["curate", "demo", "--input", traces_dir, "--out", run], capsys)[0] == 0
     html = run_cli(["report", run, "--out", tmp_path / "before.html"], capsys)

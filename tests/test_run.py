@@ -31,8 +31,7 @@ def test_run_folder_contents(traces_dir, tmp_path):
     for name in ("recipe.yaml", "manifest.json", "traces.parquet", "selected.parquet"):
         assert (out / name).is_file(), name
     assert sorted(p.name for p in (out / "stages").iterdir()) == [
-        "01-exact_dedup.parquet", "02-format.parquet", "03-filter.parquet", "04-sample.parquet",
-        "05-export.parquet"]
+        "01-exact_dedup.parquet", "02-format.parquet", "03-filter.parquet", "04-sample.parquet"]
     traces = pl.read_parquet(out / "traces.parquet")
     assert traces.height == 12  # every input row stays
     reasons = dict(traces.group_by("dropped_by").len().iter_rows())
@@ -90,7 +89,7 @@ def test_changed_stage_reruns_only_from_there(traces_dir, tmp_path):
     do_run(traces_dir, tmp_path / "r")
     changed = RECIPE.replace("length(thinking) < 20", "length(thinking) < 30")
     res = do_run(traces_dir, tmp_path / "r", changed)
-    assert [s.cached for s in res.stages] == [True, True, False, False, False]
+    assert [s.cached for s in res.stages] == [True, True, False, False]
     # a changed input invalidates everything
     t = store.load_traces(traces_dir).slice(0, 10)
     store.save_traces(t, traces_dir, prefix="hand")
@@ -196,9 +195,33 @@ stages:
     assert msg[2]["content"].startswith("<|im_start|>think\n")
 
 
-def test_export_must_be_last():
+def test_export_options_top_level(traces_dir, tmp_path):
+    """`export` is the run's final step, not a stage: a top-level key, same messages as the older
+    last-stage form, no stage file, no funnel line."""
+    text = """
+name: e
+stages:
+  - format: {}
+export: {think_open: "<|im_start|>think\\n", think_close: "\\n<|im_start|>answer\\n", system: You are careful.}
+"""
+    res = do_run(traces_dir, tmp_path / "e", text)
+    msg = pl.read_parquet(tmp_path / "e" / "selected.parquet")["messages"][0].to_list()
+    assert msg[0] == {"role": "system", "content": "You are careful."}
+    assert msg[2]["content"].startswith("<|im_start|>think\n")
+    assert [s.label for s in res.stages] == ["01-format"]
+    assert sorted(p.name for p in (tmp_path / "e" / "stages").iterdir()) == ["01-format.parquet"]
+    # The resolved recipe holds the options at the top level, and loads again as it was.
+    again = recipe.parse((tmp_path / "e" / "recipe.yaml").read_text(), "recipe.yaml")
+    assert again.export.system == "You are careful." and [s.name for s in again.stages] == ["format"]
+
+
+def test_export_must_be_last_and_given_once():
     with pytest.raises(BadInput, match="line 3: 'export' may appear once, as the last stage"):
         recipe.parse("name: x\nstages:\n  - export: {}\n  - format: {}\n", "x")
+    with pytest.raises(BadInput, match="line 4: 'export' is given twice"):
+        recipe.parse("name: x\nstages:\n  - format: {}\n  - export: {}\nexport: {}\n", "x")
+    with pytest.raises(BadInput, match="line 4: stage 'export' has no key 'think'"):
+        recipe.parse("name: x\nstages:\n  - format: {}\nexport: {think: a}\n", "x")
 
 
 def test_outputs_get_the_usual_file_mode(traces_dir, tmp_path):
@@ -229,7 +252,7 @@ def test_no_op_stages_are_announced_and_can_be_errors(traces_dir, tmp_path, caps
     assert "warning: 01-difficulty: no student attempts in" in err
     assert "warning: 02-filter: the predicate is NULL on every row" in err
     manifest = json.loads((tmp_path / "r1" / "manifest.json").read_text())
-    assert [len(s["warnings"]) for s in manifest["stages"]] == [1, 1, 0]
+    assert [len(s["warnings"]) for s in manifest["stages"]] == [1, 1]
     assert manifest["warnings"][0].startswith("01-difficulty: no student attempts")
     # A cached rerun says it again.
     code, _, err = run_cli(["curate", path, "--input", traces_dir, "--out", tmp_path / "r1"], capsys)
@@ -253,7 +276,7 @@ def test_a_recipe_that_keeps_nothing_exits_2_with_the_funnel_and_writes_nothing(
     path = tmp_path / "none.yaml"
     path.write_text("name: none\nstages:\n  - exact_dedup: {}\n  - filter: {where: 'false', reason: all gone}\n")
     code, _, err = run_cli(["curate", path, "--input", traces_dir, "--out", tmp_path / "run"], capsys)
-    assert code == 2 and err.splitlines()[-1].startswith("error: ") and "[2/3] 02-filter" in err
+    assert code == 2 and err.splitlines()[-1].startswith("error: ") and "[2/2] 02-filter" in err
     assert "recipe 'none' kept 0 of 12 rows, nothing written; funnel: 01-exact_dedup 12 → 11; " \
            "02-filter 11 → 0 (most: 'all gone' ×11)" in err
     assert not (tmp_path / "run").exists()
@@ -269,3 +292,18 @@ def test_a_recipe_that_keeps_nothing_exits_2_with_the_funnel_and_writes_nothing(
 def test_a_sample_larger_than_its_input_is_announced(traces_dir, tmp_path):
     res = run.run(recipe.parse("name: s\nstages:\n  - sample: {n: 50}\n", "s.yaml"), traces_dir, tmp_path / "r")
     assert res.rows_selected == 12 and res.stages[0].warnings == ["a sample of 50 rows from 12: every one kept"]
+
+
+def test_a_damaged_run_folder_is_an_error_naming_the_file(traces_dir, tmp_path):
+    """A run folder whose recipe.yaml cannot be read is not silently 'a run of recipe ?': the
+    error names the file; --overwrite replaces the folder."""
+    out = tmp_path / "run"
+    do_run(traces_dir, out)
+    (out / "recipe.yaml").write_text("name: [unclosed\n")
+    (out / ".distillery-run").unlink(missing_ok=True)
+    with pytest.raises(BadInput, match=r"recipe\.yaml.*cannot tell which recipe this run folder belongs to"):
+        do_run(traces_dir, out)
+    assert do_run(traces_dir, out, overwrite=True).rows_selected > 0
+    (out / ".distillery-run").write_text("{not json")
+    with pytest.raises(BadInput, match=r"\.distillery-run: damaged run marker"):
+        do_run(traces_dir, out)

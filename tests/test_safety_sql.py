@@ -8,9 +8,8 @@ import json
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
-from test_sql import build_run
 
-from conftest import run_cli
+from conftest import build_run, run_cli
 from curate import recipe, rubric, run, sql, store
 from curate.errors import BadInput
 

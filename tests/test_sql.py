@@ -13,33 +13,9 @@ import pyarrow.parquet as pq
 import pytest
 from rich.console import Console
 
-from conftest import run_cli, trace_rows, trace_table
-from curate import recipe, run, shell, sql, store
+from conftest import build_run, run_cli
+from curate import shell, sql
 from curate.errors import BadInput
-
-RECIPE = """
-name: sqlt
-seed: 0
-stages:
-  - exact_dedup: {keep: first}
-  - format: {}
-  - filter: {drop_where: "length(thinking) < 20", reason: thinking too short}
-"""
-DOMAINS = ("algebra", "arithmetic", "geometry")
-
-
-def build_run(folder: Path, extras: bool = True) -> Path:
-    """A run of the hand-made fixture rows. With `extras`, the columns that later stages add
-    (verdict, domain, contaminated_with) ride along from the input, so every view has data."""
-    rows = trace_rows()
-    if extras:
-        for i, row in enumerate(rows):
-            row["verdict"] = "wrong" if "5?" in row["thinking"] else "correct"
-            row["domain"] = DOMAINS[i % 3]
-            row["contaminated_with"] = ["aime24/3"] if "10 / 2" in row["problem"] else None
-    store.save_traces(trace_table(rows), folder / "traces", prefix="hand")
-    run.run(recipe.parse(RECIPE, "t.yaml"), folder / "traces", folder / "run")
-    return folder / "run"
 
 
 @pytest.fixture(scope="module")
@@ -190,9 +166,9 @@ def test_cli_writes_files(run_dir, tmp_path, capsys):
         out = tmp_path / f"funnel.{fmt}"
         code, printed, _ = run_cli(["sql", run_dir, "-q", "funnel", "--out", out], capsys)
         assert code == 0 and out.is_file(), printed
-    assert pq.read_table(tmp_path / "funnel.parquet").num_rows == 4
+    assert pq.read_table(tmp_path / "funnel.parquet").num_rows == 3  # three stages (export is no stage)
     assert (tmp_path / "funnel.csv").read_text().startswith("stage,rows_in,rows_out")
-    assert len(json.loads((tmp_path / "funnel.json").read_text())) == 4
+    assert len(json.loads((tmp_path / "funnel.json").read_text())) == 3
     code, _, err = run_cli(["sql", run_dir, "-q", "funnel", "--format", "parquet"], capsys)
     assert code == 2 and "--out" in err
 

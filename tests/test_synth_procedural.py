@@ -16,7 +16,7 @@ from conftest import run_cli
 from curate import recipe as recipes
 from curate import run as runner
 from curate.synth import procedural
-from train.ablate import _with_k
+from train.ablate import with_k
 
 BAD = {"wrong_answer", "truncated", "repetition", "missing_boxed"}
 ADD = re.compile(r"^(\d)\+(\d)\+(\d)=(\d+) (\d+)$")
@@ -277,7 +277,7 @@ def test_recipe_selects_clean_balanced_1k(curated):
 
 
 def test_recipe_with_k_lowered_is_equal_per_family(curated, tmp_path):
-    rec = _with_k(recipes.load("procedural"), 200)
+    rec = with_k(recipes.load("procedural"), 200)
     assert [s.config.k for s in rec.stages if s.name == "select"] == [200]
     result = runner.run(rec, curated.parent / "pool", tmp_path / "run")
     assert result.rows_selected == 200

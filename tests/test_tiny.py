@@ -8,12 +8,11 @@ import pytest
 
 pytest.importorskip("transformers")
 
-from conftest_train import messages, tiny_model  # noqa: F401,E402
-
+from conftest import messages  # noqa: E402
 from curate.cli import main  # noqa: E402
 
 
-def test_tiny_folder_reloads_as_qwen2_with_same_encodings(tiny_model):  # noqa: F811
+def test_tiny_folder_reloads_as_qwen2_with_same_encodings(tiny_model):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from train.tiny import build_tokenizer
@@ -34,7 +33,7 @@ def test_tiny_folder_reloads_as_qwen2_with_same_encodings(tiny_model):  # noqa: 
     assert model.generation_config.eos_token_id == tok.convert_tokens_to_ids("<|im_end|>")
 
 
-def test_chat_template_keeps_thinking_and_marks_assistant_turn(tiny_model):  # noqa: F811
+def test_chat_template_keeps_thinking_and_marks_assistant_turn(tiny_model):
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(tiny_model)

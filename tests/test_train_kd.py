@@ -10,8 +10,7 @@ import pytest
 
 pytest.importorskip("trl")
 
-from conftest_train import short_rows, tiny_folder, tiny_model, write_messages  # noqa: E402,F401
-
+from conftest import short_rows, tiny_folder, write_messages  # noqa: E402
 from curate.cli import main  # noqa: E402
 
 
@@ -59,15 +58,27 @@ def test_kd_loss_is_zero_when_student_matches_teacher():
 
 
 @pytest.mark.slow
-def test_kd_on_tiny_student_brings_kl_to_teacher_down(tiny_model, tmp_path_factory, tmp_path, capsys):  # noqa: F811
+def test_kd_on_tiny_student_brings_kl_to_teacher_down(tiny_model, tmp_path_factory, tmp_path, capsys):
+    """End to end as a user runs it: `distillery score` puts the teacher's top-k on the traces, the
+    rows get their `messages` from the one builder a run's export uses, `distillery train kd` distils."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from train.teacher_logprobs import add_topk
+    from conftest import trace_table
+    from curate import store
+    from curate.messages import conversations
 
     teacher = tiny_folder(tmp_path_factory, "teacher", seed=7, init_scale=10.0)   # peaked, same tokenizer
-    table = add_topk(pa.table({"messages": short_rows(16)}), str(teacher), k=4)
-    assert table.schema.field("topk_logprobs").type == pa.list_(pa.list_(pa.float16()))
+    rows = [{"source": "kd", "problem": f"Add one to {i % 8}.", "gold": str(i % 8 + 1),
+             "thinking": f"{i % 8} + 1 = {i % 8 + 1}.", "response": f"\\boxed{{{i % 8 + 1}}}", "teacher": "t",
+             "sample_idx": i // 8, "finish_reason": "stop", "meta": "{}"} for i in range(16)]
+    store.save_traces(trace_table(rows), tmp_path / "traces", prefix="kd")
+    code = main(["score", str(tmp_path / "traces"), "--model", str(teacher), "--out", str(tmp_path / "scored"),
+                 "--k", "4"])
+    assert code == 0, capsys.readouterr().err
+    table = store.load_traces(tmp_path / "scored")
+    assert table.num_rows == 16 and table.schema.field("topk_logprobs").type == pa.list_(pa.list_(pa.float16()))
+    table = table.append_column("messages", pa.array(conversations(table)))
     pq.write_table(table, tmp_path / "kd.parquet")
     out = tmp_path / "kd-student"
     code = main(["train", "kd", "--data", str(tmp_path / "kd.parquet"), "--model", str(tiny_model), "--out", str(out),
@@ -79,7 +90,7 @@ def test_kd_on_tiny_student_brings_kl_to_teacher_down(tiny_model, tmp_path_facto
     assert (out / "loss.png").is_file()
 
 
-def test_kd_refuses_a_teacher_with_another_tokenizer(tiny_model, tmp_path, capsys):  # noqa: F811
+def test_kd_refuses_a_teacher_with_another_tokenizer(tiny_model, tmp_path, capsys):
     import pyarrow as pa
     from transformers import AutoTokenizer
 

@@ -8,8 +8,7 @@ import pytest
 
 pytest.importorskip("trl")
 
-from conftest_train import messages, short_rows, synth_messages, tiny_copy, tiny_model, write_messages  # noqa: E402,F401
-
+from conftest import messages, short_rows, synth_messages, write_messages  # noqa: E402
 from curate.cli import main  # noqa: E402
 from curate.errors import BadInput  # noqa: E402
 
@@ -26,7 +25,7 @@ def _tok(folder):
 
 # ------------------------------------------------------------------------------------ masking
 
-def test_only_assistant_tokens_carry_labels_thinking_and_eos_included(tiny_model):  # noqa: F811
+def test_only_assistant_tokens_carry_labels_thinking_and_eos_included(tiny_model):
     import pyarrow as pa
 
     from train.data import tokenize
@@ -43,7 +42,7 @@ def test_only_assistant_tokens_carry_labels_thinking_and_eos_included(tiny_model
     assert stats.assistant_tokens == sum(mask)
 
 
-def test_template_that_drops_thinking_is_refused(tiny_copy):  # noqa: F811
+def test_template_that_drops_thinking_is_refused(tiny_copy):
     from transformers import AutoTokenizer
 
     from train.data import prepare_tokenizer
@@ -56,7 +55,7 @@ def test_template_that_drops_thinking_is_refused(tiny_copy):  # noqa: F811
         prepare_tokenizer(tok, name="m")
 
 
-def test_template_without_generation_markers_gets_a_training_template(tiny_copy):  # noqa: F811
+def test_template_without_generation_markers_gets_a_training_template(tiny_copy):
     from transformers import AutoTokenizer
 
     from train.data import prepare_tokenizer
@@ -71,7 +70,7 @@ def test_template_without_generation_markers_gets_a_training_template(tiny_copy)
 
 # --------------------------------------------------------------------------------- over-length
 
-def test_overlength_rows_counted_dropped_or_refused(tiny_model):  # noqa: F811
+def test_overlength_rows_counted_dropped_or_refused(tiny_model):
     import pyarrow as pa
 
     from train.data import tokenize
@@ -124,7 +123,7 @@ def test_unknown_key_in_a_config_file(tmp_path):
 
 # ------------------------------------------------------------------------------------- packing
 
-def test_packed_logits_equal_separate_ones(tiny_model):  # noqa: F811
+def test_packed_logits_equal_separate_ones(tiny_model):
     """bfd packing is padding-free: TRL's collator restarts position_ids per example, and the model
     must then attend within each example only."""
     import torch
@@ -155,7 +154,7 @@ def _run(argv, capsys):
 
 
 @pytest.mark.slow
-def test_train_sft_end_to_end_student_learns_to_stop(tiny_model, tmp_path, capsys):  # noqa: F811
+def test_train_sft_end_to_end_student_learns_to_stop(tiny_model, tmp_path, capsys):
     """The whole command on short conversations; the trained student ends its turn with <|im_end|>."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -190,7 +189,7 @@ def test_train_sft_end_to_end_student_learns_to_stop(tiny_model, tmp_path, capsy
     assert tok.decode(gen[:gen.index(end)]).startswith("<think>")
 
 
-def test_bad_input_one_line_exit_2(tiny_model, tmp_path, capsys):  # noqa: F811
+def test_bad_input_one_line_exit_2(tiny_model, tmp_path, capsys):
     good = write_messages(tmp_path / "d.parquet", short_rows(2))
     no_messages = tmp_path / "nm.parquet"
     import pyarrow as pa
@@ -212,7 +211,7 @@ def test_bad_input_one_line_exit_2(tiny_model, tmp_path, capsys):  # noqa: F811
     assert not (tmp_path / "o").exists()
 
 
-def test_accelerate_launch_command(tiny_model, tmp_path, capsys):  # noqa: F811
+def test_accelerate_launch_command(tiny_model, tmp_path, capsys):
     data = write_messages(tmp_path / "d.parquet", short_rows(2))
     code, out, _ = _run(["train", "sft", "--data", str(data), "--model", str(tiny_model), "--out", str(tmp_path / "o"),
                          "--config", "r1-distill", "--set", "learning_rate=2e-5", "--accelerate", "fsdp2",
@@ -221,7 +220,15 @@ def test_accelerate_launch_command(tiny_model, tmp_path, capsys):  # noqa: F811
     assert code == 0
     assert "accelerate.commands.launch --config_file" in out and "fsdp2.yaml" in out
     assert "--num_processes 16 --num_machines 2 --machine_rank 1 --main_process_ip 10.0.0.1" in out
-    assert "-m train.launch train sft" in out and "--set learning_rate=2e-5" in out
+    # Every process calls train.sft.train with these arguments (train.launch), no CLI in between.
+    import json
+    import shlex
+
+    cmd = shlex.split(out.strip().splitlines()[-1])
+    assert cmd[-3:-1] == ["-m", "train.launch"]
+    spec = json.loads(cmd[-1])
+    assert spec == {"data": str(data), "model": str(tiny_model), "out": str(tmp_path / "o"), "config": "r1-distill",
+                    "sets": ["learning_rate=2e-5"], "kind": "sft", "teacher": None}
     code, _, err = _run(["train", "sft", "--data", str(data), "--model", str(tiny_model), "--out", str(tmp_path / "o"),
                          "--accelerate", "nccl9", "--dry-run"], capsys)
     assert code == 2 and "no such profile" in err
@@ -245,7 +252,7 @@ def test_every_builtin_config_makes_trl_arguments(tmp_path):
 
 
 @pytest.mark.slow
-def test_lora_training_saves_an_adapter(tiny_model, tmp_path, capsys):  # noqa: F811
+def test_lora_training_saves_an_adapter(tiny_model, tmp_path, capsys):
     pytest.importorskip("peft")
     data = write_messages(tmp_path / "d.parquet", short_rows(8))
     out = tmp_path / "lora"
@@ -258,8 +265,13 @@ def test_lora_training_saves_an_adapter(tiny_model, tmp_path, capsys):  # noqa: 
 
 
 @pytest.mark.slow
-def test_packed_training_runs_on_synthetic_traces(tiny_model, tmp_path, capsys):  # noqa: F811
-    data = synth_messages(tmp_path / "s.parquet", n=12)
+def test_packed_training_runs_on_synthetic_traces(tiny_model, tmp_path, capsys):
+    import pyarrow.parquet as pq
+
+    # The synthetic rows, and one far over max_length: the over-length report is always checked.
+    rows = pq.read_table(synth_messages(tmp_path / "s.parquet", n=12), columns=["messages"])["messages"].to_pylist()
+    rows.append(messages("Count on.", " ".join(str(i) for i in range(3000)), "\\boxed{3000}"))
+    data = write_messages(tmp_path / "d.parquet", rows)
     out = tmp_path / "packed"
     code = main(["train", "sft", "--data", str(data), "--model", str(tiny_model), "--out", str(out), "--config", "tiny",
                  "--set", "packing=true", "--set", "max_steps=2", "--set", "per_device_batch_size=2",
@@ -269,7 +281,6 @@ def test_packed_training_runs_on_synthetic_traces(tiny_model, tmp_path, capsys):
     summary = json.loads((out / "train_summary.json").read_text())
     stats = summary["data_stats"]
     assert stats["max_length"] == 1024 and stats["max_length_from"] == "config"
-    assert stats["rows_kept"] + stats["overlength_rows"] == 12
-    if stats["overlength_rows"]:
-        assert "longer than max_length 1,024 were dropped" in captured.out
-        assert "--overlength error" in captured.out and "on_overlength=error" not in captured.out
+    assert stats["rows_kept"] + stats["overlength_rows"] == 13 and stats["overlength_rows"] >= 1
+    assert "longer than max_length 1,024 were dropped" in captured.out
+    assert "--overlength error" in captured.out and "on_overlength=error" not in captured.out

@@ -14,6 +14,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import BENCHMARKS
 from curate import stages
 from curate.cli import main
 from curate.stages import StageContext
@@ -21,14 +22,13 @@ from curate.verify import Options, extract_answer, extract_gold, normalize, veri
 from curate.verify.extract import find_answer
 from curate.verify.pool import JudgePool, VerifyError
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "shared" / "data" / "benchmarks"
 CASES = Path(__file__).resolve().parent / "data" / "verify_cases.jsonl"
 
 
 def _rows(name: str) -> list[dict]:
     path = BENCHMARKS / name
     if not path.exists():
-        pytest.skip(f"{path} is not here")
+        pytest.skip(f"the real benchmark files are not here ({path}): set DISTILLERY_BENCHMARKS to their folder")
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 

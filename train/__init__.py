@@ -10,10 +10,15 @@
     card.py     model card, loss.png, train_log.jsonl, train_summary.json
     tiny.py     a tiny random-weight Qwen2 student with a local tokenizer (tests, demo; `procedural`
                 profile: the 0.54M student of the ablation)
+    launch.py   what `accelerate launch` runs on every process: `sft.train` with the CLI's arguments
     ablate.py   the recipe's k against baseline k of one pool: students per arm and seed, graded
+                (each student a subprocess calling `sft.train` then `evaluate.evaluate`)
     baselines.py          the baseline selectors (random, longest, diverse, unfiltered-top, …)
-    ablation_table.py     mean ± sd over seeds, per family, paired gaps; the plot
-    teacher_logprobs.py   a teacher's top-k by teacher forcing (for kd, and a later `score`)
+    ablation_table.py     mean ± sd over seeds, per family, paired gaps; the plot (curate.charts);
+                          its files' layout is curate.ablation_files, which the report reads
+
+The teacher's top-k for kd comes from `distillery score` (curate.generate.score). train imports
+curate's libraries, store and runner, never its stages or CLI.
 
 Heavy dependencies (torch, transformers, trl, peft, datasets) are imported inside functions.
 """

@@ -6,15 +6,16 @@
 1. the recipe runs on the pool (OUT becomes its run folder: traces, selected, manifest);
 2. each baseline (`train.baselines`) picks k rows of the same pool, per seed;
 3. one student per arm and seed trains with the same config, `--set`s and step count
-   (`distillery train sft`, in subprocesses, `--jobs` at a time with the cores split between them)
-   and is graded on the held-out problems (`distillery eval`: greedy, one sample; `--eval-n N`:
-   N samples per problem at temperature 0.6);
+   (`train.sft.train`, in subprocesses, `--jobs` at a time with the cores split between them)
+   and is graded on the held-out problems (`train.evaluate.evaluate`: greedy, one sample;
+   `--eval-n N`: N samples per problem at temperature 0.6);
 4. `train.ablation_table` turns the grades into mean ± sd per arm and family, the recipe's gap to
    each baseline paired by seed, 95% intervals of both (a paired bootstrap over problems and
    seeds, `curate.stats`), and a plot.
 
 OUT/ablation/ holds the plan, the selections, the students and their evals, results.parquet and
-summary.json: `distillery sql OUT` gets views over them and `distillery report OUT` a section.
+summary.json (the layout: `curate.ablation_files`): `distillery sql OUT` gets views over them and
+`distillery report OUT` a section.
 Finished students are kept: running the same command again only runs what is missing.
 """
 
@@ -34,10 +35,11 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
 from curate import schema, store
+from curate.ablation_files import PLAN, Job, folder, selection_file, student_dir
 from curate.errors import BadInput
 
-ABLATION = "ablation"
-PLAN = "plan.json"
+__all__ = ["AblateConfig", "AblateResult", "Job", "folder", "run", "selection_file", "student_dir"]
+
 RECIPE_ARM = "recipe"
 SAMPLED_TEMPERATURE = 0.6   # --eval-n > 1: R1's and s1's sampling temperature
 
@@ -61,28 +63,6 @@ class AblateConfig(BaseModel):
     eval_batch_size: int = Field(256, ge=1)
     eval_n: int = Field(1, ge=1, description="answers sampled per held-out problem (1: greedy)")
     overwrite: bool = False
-
-
-@dataclass(frozen=True)
-class Job:
-    arm: str
-    seed: int
-
-    @property
-    def name(self) -> str:
-        return f"{self.arm}/seed-{self.seed}"
-
-
-def folder(out: Path) -> Path:
-    return Path(out) / ABLATION
-
-
-def student_dir(out: Path, job: Job) -> Path:
-    return folder(out) / "students" / job.arm / f"seed-{job.seed}"
-
-
-def selection_file(out: Path, job: Job) -> Path:
-    return folder(out) / "selections" / job.arm / f"seed-{job.seed}.parquet"
 
 
 # ---------------------------------------------------------------------------------- checking
@@ -153,7 +133,7 @@ def _overlap(pool, problems: list[dict]) -> list[str]:
             if schema.problem_id(p["problem"]) in ids or normalize_for_dedup(p["problem"]) in texts]
 
 
-def _with_k(recipe, k: int):
+def with_k(recipe, k: int):
     """The recipe with its (last) select stage keeping k rows; a recipe without one is used as is."""
     stages = list(recipe.stages)
     for i in range(len(stages) - 1, -1, -1):
@@ -207,7 +187,7 @@ def run(cfg: AblateConfig, log=print) -> AblateResult:
     out = Path(cfg.out)
     plan = plan_of(cfg, recipe, store.parquet_files(cfg.pool), train_cfg, steps)
     _check_plan(out, plan, cfg.overwrite)
-    recipe = _with_k(recipe, cfg.k)
+    recipe = with_k(recipe, cfg.k)
     log(f"curating: recipe {recipe.name} on {cfg.pool} ({pool_table.num_rows:,} rows)")
     result = runner.run(recipe, cfg.pool, out, overwrite=cfg.overwrite)
     if result.rows_selected != cfg.k:
@@ -238,15 +218,14 @@ def run(cfg: AblateConfig, log=print) -> AblateResult:
 
 def write_selections(cfg: AblateConfig, recipe, out: Path) -> list[Job]:
     """One Parquet file per arm and seed: trace_id, problem_id, source, the chat `messages` the
-    student trains on (exported exactly as the recipe's export stage writes them)."""
-    from curate.stages.export import ExportConfig, messages_expr
+    student trains on (built exactly as the run's export step builds them)."""
+    from curate.messages import messages_expr
     from train import baselines
 
     frame = pl.read_parquet(out / "traces.parquet")
     pool = baselines.Pool(frame, recipe, out)
     chosen = pl.read_parquet(out / "selected.parquet", columns=["trace_id"])["trace_id"].to_list()
-    export = next((s.config for s in recipe.stages if s.name == "export"), ExportConfig())
-    keep = ["trace_id", "problem_id", "source", "problem", messages_expr(export)]
+    keep = ["trace_id", "problem_id", "source", "problem", messages_expr(recipe.export)]
     jobs = []
     for seed in range(cfg.seeds):
         for arm in [RECIPE_ARM, *cfg.baselines]:
@@ -296,41 +275,39 @@ def _slots(jobs: int | None) -> tuple[int, int, int]:
     return slots, max(1, cores // slots), gpus
 
 
-def _cli() -> list[str]:
-    return ["distillery"]
+JOB_SPEC = "job.json"   # a student's two calls and their arguments, beside its job.log
 
 
-THEN = ":::"   # separates the two commands of a job (see `job_main`)
+def job_spec(cfg: AblateConfig, out: Path, job: Job, init: str, steps: int) -> dict:
+    """The arguments of one student's `train.sft.train` and `train.evaluate.evaluate` calls."""
+    student = student_dir(out, job)
+    train = {"data": str(selection_file(out, job)), "model": init, "out": str(student), "config": cfg.config,
+             "sets": [*cfg.sets, f"seed={job.seed}", f"max_steps={steps}"]}
+    ev = {"model": str(student), "bench": str(cfg.eval), "out": str(student / "eval"), "n": cfg.eval_n,
+          "temperature": 0 if cfg.eval_n == 1 else SAMPLED_TEMPERATURE,
+          "max_new_tokens": cfg.max_new_tokens or 4096, "backend": cfg.backend,
+          "batch_size": cfg.eval_batch_size, "seed": job.seed}
+    return {"train": train, "eval": ev}
 
 
 def job_main(argv: list[str]) -> int:
-    """`python -m train.ablate TRAIN-ARGS ::: EVAL-ARGS`: one student's `distillery train sft`
-    then `distillery eval`, through the CLI's own entry point, in one interpreter (importing torch
-    and TRL once per student rather than twice)."""
-    from curate.cli import main
+    """`python -m train.ablate STUDENT/job.json`: one student's training then evaluation, called
+    as functions in one interpreter (torch and TRL imported once per student, not twice). A
+    process per student keeps each one's threads, GPU and memory its own."""
+    from curate import locks
+    from train import evaluate, sft
 
-    cut = argv.index(THEN)
-    code = main(argv[:cut])
-    if code:
-        return code
-    print("", flush=True)
-    return main(argv[cut + 1:])
-
-
-def commands(cfg: AblateConfig, out: Path, job: Job, init: str, steps: int) -> tuple[list[str], list[str]]:
-    """The two commands of one student: `distillery train sft` and `distillery eval`."""
-    student = student_dir(out, job)
-    train = [*_cli(), "train", "sft", "--data", str(selection_file(out, job)), "--model", init,
-             "--out", str(student), "--config", cfg.config]
-    for item in [*cfg.sets, f"seed={job.seed}", f"max_steps={steps}"]:
-        train += ["--set", item]
-    max_new = cfg.max_new_tokens or 4096
-    temperature = 0 if cfg.eval_n == 1 else SAMPLED_TEMPERATURE
-    ev = [*_cli(), "eval", "--model", str(student), "--bench", str(cfg.eval), "--out", str(student / "eval"),
-          "--n", str(cfg.eval_n), "--temperature", str(temperature), "--max-new-tokens", str(max_new),
-          "--backend", cfg.backend,
-          "--batch-size", str(cfg.eval_batch_size), "--seed", str(job.seed)]
-    return train, ev
+    spec = json.loads(Path(argv[0]).read_text())
+    try:
+        with locks.writer(Path(spec["train"]["out"])):
+            trained = sft.train(**spec["train"], log=lambda line: print(line, flush=True))
+        print(trained.summary(), "", sep="\n", flush=True)
+        graded = evaluate.evaluate(**spec["eval"])
+        print(graded.text(), flush=True)
+    except BadInput as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return exc.exit_code
+    return 0
 
 
 def _run_jobs(cfg, out, todo, inits, steps, slots, threads, gpus, log) -> list[tuple[Job, str, Path]]:
@@ -358,12 +335,11 @@ def _run_jobs(cfg, out, todo, inits, steps, slots, threads, gpus, log) -> list[t
         student = student_dir(out, job)
         student.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
-        train, ev = commands(cfg, out, job, inits[job.seed], steps)
+        spec = student / JOB_SPEC
+        store.write_text(json.dumps(job_spec(cfg, out, job, inits[job.seed], steps), indent=2) + "\n", spec)
         path = student / "job.log"
         with path.open("w") as fh:
-            fh.write("\n".join(" ".join(c) for c in (train, ev)) + "\n\n")
-            fh.flush()
-            code = subprocess.run([sys.executable, "-m", "train.ablate", *train[1:], THEN, *ev[1:]],
+            code = subprocess.run([sys.executable, "-m", "train.ablate", str(spec)],
                                   stdout=fh, stderr=subprocess.STDOUT, env=env).returncode
         if code != 0:
             step = "eval" if (student / "train_summary.json").is_file() else "training"

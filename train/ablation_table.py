@@ -25,31 +25,39 @@ from __future__ import annotations
 
 import json
 import math
-from html import escape
 from pathlib import Path
 
 import polars as pl
 
-from curate import store
+from curate import charts, store
+from curate.ablation_files import (  # the files' one home: `distillery report` reads them there
+    ALL,
+    INTERVALS,
+    PLOT,
+    PROBLEMS,
+    RESULTS,
+    RUNS,
+    SUMMARY,
+    TABLE,
+    folder,
+    interval,
+    mean_sd,
+    student_dir,
+)
 
-RESULTS = "results.parquet"
-RUNS = "runs.parquet"
-SUMMARY = "summary.json"
-TABLE = "table.md"
-PLOT = "ablation.svg"
-PROBLEMS = "problems.parquet"
-INTERVALS = "intervals.parquet"
-ALL = "(all)"
+__all__ = ["ALL", "INTERVALS", "PLOT", "PROBLEMS", "RESULTS", "RUNS", "SUMMARY", "TABLE", "collect", "intervals",
+           "interval_rows", "load", "plot", "render", "summarize", "write"]
 
 
 def _boxed(text: pl.Expr) -> pl.Expr:
-    return text.fill_null("").str.contains(r"\\boxed\{", literal=False)
+    """Whether the text holds a complete boxed answer, found as the verifier finds it."""
+    from curate.verify.extract import last_boxed
+
+    return text.map_elements(lambda t: last_boxed(t) is not None, return_dtype=pl.Boolean).fill_null(False)
 
 
 def collect(out: Path, jobs) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(results, runs) from every student's eval samples and training summary."""
-    from train.ablate import student_dir
-
     results, runs, problems = [], [], []
     for job in jobs:
         student = student_dir(out, job)
@@ -159,20 +167,13 @@ def summarize(data: tuple, plan: dict) -> dict:
     return summary
 
 
-def _pm(stat: dict, signed: bool = False) -> str:
-    if stat["mean"] is None:
-        return "n/a"
-    mean = f"{stat['mean']:+.3f}" if signed else f"{stat['mean']:.3f}"
-    return mean + (f" ± {stat['sd']:.3f}" if stat["sd"] is not None else "")
-
-
 def render(summary: dict) -> str:
     """The table as Markdown (also readable as plain text)."""
     fams = [f for f in summary["families"] if f != ALL] or summary["families"]
     ci = "interval" in summary
     head = ["arm", "macro pass@1", *(["95% CI"] if ci else []), "micro pass@1", "boxed", *fams]
-    rows = [[a["arm"], _pm(a["macro"]), *([_ci(a["macro"]["ci"])] if ci else []), _pm(a["micro"]), _pm(a["boxed"]),
-             *(_pm(a["families"][f]) for f in fams)]
+    rows = [[a["arm"], mean_sd(a["macro"]), *([interval(a["macro"]["ci"])] if ci else []), mean_sd(a["micro"]), mean_sd(a["boxed"]),
+             *(mean_sd(a["families"][f]) for f in fams)]
             for a in summary["arms"]]
     seeds = len(summary["seeds"])
     n = summary.get("eval_n", 1)
@@ -184,8 +185,8 @@ def render(summary: dict) -> str:
         ref = summary["reference"]
         lines += ["", f"gap in macro pass@1, {ref} − baseline, paired by seed:", ""]
         lines += _markdown(["baseline", "gap", *(["95% CI", "excludes 0"] if ci else []), f"{ref} ahead", "per seed"],
-                           [[g["baseline"], _pm(g, signed=True),
-                             *([_ci(g["ci"], signed=True), "yes" if g["excludes_zero"] else "no"] if ci else []),
+                           [[g["baseline"], mean_sd(g, signed=True),
+                             *([interval(g["ci"], signed=True), "yes" if g["excludes_zero"] else "no"] if ci else []),
                              f"{g['wins']}/{g['seeds']}", ", ".join(f"{v:+.3f}" for v in g["values"])]
                             for g in summary["gaps"]])
     if ci:
@@ -196,11 +197,6 @@ def render(summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _ci(bounds: list[float], signed: bool = False) -> str:
-    fmt = "{:+.3f}" if signed else "{:.3f}"
-    return f"[{fmt.format(bounds[0])}, {fmt.format(bounds[1])}]"
-
-
 def _markdown(head: list[str], rows: list[list[str]]) -> list[str]:
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     fmt = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
@@ -209,59 +205,18 @@ def _markdown(head: list[str], rows: list[list[str]]) -> list[str]:
 
 def plot(summary: dict) -> str:
     """Macro pass@1 per arm: a bar at the mean, an error bar of the 95% interval (± sd without
-    one), a dot per seed (inline SVG)."""
-    from curate.charts import FONT, PALETTE, WIDTH
-
+    one), a dot per seed (inline SVG, drawn by `curate.charts`)."""
     arms = summary["arms"]
-    left, top, bar_h, gap = 170, 28, 22, 12
-    height = top + len(arms) * (bar_h + gap) + 34
-    span = WIDTH - left - 90
-    peak = max([1e-9, *(v for a in arms for v in a["macro"]["values"])])
     with_ci = "interval" in summary
-    peak = max([peak, *(a["macro"]["ci"][1] for a in arms if with_ci)])
-    scale = span / max(peak * 1.1, 0.05)
     title = (f"macro pass@1 per selection (bar: mean, error bar: {'95% CI' if with_ci else '± sd'}, dots: seeds)")
-    parts = [f'<svg class="chart" data-chart="ablation" xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" '
-             f'height="{height}" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(title)}" '
-             f'font-family="sans-serif" font-size="{FONT}">', f"<title>{escape(title)}</title>",
-             f'<text x="10" y="16" fill="#333">{escape(title)}</text>']
-    for i, arm in enumerate(arms):
-        y = top + i * (bar_h + gap)
-        m = arm["macro"]
-        color = PALETTE[0] if i == 0 else "#9aa7b4"
-        parts.append(f'<text x="{left - 8}" y="{y + bar_h / 2 + 4:.0f}" text-anchor="end">{escape(arm["arm"])}</text>')
-        parts.append(f'<rect x="{left}" y="{y}" width="{(m["mean"] or 0) * scale:.1f}" height="{bar_h}" '
-                     f'fill="{color}"><title>{escape(arm["arm"])}: {_pm(m)}</title></rect>')
-        bounds = (m["ci"] if with_ci else (m["mean"] - m["sd"], m["mean"] + m["sd"]) if m["sd"] is not None
-                  else None)
-        if bounds is not None:
-            lo, hi = bounds[0] * scale, bounds[1] * scale
-            cy = y + bar_h / 2
-            parts.append(f'<line class="error-bar" x1="{left + max(lo, 0):.1f}" x2="{left + hi:.1f}" y1="{cy}" '
-                         f'y2="{cy}" stroke="#222" stroke-width="1.5"/>')
-            for x in (max(lo, 0), hi):
-                parts.append(f'<line x1="{left + x:.1f}" x2="{left + x:.1f}" y1="{cy - 5}" y2="{cy + 5}" '
-                             f'stroke="#222" stroke-width="1.5"/>')
-        for v in m["values"]:
-            parts.append(f'<circle cx="{left + v * scale:.1f}" cy="{y + bar_h / 2}" r="3" fill="#E45756"/>')
-        label = _pm(m) + (f" {_ci(m['ci'])}" if with_ci else "")
-        right = max(m["values"] + [m["mean"] or 0] + ([m["ci"][1]] if with_ci else []))
-        parts.append(f'<text x="{left + right * scale + 8:.1f}" '
-                     f'y="{y + bar_h / 2 + 4:.0f}" fill="#333">{escape(label)}</text>')
-    base = top + len(arms) * (bar_h + gap) + 4
-    for frac in (0.0, 0.25, 0.5, 0.75, 1.0):
-        if frac * scale > span + 1:
-            break
-        x = left + frac * scale
-        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 4}" y2="{base}" stroke="#ddd"/>')
-        parts.append(f'<text x="{x:.1f}" y="{base + 14}" text-anchor="middle" fill="#555">{frac:g}</text>')
-    parts.append("</svg>")
-    return "\n".join(parts)
+    bounds = [m["ci"] if with_ci else (m["mean"] - m["sd"], m["mean"] + m["sd"]) if m["sd"] is not None else None
+              for m in (a["macro"] for a in arms)]
+    texts = [mean_sd(a["macro"]) + (f" {interval(a['macro']['ci'])}" if with_ci else "") for a in arms]
+    return charts.interval_bars("ablation", title, [a["arm"] for a in arms], [a["macro"]["mean"] for a in arms],
+                                bounds, [a["macro"]["values"] for a in arms], texts)
 
 
 def write(out: Path, data: tuple[pl.DataFrame, pl.DataFrame], summary: dict, table: str) -> None:
-    from train.ablate import folder
-
     base = folder(out)
     results, runs = data[:2]
     store.write_parquet(results.to_arrow(), base / RESULTS)
@@ -288,7 +243,5 @@ def interval_rows(summary: dict) -> pl.DataFrame:
 
 def load(out: Path) -> dict | None:
     """The summary of OUT's ablation, if it has one."""
-    from train.ablate import folder
-
     path = folder(out) / SUMMARY
     return json.loads(path.read_text()) if path.is_file() else None

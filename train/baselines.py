@@ -129,7 +129,7 @@ def filtered_unbalanced(pool: Pool, k: int, seed: int) -> list[str]:
 
 def _stratified(df: pl.DataFrame, k: int, seed: int) -> list[str]:
     """k rows in equal shares per group (small groups give all they have), seeded inside each."""
-    from curate.stages.select import equal_quotas
+    from curate.select import equal_quotas
 
     df = df.with_columns(pl.Series("_r", np.argsort(_random_order(df["trace_id"], seed))))
     sizes = dict(df.group_by("group").len().iter_rows())

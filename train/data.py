@@ -18,10 +18,11 @@ from pathlib import Path
 import pyarrow as pa
 
 from curate.errors import BadInput
+from curate.messages import THINK_CLOSE, THINK_OPEN
 
 PROBE_THINKING = "First 17 * 3 = 51, then 51 + 4 = 55."
 PROBE = [{"role": "user", "content": "What is 17 * 3 + 4?"},
-         {"role": "assistant", "content": f"<think>\n{PROBE_THINKING}\n</think>\n\nThe answer is $\\boxed{{55}}$."}]
+         {"role": "assistant", "content": f"{THINK_OPEN}{PROBE_THINKING}{THINK_CLOSE}The answer is $\\boxed{{55}}$."}]
 
 
 @dataclass

@@ -55,19 +55,13 @@ class Sample:
 # ------------------------------------------------------------------------------------ benchmarks
 
 def resolve_bench(bench: str) -> tuple[str, Path]:
-    """A benchmark name (the same names and folders as decontam and generate) or a path."""
-    from curate.dedup import BENCHMARK_FILES as BENCHMARKS
-    from curate.dedup import benchmark_dir
+    """A benchmark name, file or folder, resolved by `curate.benchmarks` (as decontam and generate do)."""
+    from curate import benchmarks
 
-    if bench in BENCHMARKS:
-        path = benchmark_dir() / BENCHMARKS[bench]
-        if not path.is_file():
-            raise BadInput(f"--bench {bench}: {path} not found (set DISTILLERY_BENCHMARKS to the benchmarks folder)")
-        return bench, path
-    path = Path(bench)
-    if not path.exists():
-        raise BadInput(f"--bench {bench}: not a known benchmark ({', '.join(BENCHMARKS)}) nor a file or folder")
-    return path.stem, path
+    try:
+        return benchmarks.path(bench)
+    except BadInput as exc:
+        raise BadInput(f"--bench {exc}") from None
 
 
 def load_bench(bench: str, limit: int | None = None) -> tuple[str, list[dict]]:

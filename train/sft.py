@@ -245,11 +245,11 @@ def _save(trainer, tokenizer, out: Path, model: str, data, file: Path, cfg: Trai
 ACCELERATE = Path(__file__).parent / "configs" / "accelerate"
 
 
-def launch_command(argv: list[str], profile: str, num_processes: int, num_machines: int = 1,
+def launch_command(spec: dict, profile: str, num_processes: int, num_machines: int = 1,
                    machine_rank: int = 0, main_process_ip: str | None = None,
                    main_process_port: int | None = None) -> list[str]:
-    """`accelerate launch --config_file PROFILE … -m train.launch ARGV` (ARGV without --accelerate);
-    `num_processes` is per machine."""
+    """`accelerate launch --config_file PROFILE … -m train.launch SPEC`: every process calls
+    `train(**spec)` (`train.launch`); `num_processes` is per machine."""
     path = Path(profile)
     if not path.is_file():
         path = ACCELERATE / f"{profile}.yaml"
@@ -264,4 +264,6 @@ def launch_command(argv: list[str], profile: str, num_processes: int, num_machin
         cmd += ["--main_process_ip", main_process_ip]
     if main_process_port:
         cmd += ["--main_process_port", str(main_process_port)]
-    return [*cmd, "-m", "train.launch", *argv]
+    import json
+
+    return [*cmd, "-m", "train.launch", json.dumps(spec, sort_keys=True)]

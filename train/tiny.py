@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from curate.errors import require
+from curate.text import R1
 
 IM_START, IM_END, ENDOFTEXT = "<|im_start|>", "<|im_end|>", "<|endoftext|>"
-THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+THINK_OPEN, THINK_CLOSE = R1.open, R1.close  # the tags, as single tokens
 
 # ChatML, the assistant turn inside generation markers with its end-of-turn token. The content is
 # printed whole: `<think>…</think>` is never stripped (TRL #2919, LlamaFactory #6987).

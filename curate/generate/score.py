@@ -1,8 +1,8 @@
 """`distillery score`: the teacher's top-k logprobs for existing traces, by teacher forcing.
 
-Each row is rendered as the SFT export renders it (user = problem, assistant = `<think>\\n` +
-thinking + `\\n</think>\\n\\n` + response, optional system), and for every token of the assistant
-turn, end-of-turn included (the positions `distillery train kd` reads), the teacher's k most likely
+Each row is rendered by `curate.messages`, as the run's export renders it for SFT (user = problem,
+assistant = `<think>\\n` + thinking + `\\n</think>\\n\\n` + response, optional system), and for
+every token of the assistant turn, end-of-turn included (the positions `distillery train kd` reads), the teacher's k most likely
 ids and their logprobs given everything before: `topk_ids` (int32) and `topk_logprobs` (float16).
 `hf`: one forward pass per row; `vllm`: `prompt_logprobs`. Ingested traces can feed distillation.
 
@@ -18,20 +18,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from curate import messages
 from curate.errors import BadInput, require
 
-THINK_OPEN, THINK_CLOSE = "<think>\n", "\n</think>\n\n"
 META_KEY = "distillery.score"
-
-
-def conversations(table: pa.Table, system: str | None = None) -> list[list[dict]]:
-    out = []
-    for p, t, r in zip(*(table.column(c).to_pylist() for c in ("problem", "thinking", "response"))):
-        conv = [{"role": "user", "content": p}, {"role": "assistant", "content": f"{THINK_OPEN}{t}{THINK_CLOSE}{r}"}]
-        if system is not None:
-            conv.insert(0, {"role": "system", "content": system})
-        out.append(conv)
-    return out
 
 
 def positions(tok, conv: list[dict]) -> tuple[list[int], list[int]]:
@@ -134,7 +124,7 @@ def score(traces: str | Path, model: str, out: str | Path, k: int = 8, backend: 
         run = lambda convs: score_vllm(eng, convs, k)  # noqa: E731
     rows = 0
     for _f, table, target in todo:
-        ids, lps = run(conversations(table, system))
+        ids, lps = run(messages.conversations(table, messages.MessagesConfig(system=system)))
         keep = [c for c in table.column_names if c not in ("topk_ids", "topk_logprobs")]
         table = table.select(keep)
         table = table.append_column("topk_ids", pa.array(ids, pa.list_(pa.list_(pa.int32()))))

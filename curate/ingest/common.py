@@ -24,7 +24,6 @@ import datetime as dt
 import decimal
 import json
 import math
-import re
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -131,28 +130,6 @@ def split_column(raw: Raw, texts: list[str | None], layout: str, finish: list[st
     and say what was done, in one note line."""
     parts, found = layouts.split_texts(texts, layout, finish, reasoning)
     return parts, [found.describe(raw.where)]
-
-
-_BOXED = re.compile(r"\\(?:boxed|fbox)\s*")
-
-
-def last_boxed(text: str | None) -> str | None:
-    """The content of the last `\\boxed{…}` (braces matched, nested ones kept) or `\\boxed x`."""
-    if not text:
-        return None
-    for m in reversed(list(_BOXED.finditer(text))):
-        i = m.end()
-        if i < len(text) and text[i] == "{":
-            depth = 0
-            for j in range(i, len(text)):
-                depth += {"{": 1, "}": -1}.get(text[j], 0)
-                if depth == 0:
-                    return text[i + 1:j].strip()
-            continue  # unbalanced: look at an earlier one
-        token = re.match(r"[^\s$]+", text[i:])
-        if token and m.group(0).endswith(tuple(" \t")):
-            return token.group(0)
-    return None
 
 
 # ------------------------------------------------------------------------------------ assembly

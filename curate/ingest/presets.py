@@ -1,7 +1,8 @@
 """One preset per dataset layout: how its columns map onto the trace columns.
 
 Each preset is a function `(raw, options) -> Converted`; `common.assemble` then applies the rules
-shared by all of them. Layouts are those of /work/shared/data/FORMATS.md (dataset cards).
+shared by all of them. Layouts are those the datasets' cards describe (R1, QwQ, s1.1, LIMO, Sky-T1,
+OpenThoughts, …).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import pyarrow.compute as pc
 
 from curate import layouts
 from curate.errors import BadInput
-from curate.ingest.common import Converted, Raw, halves, is_list, is_text, last_boxed, split_column
+from curate.ingest.common import Converted, Raw, halves, is_list, is_text, split_column
+from curate.verify.extract import last_boxed
 
 
 @dataclass(frozen=True)

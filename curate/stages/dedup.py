@@ -58,6 +58,9 @@ class Dedup(Stage):
     Config = DedupConfig
     version = 2  # same_math compares premises and the question; answerable rows kept first
 
+    def needs(self) -> tuple[str, ...]:
+        return ("embed",) if self.config.method == "semantic" else ()  # MiniLM, sentence-transformers
+
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         from curate.dedup import dedup_table
 

@@ -36,6 +36,7 @@ class Domain(Stage):
     name = "domain"
     Config = DomainConfig
     version = 2  # domain_name
+    requires = ("embed",)  # zero-shot embeddings: MiniLM, sentence-transformers
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         cfg = self.config

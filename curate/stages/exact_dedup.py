@@ -15,11 +15,10 @@ from __future__ import annotations
 from typing import Literal
 
 import polars as pl
-import xxhash
 from pydantic import Field
 
-from curate.stages import DROP, Stage, StageConfig, StageContext, register
-from curate.text import normalize_for_dedup
+from curate import dedup
+from curate.stages import Stage, StageConfig, StageContext, register
 
 Keep = Literal["first", "last", "longest", "shortest"]
 
@@ -31,30 +30,6 @@ class ExactDedupConfig(StageConfig):
     max_per_problem: int | None = Field(None, gt=0, description="keep at most this many samples per problem")
 
 
-def answerable_first(columns) -> list[pl.Expr]:
-    """Sort keys that put a row with a gold answer, then one whose verdict is correct (when a
-    verify stage ran), first: of two copies of a problem the one that can be checked, and was,
-    survives, whatever the file order (a premise-stripped copy has no gold)."""
-    keys = []
-    if "gold" in columns:
-        keys.append(pl.col("gold").is_null() | (pl.col("gold").cast(pl.String).str.strip_chars() == ""))
-    if "verdict" in columns:
-        keys.append((pl.col("verdict") != "correct").fill_null(True))
-    return keys
-
-
-def rank_expr(keep: Keep, columns=()) -> list[pl.Expr]:
-    """Sort keys: the row to keep sorts first. Answerable and verified rows come first (given
-    `columns` holding gold / verdict), then the policy; `_pos` (input order) breaks every tie."""
-    length = pl.col("thinking").str.len_chars().cast(pl.Int64)
-    return answerable_first(columns) + {
-        "first": [pl.col("_pos")], "last": [-pl.col("_pos").cast(pl.Int64)],
-        "longest": [-length, pl.col("_pos")], "shortest": [length, pl.col("_pos")]}[keep]
-
-
-BATCH = 50_000
-
-
 @register
 class ExactDedup(Stage):
     name = "exact_dedup"
@@ -63,39 +38,8 @@ class ExactDedup(Stage):
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         cfg = self.config
-        if cfg.on not in frame.columns:
-            raise ctx.error(f"no column {cfg.on!r} to deduplicate on")
-        # Python lists of one batch at a time, never of the whole column (normalising is Python).
-        text = frame[cfg.on].cast(pl.String).fill_null("")
-        keys = pl.concat([pl.Series("_key", [xxhash.xxh3_64_hexdigest(normalize_for_dedup(t).encode())
-                                             for t in text.slice(lo, BATCH).to_list()], pl.String)
-                          for lo in range(0, len(text), BATCH)] or [pl.Series("_key", [], pl.String)])
-        extra = [c for c in ("gold", "verdict") if c in frame.columns]
-        df = (frame.select("trace_id", "problem_id", "thinking", *extra)
-              .with_columns(keys, pl.int_range(pl.len()).alias("_pos"))
-              .sort(rank_expr(cfg.keep, extra)))
-        # Within each group (already ranked), the first row's problem survives.
-        df = df.with_columns(
-            pl.col("trace_id").first().over("_key").alias("_top"),
-            pl.col("problem_id").first().over("_key").alias("_top_pid"),
-            pl.col("problem_id").n_unique().over("_key").alias("_problems"),
-            pl.int_range(pl.len()).over("problem_id").alias("_sample_rank"),
-        )
-        in_group = pl.col("_problems") > 1
-        other_problem = pl.col("problem_id") != pl.col("_top_pid")
-        # One fixed text per cause, so reasons group in SQL; which row was kept is in dup_of.
-        reason = pl.when(other_problem).then(pl.lit("exact duplicate of another problem"))
-        if cfg.max_per_problem is not None:
-            reason = reason.when(pl.col("_sample_rank") >= cfg.max_per_problem).then(
-                pl.lit(f"more than {cfg.max_per_problem} sample(s) of the problem"))
-        out = df.select(
-            "trace_id",
-            pl.when(in_group).then(pl.col("_key")).alias("dup_cluster"),
-            pl.when(in_group).then(pl.col("_top")).alias("dup_of"),
-            pl.when(in_group).then(pl.lit(1.0)).alias("dup_sim"),
-            reason.otherwise(None).cast(pl.String).alias(DROP),
-        )
-        ctx.stats["clusters"] = int(df.filter(in_group)["_key"].n_unique())
-        if cfg.max_per_problem is not None and not (df["_sample_rank"] >= cfg.max_per_problem).any():
-            ctx.nothing_to_do(f"max_per_problem: {cfg.max_per_problem}: no problem has more samples than that")
-        return out
+        result = dedup.exact_problems(frame, on=cfg.on, keep=cfg.keep, max_per_problem=cfg.max_per_problem)
+        ctx.stats.update(result.stats)
+        for line in result.warnings:
+            ctx.nothing_to_do(line)
+        return result.columns

@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Literal
 
 import polars as pl
-import xxhash
 from pydantic import Field, model_validator
 
-from curate.stages import DROP, Stage, StageConfig, StageContext, register
+from curate.schema import DROP
+from curate.select import hash_rank
+from curate.stages import Stage, StageConfig, StageContext, register
 
 
 class SampleConfig(StageConfig):
@@ -26,11 +27,6 @@ class SampleConfig(StageConfig):
         if (self.n is None) == (self.fraction is None):
             raise ValueError("give exactly one of 'n' or 'fraction'")
         return self
-
-
-def hash_rank(ids: list[str], seed: int) -> list[int]:
-    prefix = f"{seed}\x1f".encode()
-    return [xxhash.xxh3_64_intdigest(prefix + i.encode()) for i in ids]
 
 
 @register

@@ -31,7 +31,6 @@ from pydantic import Field, model_validator
 from curate import select as lib
 from curate.errors import BadInput
 from curate.stages import DROP, Stage, StageConfig, StageContext, register
-from curate.stages.sample import hash_rank
 
 
 class SelectConfig(StageConfig):
@@ -163,12 +162,12 @@ class Select(Stage):
         cfg = self.config
         strata = self._column(frame, cfg.by, ctx).cast(pl.String).fill_null("(null)")
         key = (self._column(frame, cfg.order_by, ctx) if cfg.order_by
-               else pl.Series(hash_rank(frame["trace_id"].to_list(), seed), dtype=pl.UInt64))
+               else pl.Series(lib.hash_rank(frame["trace_id"].to_list(), seed), dtype=pl.UInt64))
         df = pl.DataFrame({"_i": np.arange(frame.height), "_s": strata, "_v": key, "trace_id": frame["trace_id"]})
         desc = cfg.descending if cfg.order_by else False
         df = df.sort(["_s", "_v", "trace_id"], descending=[False, desc, False], nulls_last=True)
         sizes = dict(df.group_by("_s").len().iter_rows())
-        quotas = cfg.quotas if cfg.quotas is not None else equal_quotas(sizes, k)
+        quotas = cfg.quotas if cfg.quotas is not None else lib.equal_quotas(sizes, k)
         unknown = sorted(set(quotas) - set(sizes))
         if cfg.quotas is not None and unknown:
             raise ctx.error(f"quotas name value(s) {', '.join(unknown)} absent from column {cfg.by!r}")
@@ -186,29 +185,8 @@ class Select(Stage):
 
         texts = self._column(frame, self.config.on, ctx).cast(pl.String).fill_null("").to_list()
         vectors = semantic.embed(texts, self.config.model)
-        first = int(np.argmin(hash_rank(frame["trace_id"].to_list(), seed)))
+        first = int(np.argmin(lib.hash_rank(frame["trace_id"].to_list(), seed)))
         return lib.k_center(vectors.astype(np.float64), k, first)
-
-
-def equal_quotas(sizes: dict[str, int], k: int) -> dict[str, int]:
-    """k split as evenly as the strata allow: small strata give all they have, the rest share the
-    remainder (the extra ones go to the values first in sort order)."""
-    quotas = {s: 0 for s in sizes}
-    left, open_ = k, sorted(sizes)
-    while left > 0 and open_:
-        share, extra = divmod(left, len(open_))
-        nxt = []
-        for j, s in enumerate(open_):
-            want = share + (1 if j < extra else 0)
-            got = min(want, sizes[s] - quotas[s])
-            quotas[s] += got
-            left -= got
-            if quotas[s] < sizes[s]:
-                nxt.append(s)
-        if nxt == open_ and share == 0 and extra == 0:
-            break
-        open_ = nxt
-    return quotas
 
 
 def _predicate(frame: pl.DataFrame, where: str, ctx: StageContext) -> list[bool]:

@@ -255,7 +255,7 @@ def _fresh(family: str, rng: random.Random, seen: set) -> Problem:
 def _table(rows: list[dict], teacher: str) -> pa.Table:
     """The default profile's table builder, after numbering samples per problem id: a verbatim
     duplicate is another sample of the same problem."""
-    from curate.synth import _table as synth_table
+    from curate.synth.rows import trace_table as synth_table
 
     seen: Counter = Counter()
     for r in rows:

@@ -216,6 +216,14 @@ def boxed_groups(text: str) -> list[tuple[str, int, int]]:
     return out
 
 
+def last_boxed(text: str | None) -> str | None:
+    """The content of the last complete `\\boxed{…}` / `\\fbox{…}` (or `\\boxed 5`); None if there is none.
+    The one boxed-answer finder for code outside the verifier (ingest's gold, benchmarks, the
+    ablation's boxed share); the verifier itself reads every box (`boxed_groups`)."""
+    boxes = boxed_groups(text) if text else []
+    return boxes[-1][0] if boxes else None
+
+
 def _brace_pairs(text: str) -> dict[int, int]:
     """Position of each `{` that is closed → position of its `}` (escaped braces skipped)."""
     pairs, stack = {}, []
