@@ -125,6 +125,22 @@ def _lengths(con) -> tuple[str, str, str]:
     return _section("lengths", "Thinking length", body)
 
 
+def _truncated(con) -> tuple[str, str, str]:
+    """Cut-off and broken traces by the format stage's own rules (the `truncated` named query), so
+    the report, the query, `validate` and ingest's count of unclosed thinking say the same number."""
+    table = sql.run_named(con, "truncated")
+    rows = table.to_pylist()
+    total = sum(r["rows"] for r in rows)
+    counts = {k: sum(r[k] for r in rows) for k in ("truncated", "length_limit", "unclosed_thinking",
+                                                    "empty_thinking", "no_final_answer", "broken_kept")}
+    pct = 100.0 * counts["truncated"] / total if total else 0.0
+    lead = (f"<p>{counts['truncated']:,} of {total:,} traces ({pct:.1f}%) are cut off: "
+            f"{counts['length_limit']:,} hit the length limit, {counts['unclosed_thinking']:,} have thinking "
+            f"that never closed; {counts['empty_thinking']:,} have no thinking and {counts['no_final_answer']:,} "
+            f"no final answer. Kept after curation: {counts['broken_kept']:,} of these.</p>")
+    return _section("truncated", "Cut-off and broken traces", lead + _table(table))
+
+
 def _verdicts(con, have: set[str]) -> tuple[str, str, str]:
     if "verdict" not in have:
         return _section("verdicts", "Verdicts", _absent("verdict"))
@@ -375,7 +391,7 @@ def build(run: Path, prices: dict | None = None) -> str:
     con = sql.connect(run)
     try:
         have = set(sql.columns(con))
-        sections = [_funnel(con), _lengths(con), _verdicts(con, have), _domains(con, have),
+        sections = [_funnel(con), _lengths(con), _truncated(con), _verdicts(con, have), _domains(con, have),
                     _duplicates(con, have), _contamination(con, have), _teachers(con, have, prices),
                     _seconds(con), _samples(con, have)]
         for extra in (_student(run), _ablation(run)):

@@ -12,7 +12,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest_train import tiny_model  # noqa: F401
 
 from conftest import run_cli
 from curate import schema, store

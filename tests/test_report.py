@@ -42,6 +42,10 @@ def test_report_has_every_section_and_loads_nothing(run_dir, tmp_path, capsys):
                  "Benchmark contamination", "Seconds per stage", "aime24/3", "thinking too short",
                  "dropped by 02-format: truncated (finish_reason = length)", "<details>"):
         assert text in html, text
+    # Cut-off traces counted by the format stage's rules (the truncated query): the fixture's row cut
+    # at the length limit and its row with a stray think tag, neither kept.
+    assert ("2 of 12 traces (16.7%) are cut off: 1 hit the length limit, 2 have thinking that never "
+            "closed; 0 have no thinking and 1 no final answer. Kept after curation: 0 of these.") in html
     # Self-contained: no scripts, and nothing fetched from anywhere.
     assert "<script" not in html and not re.search(r'(src|href)="(https?:)?//', html)
 
