@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("curate", "train")
 STAGES = "curate.stages"
 RUNNER = ("curate.recipe", "curate.run")  # the recipe parser and the runner above the stages
+ENGINES = "curate.engines"  # where the runner runs stages (local, Ray): the runner's layer
 CLI = "curate.cli"
 
 
@@ -100,10 +101,12 @@ def violations(edges: dict[str, list[tuple[str, int, bool]]]) -> list[str]:
                     out.append(f"{where}: the CLI imports train only inside a command (lazily)")
             if _under(name, "train") and (_under(target, STAGES) or target == CLI):
                 out.append(f"{where}: train uses curate's libraries and runner, never its stages or CLI")
-            if _under(name, STAGES) and (target in RUNNER or target == CLI):
+            runner = target in RUNNER or _under(target, ENGINES)
+            if _under(name, STAGES) and (runner or target == CLI):
                 out.append(f"{where}: a stage never imports the runner or the CLI")
-            is_library = _under(name, "curate") and not _under(name, STAGES) and name not in (*RUNNER, CLI)
-            if is_library and (_under(target, STAGES) or target in RUNNER or target == CLI):
+            is_library = (_under(name, "curate") and not _under(name, STAGES) and not _under(name, ENGINES)
+                          and name not in (*RUNNER, CLI))
+            if is_library and (_under(target, STAGES) or runner or target == CLI):
                 out.append(f"{where}: a library never imports a stage, the runner or the CLI")
     return out
 

@@ -105,7 +105,7 @@ class RayEngine:
             raise ctx.error("needs column(s) problem_id")
         blocks = self._blocks(frame, by_problem=(how == "problems"))
         ds = self._ray.data.from_arrow([b.to_arrow() for b in blocks])
-        mapped = ds.map_batches(_StageBatch(_one_cpu(stage), ctx), batch_format="pyarrow", batch_size=None,
+        mapped = ds.map_batches(_StageBatch(one_cpu(stage), ctx), batch_format="pyarrow", batch_size=None,
                                 zero_copy_batch=True)
         parts, stats, errors, notes = [], [], [], []
         for ref in mapped.to_arrow_refs():
@@ -175,7 +175,7 @@ def _apply(fn, chunk):
     return fn(chunk)
 
 
-def _one_cpu(stage: Stage) -> Stage:
+def one_cpu(stage: Stage) -> Stage:
     """The stage with its own worker pool (verify's sympy processes) sized to the one CPU Ray gives
     each task, unless the recipe chose a size: by default a pool has one process per core of the
     node, and a node running one task per core would run cores² processes (and time out answers
