@@ -65,14 +65,7 @@ def file_out(out: Path, option: str = "--out") -> Path:
     out = Path(out)
     if out.is_dir():
         raise BadInput(f"{option} {out}: is a folder, and a file is expected here")
-    parent = out.parent
-    for p in (parent, *parent.parents):
-        if p.exists():
-            if not p.is_dir():
-                raise BadInput(f"{option} {out}: {p} is a file, not a folder")
-            if not os.access(p, os.W_OK | os.X_OK):
-                raise BadInput(f"{option} {out}: folder {p} is not writable")
-            break
+    _check_nearest_folder(out, out.parent, option)
     return out
 
 
@@ -81,11 +74,16 @@ def folder_out(out: Path, option: str = "--out") -> Path:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise BadInput(f"{option} {out}: is a file, and a folder is expected here")
-    for p in (out, *out.parents):
+    _check_nearest_folder(out, out, option)
+    return out
+
+
+def _check_nearest_folder(out: Path, start: Path, option: str) -> None:
+    """The nearest existing one of `start` and its parents must be a writable folder."""
+    for p in (start, *start.parents):
         if p.exists():
             if not p.is_dir():
                 raise BadInput(f"{option} {out}: {p} is a file, not a folder")
             if not os.access(p, os.W_OK | os.X_OK):
                 raise BadInput(f"{option} {out}: folder {p} is not writable")
-            break
-    return out
+            return
