@@ -227,18 +227,29 @@ def test_cli_bad_input(problems_file, tmp_path, capsys):
     assert not out.exists()
 
 
-def test_one_run_per_settings_and_folder(problems_file, tmp_path):
-    import fcntl
-
-    from curate.generate import PREFIX
+def test_one_writer_per_folder_whatever_the_settings(problems_file, tmp_path):
+    """A second generate into a folder another process writes fails at once naming the holder's pid
+    and command, even with other settings (its shards would interleave with the first's); once the
+    holder is gone (kill -9 included) the next run takes the folder over and resumes."""
+    import subprocess
+    import sys
 
     out = tmp_path / "o"
     res = generate(problems_file, "m", out, n=1, backend_obj=Echo())
-    lock = open(out / f".{PREFIX}-{settings_hash('m', SamplingParams())}.lock", "a+")
-    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)      # another run holds it
-    with pytest.raises(BadInput, match="another `distillery generate`"):
-        generate(problems_file, "m", out, n=2, backend_obj=Echo())
-    lock.close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from curate import locks\n"
+         "with locks.writer(Path(sys.argv[1]), command='distillery generate HOLDER'):\n"
+         "    print('held', flush=True); time.sleep(60)", str(out)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        for model, n in (("m", 2), ("other-model", 1)):
+            with pytest.raises(BadInput, match=rf"pid {holder.pid}: distillery generate HOLDER"):
+                generate(problems_file, model, out, n=n, backend_obj=Echo())
+    finally:
+        holder.kill()
+        holder.wait()
+    # The holder died holding it: the lock file still names it, and is taken over.
     assert generate(problems_file, "m", out, n=2, backend_obj=Echo()).new == 5 and res.new == 5
 
 

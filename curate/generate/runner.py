@@ -1,15 +1,15 @@
 """`distillery generate`: the command's loop. Jobs not yet in OUT's shards go to a back-end; each
-finished sample is buffered and flushed into a shard (`curate.generate.shards`); one run per
-settings and folder holds a lock; a failure keeps whatever finished, so the rerun resumes."""
+finished sample is buffered and flushed into a shard (`curate.generate.shards`); one writer per
+folder holds its lock (`curate.locks`); a failure keeps whatever finished, so the rerun resumes."""
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from curate import locks
 from curate.errors import BadInput
 from curate.generate.backend import BACKENDS, Completion, Job, SamplingParams, make
 from curate.generate.problems import load_problems
@@ -102,10 +102,10 @@ def generate(problems: str | Path, model: str, out: str | Path, backend: str = "
         raise BadInput(f"--out {out}: exists and is not a folder")
     digest = settings_hash(model, params)
     prefix = f"{PREFIX}-{digest}"
-    with _run_lock(out, prefix):   # first: a second run must not touch this run's files
-        for stale in out.glob(f".{prefix}*.tmp"):
-            with contextlib.suppress(OSError):
-                stale.unlink()   # left by a killed write: never a shard, safe to remove
+    # One writer per folder (curate.locks): a second `distillery generate` into it, whatever its
+    # settings, fails at once naming the holder's pid and command; the lock dies with its process
+    # (kill -9 included), and the `.tmp` files a killed write left are removed once it is ours.
+    with locks.writer(out, clean=(".",)):
         shards = shard_paths(out, prefix)
         done, _ = done_samples(shards)
         by_id = {r["problem_id"]: r for r in rows}
@@ -123,33 +123,6 @@ def generate(problems: str | Path, model: str, out: str | Path, backend: str = "
     final = shard_paths(out, prefix) if out.is_dir() else []
     done_now, truncated = done_samples(final)
     return GenerateResult(out, prefix, len(done_now), stats.done, stats.skipped, truncated, writer.written, stats)
-
-
-@contextlib.contextmanager
-def _run_lock(out: Path, prefix: str):
-    """One run per settings and folder: a second `distillery generate` of the same command into the
-    same folder would write every sample twice. The lock dies with its process (kill -9 included).
-    A run that wrote nothing leaves no folder behind."""
-    created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f".{prefix}.lock"
-    handle = open(path, "a+")
-    try:
-        try:
-            import fcntl
-
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except ImportError:   # pragma: no cover - not POSIX: no lock
-            pass
-        except BlockingIOError:
-            raise BadInput(f"{out}: another `distillery generate` with the same settings is writing here") from None
-        yield
-    finally:
-        handle.close()
-        if created and not any(p for p in out.iterdir() if p != path):
-            path.unlink(missing_ok=True)
-            with contextlib.suppress(OSError):
-                out.rmdir()
 
 
 def _run(jobs, writer, stats, params, progress, engine, close: bool) -> None:
