@@ -268,3 +268,26 @@ def test_full_size_corpus_is_quick(tmp_path: Path):
     assert result.traces.num_rows == 60_000
     assert len(set(result.traces.column("trace_id").to_pylist())) == 60_000
     assert seconds < 60, seconds  # about 12 s on an idle laptop core; generous for shared machines
+
+
+@pytest.mark.slow
+def test_a_family_whose_levels_run_out_widens_its_numbers_instead_of_failing():
+    """Quadratics has ~5,800 distinct problems at its five levels: a million-row pool (~23K per
+    family) needs more. Past the point where the generator used to give up it draws wider numbers,
+    still new texts, labelled level 5; without widening (the held-out split) it is one BadInput line."""
+    import random
+
+    from curate.errors import BadInput
+    from curate.synth.instances import fresh
+    from curate.text import normalize_for_dedup
+
+    rng, seen, n = random.Random(0), set(), 0
+    with pytest.raises(BadInput, match="quadratics ran out of distinct problems"):
+        while True:
+            fresh("quadratics", 5, rng, seen, widen=False)
+            n += 1
+    assert n > 1000
+    more = [fresh("quadratics", 5, rng, seen) for _ in range(100)]
+    assert {p.difficulty for p in more} == {5}
+    keys = {normalize_for_dedup(p.text) for p in more}
+    assert len(keys) == 100 and len(seen) == n + 100

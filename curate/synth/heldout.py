@@ -20,6 +20,7 @@ import random
 import pyarrow as pa
 
 from curate import schema
+from curate.errors import BadInput
 from curate.synth.answers import forms_of
 from curate.synth.config import SynthConfig
 from curate.synth.instances import Instance, fresh
@@ -56,8 +57,8 @@ def problems(cfg: SynthConfig, instances: list[Instance]) -> list[Instance]:
         family = cfg.families[i % len(cfg.families)]
         for _ in range(DRAWS):
             try:
-                problem = fresh(family, rng.randint(1, 5), rng, seen)
-            except ValueError:  # the family ran out of new problems
+                problem = fresh(family, rng.randint(1, 5), rng, seen, widen=False)
+            except BadInput:  # the family ran out of new problems at its own levels
                 break
             grams = _grams(problem.text)
             if len(problem.text.split()) >= NGRAM and not grams & taken:

@@ -4,11 +4,12 @@ duplicates of earlier originals at the planted rates; how many samples each inst
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from curate import schema
+from curate.errors import BadInput
 from curate.synth import defects
 from curate.synth.answers import forms_of
 from curate.synth.config import SynthConfig
@@ -80,17 +81,23 @@ def draw_instances(cfg: SynthConfig, count: int, nrng: np.random.Generator, rng:
     return out
 
 
-MAX_DRAWS = 200  # draws of one family before giving up on finding a new problem
+MAX_DRAWS = 200  # draws of one family at its five levels before widening its numbers
+WIDER = 1000     # further draws with ever wider numbers before giving up
 
 
-def fresh(family: str, difficulty: int, rng: random.Random, seen: set[str]) -> Problem:
+def fresh(family: str, difficulty: int, rng: random.Random, seen: set[str], widen: bool = True) -> Problem:
     """A problem of `family` whose normalised text is new (added to `seen`). Small problem spaces
-    run out at easy levels first, so repeated collisions move up a difficulty level."""
+    run out at easy levels first, so repeated collisions move up a difficulty level; a family whose
+    five levels are exhausted (quadratics past ~200K rows) draws from wider ranges (the families'
+    bounds grow past level 5), labelled level 5, so a million-row pool exists. The widening only
+    starts where the generator used to give up, so every smaller pool keeps its bytes."""
     make = FAMILIES[family]
-    for attempt in range(MAX_DRAWS):
-        problem = make(rng, min(5, difficulty + attempt // 25))
+    for attempt in range(MAX_DRAWS + (WIDER if widen else 0)):
+        level = min(5, difficulty + attempt // 25) if attempt < MAX_DRAWS else 6 + (attempt - MAX_DRAWS) // 25
+        problem = make(rng, level)
         key = normalize_for_dedup(problem.text)
         if key not in seen:
             seen.add(key)
-            return problem
-    raise ValueError(f"synth: family {family} ran out of distinct problems; ask for fewer rows or more families")
+            return problem if level <= 5 else replace(problem, difficulty=5)
+    raise BadInput(f"synth: family {family} ran out of distinct problems after {attempt + 1} draws; "
+                   f"ask for fewer rows (--n) or more families")

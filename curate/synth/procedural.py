@@ -36,6 +36,7 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from curate import schema, store
+from curate.errors import BadInput
 
 FAMILIES = ("addition", "subtraction", "multiplication", "linear")
 TEMPLATES = {
@@ -249,7 +250,7 @@ def _fresh(family: str, rng: random.Random, seen: set) -> Problem:
         if (family, p.operands) not in seen:
             seen.add((family, p.operands))
             return p
-    raise ValueError(f"procedural: family {family} ran out of distinct problems; ask for fewer rows")
+    raise BadInput(f"synth --profile procedural: family {family} ran out of distinct problems; ask for fewer rows (--n)")
 
 
 def _table(rows: list[dict], teacher: str) -> pa.Table:
