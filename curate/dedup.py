@@ -25,6 +25,7 @@ matched, so a person can judge.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ import polars as pl
 import pyarrow as pa
 import xxhash
 
-from curate import minhash
+from curate import minhash, parallel
 from curate.errors import BadInput
 from curate.schema import DROP
 from curate.text import normalize_for_dedup
@@ -110,7 +111,7 @@ def rank_expr(keep: Literal["first", "last", "longest", "shortest"], columns=())
         "longest": [-length, pl.col("_pos")], "shortest": [length, pl.col("_pos")]}[keep]
 
 
-EXACT_BATCH = 50_000
+EXACT_BATCH = 50_000  # texts normalised in one part (normalising is Python: lists of a part, not a column)
 
 
 def exact_problems(frame: pl.DataFrame, *, on: str = "problem",
@@ -119,43 +120,65 @@ def exact_problems(frame: pl.DataFrame, *, on: str = "problem",
     """The `exact_dedup` stage's work: rows grouped by the normalised `on` text; in a group
     holding more than one problem, the problem of the best-ranked row (`rank_expr`) survives with
     all its samples and the others' rows drop; then at most `max_per_problem` samples per problem.
-    Columns keyed by `trace_id` (in ranked order): dup_cluster, dup_of, dup_sim, drop_reason."""
+    Columns keyed by `trace_id` (in input order): dup_cluster, dup_of, dup_sim, drop_reason.
+
+    Parts (`curate.parallel`): the keys are computed `EXACT_BATCH` texts a part; the groups meet in
+    hash partitions of the key (the shuffle of a groupby), where each group's kept row is chosen;
+    with `max_per_problem`, a problem's samples are ranked in hash partitions of problem_id. The
+    ranking is a total order (input position breaks ties), so any partition gives the same rows."""
     if on not in frame.columns:
         raise BadInput(f"no column {on!r} to deduplicate on")
-    # Python lists of one batch at a time, never of the whole column (normalising is Python).
-    text = frame[on].cast(pl.String).fill_null("")
-    keys = pl.concat([pl.Series("_key", [xxhash.xxh3_64_hexdigest(normalize_for_dedup(t).encode())
-                                         for t in text.slice(lo, EXACT_BATCH).to_list()], pl.String)
-                      for lo in range(0, len(text), EXACT_BATCH)] or [pl.Series("_key", [], pl.String)])
     extra = [c for c in ("gold", "verdict") if c in frame.columns]
-    df = (frame.select("trace_id", "problem_id", "thinking", *extra)
-          .with_columns(keys, pl.int_range(pl.len()).alias("_pos"))
-          .sort(rank_expr(keep, extra)))
-    # Within each group (already ranked), the first row's problem survives.
-    df = df.with_columns(
-        pl.col("trace_id").first().over("_key").alias("_top"),
-        pl.col("problem_id").first().over("_key").alias("_top_pid"),
-        pl.col("problem_id").n_unique().over("_key").alias("_problems"),
-        pl.int_range(pl.len()).over("problem_id").alias("_sample_rank"),
-    )
+    ranked = extra + (["thinking"] if keep in ("longest", "shortest") else [])
+    text = frame[on].cast(pl.String).fill_null("")
+    keys = parallel.map_parts(_exact_keys, parallel.slices(text, parallel.part_size(EXACT_BATCH)))
+    df = frame.select("trace_id", "problem_id", *ranked).with_columns(
+        pl.concat(keys) if keys else pl.Series("_key", [], pl.String), pl.int_range(pl.len()).alias("_pos"))
+    n = parallel.n_parts(df.height, max(df.height, 1))
+    df = pl.concat(parallel.map_parts(functools.partial(_exact_groups, keep=keep, extra=tuple(extra)),
+                                      parallel.hash_parts(df, "_key", n)))
     in_group = pl.col("_problems") > 1
+    warnings = []
+    if max_per_problem is not None:
+        df = pl.concat(parallel.map_parts(
+            functools.partial(_sample_ranks, keep=keep, extra=tuple(extra), limit=max_per_problem),
+            parallel.hash_parts(df, "problem_id", n)))
+        if not df["_over"].any():
+            warnings.append(f"max_per_problem: {max_per_problem}: no problem has more samples than that")
     other_problem = pl.col("problem_id") != pl.col("_top_pid")
     # One fixed text per cause, so reasons group in SQL; which row was kept is in dup_of.
     reason = pl.when(other_problem).then(pl.lit("exact duplicate of another problem"))
     if max_per_problem is not None:
-        reason = reason.when(pl.col("_sample_rank") >= max_per_problem).then(
-            pl.lit(f"more than {max_per_problem} sample(s) of the problem"))
-    out = df.select(
+        reason = reason.when(pl.col("_over")).then(pl.lit(f"more than {max_per_problem} sample(s) of the problem"))
+    out = df.sort("_pos").select(
         "trace_id",
         pl.when(in_group).then(pl.col("_key")).alias("dup_cluster"),
         pl.when(in_group).then(pl.col("_top")).alias("dup_of"),
         pl.when(in_group).then(pl.lit(1.0)).alias("dup_sim"),
         reason.otherwise(None).cast(pl.String).alias(DROP),
     )
-    warnings = []
-    if max_per_problem is not None and not (df["_sample_rank"] >= max_per_problem).any():
-        warnings.append(f"max_per_problem: {max_per_problem}: no problem has more samples than that")
     return Result(out, {"clusters": int(df.filter(in_group)["_key"].n_unique())}, warnings)
+
+
+def _exact_keys(text: pl.Series) -> pl.Series:
+    """exact_dedup's group key of each text: the hash of its normalised form."""
+    return pl.Series("_key", [xxhash.xxh3_64_hexdigest(normalize_for_dedup(t).encode()) for t in text.to_list()],
+                     pl.String)
+
+
+def _exact_groups(part: pl.DataFrame, keep: str, extra: tuple[str, ...]) -> pl.DataFrame:
+    """One hash partition of the key: each group's best-ranked row and problem, and its problems."""
+    return part.sort(rank_expr(keep, extra)).with_columns(
+        pl.col("trace_id").first().over("_key").alias("_top"),
+        pl.col("problem_id").first().over("_key").alias("_top_pid"),
+        pl.col("problem_id").n_unique().over("_key").alias("_problems"),
+    )
+
+
+def _sample_ranks(part: pl.DataFrame, keep: str, extra: tuple[str, ...], limit: int) -> pl.DataFrame:
+    """One hash partition of problem_id: whether a row ranks past `limit` among its problem's samples."""
+    return part.sort(rank_expr(keep, extra)).with_columns(
+        (pl.int_range(pl.len()).over("problem_id") >= limit).alias("_over"))
 
 
 def _keep_order(keep: Keep, columns) -> list[pl.Expr]:
@@ -229,7 +252,7 @@ def dedup_table(frame: pl.DataFrame, *, on: str = "problem", method: Method = "m
         # Only units in some pair need a key: usually a small share of the table.
         paired = np.unique(np.concatenate([i, j]))
         keys = np.zeros(n_units, dtype=np.uint64)
-        keys[paired] = _math_keys(texts["_norm"].gather(paired))
+        keys[paired] = _in_parts(_math_keys, texts["_norm"].gather(paired))
         same = keys[i] == keys[j]
         stats["pairs_with_other_math"] = int((~same).sum())
         i, j = i[same], j[same]
@@ -238,7 +261,8 @@ def dedup_table(frame: pl.DataFrame, *, on: str = "problem", method: Method = "m
         # before a like question sentence. MinHash pairs only: semantic pairs are paraphrases,
         # which restructure sentences (their premises are judged by meaning).
         if len(i) and method == "minhash":
-            shape = _question_shapes(texts["_text"], np.unique(np.concatenate([i, j])))
+            asked = np.unique(np.concatenate([i, j]))
+            shape = dict(zip(asked.tolist(), _in_parts(_question_shapes, texts["_text"].gather(asked))))
             same = np.array([same_question(shape[a], shape[b]) for a, b in zip(i.tolist(), j.tolist())], bool)
             stats["pairs_with_other_question"] = int((~same).sum())
             i, j = i[same], j[same]
@@ -317,8 +341,19 @@ def question_shape(text: str) -> tuple[int, frozenset[str]]:
     return pick, frozenset(normalize_for_dedup(sentences[pick]).split()) - ASKING_FILLER
 
 
-def _question_shapes(texts: pl.Series, units: np.ndarray) -> dict[int, tuple[int, frozenset[str]]]:
-    return {int(u): question_shape(t) for u, t in zip(units.tolist(), texts.gather(units).to_list())}
+def _question_shapes(texts: pl.Series) -> list[tuple[int, frozenset[str]]]:
+    return [question_shape(t) for t in texts.to_list()]
+
+
+PAIRED_TEXTS = 50_000  # texts of paired units checked in one part (Python per text)
+
+
+def _in_parts(fn, texts: pl.Series) -> list | np.ndarray:
+    """`fn` (per text, Python) over `texts`, in parts (`curate.parallel`), results in order."""
+    found = parallel.map_parts(fn, parallel.slices(texts, parallel.part_size(PAIRED_TEXTS)))
+    if found and isinstance(found[0], np.ndarray):
+        return np.concatenate(found)
+    return [x for part in found for x in part]
 
 
 def same_question(a: tuple[int, frozenset[str]], b: tuple[int, frozenset[str]]) -> bool:
@@ -340,8 +375,8 @@ def _units(frame: pl.DataFrame, on: str) -> pl.DataFrame:
     )
     # Samples of a problem repeat its text: normalise each distinct text once.
     distinct = rows.select(pl.col("_text").unique(maintain_order=True))
-    distinct = distinct.with_columns(pl.Series("_norm", [normalize_for_dedup(t) for t in distinct["_text"]],
-                                               dtype=pl.String))
+    norm = _in_parts(_normalized, distinct["_text"])
+    distinct = distinct.with_columns(pl.Series("_norm", norm, dtype=pl.String))
     rows = rows.join(distinct, on="_text", how="left", maintain_order="left")
     rows = rows.with_columns(pl.when(pl.col("_norm") == "").then(pl.col("_pos")).otherwise(-1).alias("_alone"))
     units = rows.select("_norm", "_alone").unique(maintain_order=True).with_row_index("_unit")
@@ -349,10 +384,21 @@ def _units(frame: pl.DataFrame, on: str) -> pl.DataFrame:
             .with_columns(pl.col("_unit").cast(pl.Int64)).drop("_alone"))
 
 
+def _normalized(texts: pl.Series) -> list[str]:
+    return [normalize_for_dedup(t) for t in texts.to_list()]
+
+
 def _resolve(rows: pl.DataFrame, labels: np.ndarray, keep: Keep) -> pl.DataFrame:
-    """Pick the kept row of each cluster and mark the rows of every other problem in it."""
-    df = (rows.with_columns(pl.Series("_cluster", labels[rows["_unit"].to_numpy()]))
-          .sort(_keep_order(keep, rows.columns)))
+    """Pick the kept row of each cluster and mark the rows of every other problem in it: in hash
+    partitions of the cluster (`curate.parallel`), where a cluster's rows meet. The keep order is
+    total (input position breaks ties), so any partition picks the same row."""
+    df = rows.drop("_text").with_columns(pl.Series("_cluster", labels[rows["_unit"].to_numpy()]))
+    parts = parallel.hash_parts(df, "_cluster", parallel.n_parts(df.height, max(df.height, 1)))
+    return pl.concat(parallel.map_parts(functools.partial(_resolve_part, keep=keep), parts))
+
+
+def _resolve_part(part: pl.DataFrame, keep: Keep) -> pl.DataFrame:
+    df = part.sort(_keep_order(keep, part.columns))
     df = df.with_columns(
         pl.col("_rid").first().over("_cluster").alias("_top"),
         pl.col("_pid").first().over("_cluster").alias("_top_pid"),
