@@ -1,5 +1,4 @@
-"""Deduplication and decontamination of trace tables: what the `dedup` and `decontam` stages and
-commands call.
+"""Deduplication of trace tables: what the `exact_dedup` and `dedup` stages and the `dedup` command call.
 
 Dedup works on problems, not samples: rows are grouped into *units* (distinct normalised `on`
 text, see `curate.text.normalize_for_dedup`), units are paired by the method (exact: none beyond
@@ -13,28 +12,19 @@ Columns (aligned with the input rows): `dup_cluster` (hash of the kept unit's no
 clusters of more than one problem), `dup_of` (the kept row), `dup_sim` (the row's similarity to
 the kept row: 1.0 for equal text), `drop_reason`.
 
-Decontamination drops rows sharing a word n-gram (default 8, on lowercased, whitespace-collapsed
-text) with a benchmark problem, as s1 and open-r1 do, optionally also rows whose MinHash Jaccard
-with one reaches `fuzzy`. An n-gram found in `boilerplate` (default 3) or more benchmark problems
-is boilerplate ("where $m$ and $n$ are relatively prime positive integers") and does not count;
-the problems counted are the benchmarks' and those of `boilerplate_from` (default `input`: the
-distinct texts being checked; add corpora such as the MATH test set by name or path). Columns
-`contaminated_with`: the benchmark ids (`math500:test/…`); `contaminated_ngram`: the n-gram that
-matched, so a person can judge.
+Decontamination (benchmark n-grams) lives in `curate.decontam`.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 import xxhash
 
 from curate import minhash, parallel
@@ -49,14 +39,6 @@ DEFAULT_THRESHOLD = {"exact": 1.0, "minhash": 0.8, "semantic": 0.9}
 # Columns a keep policy ranks by: it is an error to ask for a policy the table cannot support.
 KEEP_NEEDS = {"longest": "thinking", "shortest": "thinking", "verified": "verdict", "score": "score"}
 
-# An n-gram in this many benchmark problems is boilerplate ("relatively prime positive integers.
-# Find m+n" is in 20 of AIME/AMC/MATH-500/GSM8K's 1,919 problems), not a sign of a copied problem.
-BOILERPLATE = 3
-# Where else boilerplate is counted: "input" is the distinct problems being checked, after the
-# dedup stages before decontam (a pasted benchmark problem counts once there; a phrase in many
-# different training problems is wording, not a copy).
-INPUT = "input"
-BOILERPLATE_FROM = (INPUT,)
 
 
 @dataclass
@@ -70,14 +52,14 @@ class Result:
 
 # ------------------------------------------------------------------------------------- shared
 
-def _check_table(frame: pl.DataFrame, on: str, what: str) -> None:
+def check_table(frame: pl.DataFrame, on: str, what: str) -> None:
     if on not in frame.columns:
         raise BadInput(f"no column {on!r} to {what} on (columns: {', '.join(frame.columns)})")
     if frame.height == 0:
         raise BadInput(f"the table to {what} is empty")
 
 
-def _check_threshold(threshold: float, name: str = "threshold") -> None:
+def check_threshold(threshold: float, name: str = "threshold") -> None:
     if not 0 < threshold <= 1:
         raise BadInput(f"{name} must be in (0, 1], got {threshold}")
 
@@ -208,9 +190,9 @@ def dedup_table(frame: pl.DataFrame, *, on: str = "problem", method: Method = "m
     and minhash pairs as many premise sentences before a like question sentence (`question_shape`)."""
     if method not in METHODS:
         raise BadInput(f"unknown dedup method {method!r} (known: {', '.join(METHODS)})")
-    _check_table(frame, on, "deduplicate")
+    check_table(frame, on, "deduplicate")
     threshold = DEFAULT_THRESHOLD[method] if threshold is None else threshold
-    _check_threshold(threshold)
+    check_threshold(threshold)
     if ngram < 1 or num_perm < 1:
         raise BadInput(f"ngram and num_perm must be positive, got {ngram} and {num_perm}")
     if method == "minhash" and bands is not None:
@@ -446,196 +428,3 @@ def _best_match(u: np.ndarray, k: np.ndarray, sim: np.ndarray, ids: list[str]) -
     best = found.sort(["_unit", "_ext_sim", "_k"], descending=[False, True, False]).unique("_unit", keep="first")
     return best.select("_unit", pl.Series("_ext_id", ids, dtype=pl.String).gather(best["_k"]),
                        "_ext_sim")
-
-
-# ---------------------------------------------------------------------------------- decontam
-
-@dataclass(frozen=True)
-class Benchmark:
-    name: str
-    ids: list[str]
-    problems: list[str]
-
-
-def load_benchmark(spec: str, folder: Path | str | None = None, column: str = "problem") -> Benchmark:
-    """A benchmark by path (any JSONL/Parquet with a `column`, or a folder of Parquet shards such
-    as a `distillery synth` held-out split) or by name (math500, aime24, …: `curate.benchmarks`
-    resolves it: `folder`, $DISTILLERY_BENCHMARKS, the user cache, the hub)."""
-    from curate import benchmarks
-
-    name, path, table = benchmarks.read(spec, folder)
-    if column not in table.column_names:
-        raise BadInput(f"{path}: benchmark has no {column!r} column (columns: {', '.join(table.column_names)})")
-    ids = (table.column("id").cast(pa.string()).to_pylist() if "id" in table.column_names
-           else table.column("problem_id").cast(pa.string()).to_pylist() if "problem_id" in table.column_names
-           else [str(i) for i in range(table.num_rows)])
-    problems = ["" if p is None else str(p) for p in table.column(column).to_pylist()]
-    return Benchmark(name, ids, problems)
-
-
-def _lower(text: str) -> str:
-    return " ".join(text.lower().split())
-
-
-def _ngram_table(texts: list[str], n: int) -> dict[int, pl.DataFrame]:
-    """Each text's exact n-grams as 64-bit keys, by n-gram size: a text of fewer than `n` words
-    is one n-gram of its own length (so a short benchmark problem still matches when pasted)."""
-    w = minhash.words(minhash.normalize_column(texts, _lower), wide=True)
-    lengths = w.lengths
-    tables = {}
-    for size in sorted({int(min(n, L)) for L in lengths if L > 0}):
-        pick = np.nonzero(np.minimum(lengths, n) == size)[0]
-        sub = _subset(w, pick)
-        keys, owner = minhash.ngram_hashes(sub, size, minhash.combine64)
-        tables[size] = pl.DataFrame({"key": keys, "owner": pick[owner]}).unique()
-    return tables
-
-
-def _subset(w: minhash.Words, pick: np.ndarray) -> minhash.Words:
-    lengths = w.lengths[pick]
-    owner = np.repeat(np.arange(len(w.lengths)), w.lengths)
-    return minhash.Words(w.hashes[np.isin(owner, pick)], np.concatenate(([0], np.cumsum(lengths))))
-
-
-def _boilerplate(bench_grams: dict[int, pl.DataFrame], problems: list[str], n: int, threshold: int | None,
-                 also: list[str], bench_dir, texts: list[str]) -> dict[int, set[int]]:
-    """Remove from `bench_grams` (in place) every n-gram key found in `threshold` or more distinct
-    problems of the benchmarks and the `also` corpora ("input": the distinct texts being checked);
-    returns the removed keys by size."""
-    if threshold is None:
-        return {size: set() for size in bench_grams}
-    extra = []
-    for spec in also:
-        if spec == INPUT:
-            extra += sorted({_lower(t) for t in texts if t} - {_lower(p) for p in problems})
-        else:
-            extra += load_benchmark(spec, bench_dir).problems
-    counted = _ngram_table(problems + extra, n) if extra else bench_grams
-    common = {}
-    for size, grams in bench_grams.items():
-        pool = counted.get(size, grams)
-        keys = (pool.group_by("key").agg(pl.col("owner").n_unique().alias("df"))
-                .filter(pl.col("df") >= threshold).select("key"))
-        bench_grams[size] = grams.join(keys, on="key", how="anti")
-        common[size] = set(keys["key"].to_list())
-    return common
-
-
-def _gram_keys(text: str, size: int) -> tuple[list[str], np.ndarray]:
-    low = _lower(text)
-    keys, _ = minhash.ngram_hashes(minhash.words(pa.array([low]), wide=True), size, minhash.combine64)
-    return low.split(), keys
-
-
-def _matched_ngram(text: str, bench_text: str, n: int, common: dict[int, set[int]]) -> str | None:
-    """The first word n-gram of `text` that the benchmark problem has and that is not boilerplate."""
-    bench_words, bench_keys = _gram_keys(bench_text, n)
-    size = min(n, len(bench_words))
-    if size == 0:
-        return None
-    if size < n:
-        bench_words, bench_keys = _gram_keys(bench_text, size)
-    allowed = set(bench_keys.tolist()) - common.get(size, set())
-    words_, keys = _gram_keys(text, size)
-    for pos, key in enumerate(keys.tolist()):
-        if key in allowed:
-            return " ".join(words_[pos:pos + size])
-    return None
-
-
-def decontaminate(frame: pl.DataFrame, *, bench: list[str], on: str = "problem", ngram: int = 8,
-                  fuzzy: float | None = None, bench_dir: Path | str | None = None,
-                  drop: bool = True, missing: Literal["error", "skip"] = "error",
-                  boilerplate: int | None = BOILERPLATE, boilerplate_from: list[str] | None = None,
-                  batch: int = 20_000, warn: Callable[[str], None] | None = None) -> Result:
-    """Mark rows whose `on` text shares a word `ngram` with a benchmark problem (or, with
-    `fuzzy`, reaches that MinHash Jaccard with one). An n-gram found in at least `boilerplate`
-    distinct problems of the benchmarks and of the `boilerplate_from` corpora (counted, not checked
-    against; default "input", the texts being checked) is boilerplate ("where $m$ and $n$ are
-    relatively prime positive integers") and does not count. A skipped benchmark is in the
-    result's `warnings` (and told to `warn` as it happens, when given)."""
-    warnings: list[str] = []
-
-    def note(line: str) -> None:
-        warnings.append(line)
-        if warn is not None:
-            warn(line)
-    _check_table(frame, on, "decontaminate")
-    if not bench:
-        raise BadInput("name at least one benchmark (math500, aime24, … or a file path)")
-    if ngram < 1:
-        raise BadInput(f"ngram must be positive, got {ngram}")
-    if fuzzy is not None:
-        _check_threshold(fuzzy, "fuzzy")
-    benches, skipped = [], []
-    for spec in bench:
-        try:
-            benches.append(load_benchmark(spec, bench_dir))
-        except BadInput as exc:
-            if missing == "error":
-                raise
-            skipped.append(spec)
-            # Said out loud: a skipped benchmark must never pass for a clean check.
-            note(f"decontam skips {exc}")
-    if boilerplate is not None and boilerplate < 2:
-        raise BadInput(f"boilerplate must be at least 2 benchmark problems, got {boilerplate}")
-    if not benches:
-        cols = pl.DataFrame({"contaminated_with": pl.Series([None] * frame.height, dtype=pl.List(pl.String)),
-                             "contaminated_ngram": pl.Series([None] * frame.height, dtype=pl.String),
-                             DROP: pl.Series([None] * frame.height, dtype=pl.String)})
-        return Result(cols, {"ngram": ngram, "benchmarks": {}, "skipped_benchmarks": skipped}, warnings)
-    labels = [f"{b.name}:{i}" for b in benches for i in b.ids]
-    problems = [p for b in benches for p in b.problems]
-    bench_of = np.repeat(np.arange(len(benches)), [len(b.ids) for b in benches])
-    bench_grams = _ngram_table(problems, ngram)
-    texts = frame[on].cast(pl.String).fill_null("").to_list()
-    also = list(BOILERPLATE_FROM if boilerplate_from is None else boilerplate_from)
-    common = _boilerplate(bench_grams, problems, ngram, boilerplate, also, bench_dir, texts)
-
-    hits = []
-    for start in range(0, len(texts), batch):
-        # Only the n-gram sizes the benchmarks have: nearly always just `ngram`.
-        row_w = minhash.words(minhash.normalize_column(texts[start:start + batch], _lower), wide=True)
-        for size, grams in bench_grams.items():
-            keys, owner = minhash.ngram_hashes(row_w, size, minhash.combine64)
-            found = (pl.DataFrame({"key": keys, "row": owner + start})
-                     .join(grams, on="key").select("row", "owner").unique())
-            hits.append(found)
-    if fuzzy is not None:
-        bench_sk, row_sk = minhash.sketch(problems), minhash.sketch(texts)
-        index = minhash.Index(labels, bench_sk.signatures, minhash.NGRAM, minhash.SEED)
-        r, k, _ = index.match(row_sk.signatures, fuzzy)
-        # Empty texts have equal (empty) signatures but share nothing.
-        real = (np.bincount(row_sk.shingle_text, minlength=len(texts))[r] > 0) & \
-            (np.bincount(bench_sk.shingle_text, minlength=len(problems))[k] > 0)
-        hits.append(pl.DataFrame({"row": r[real].astype(np.int64), "owner": k[real].astype(np.int64)}))
-    found = (pl.concat([h.cast({"row": pl.Int64, "owner": pl.Int64}) for h in hits]) if hits
-             else pl.DataFrame(schema={"row": pl.Int64, "owner": pl.Int64})).unique().sort("row", "owner")
-
-    label_s = pl.Series(labels, dtype=pl.String)
-    per_row = (found.with_columns(label_s.gather(found["owner"]).alias("label"))
-               .group_by("row").agg(pl.col("label"), pl.col("owner").first()))
-    names = pl.Series([b.name for b in benches], dtype=pl.String)
-    first_bench = names.gather(bench_of[per_row["owner"].to_numpy()])
-    per_row = per_row.with_columns(first_bench.alias("_bench"))
-    cols = (pl.DataFrame({"row": np.arange(frame.height, dtype=np.int64)})
-            .join(per_row, on="row", how="left", maintain_order="left"))
-    # The n-gram that matched, so a person can judge the drop (fuzzy-only matches have none).
-    evidence = {row: _matched_ngram(texts[row], problems[owner], ngram, common)
-                for row, owner in zip(per_row["row"].to_list(), per_row["owner"].to_list())}
-    cols = cols.with_columns(pl.Series("contaminated_ngram", [evidence.get(r) for r in range(frame.height)],
-                                       dtype=pl.String))
-    reason = pl.concat_str(pl.lit("contaminated: overlaps benchmark "), pl.col("_bench"))
-    cols = cols.select(pl.col("label").alias("contaminated_with"), "contaminated_ngram",
-                       (reason if drop else pl.lit(None, pl.String)).alias(DROP))
-
-    hit_bench = bench_of[found["owner"].to_numpy()]
-    stats = {"ngram": ngram, "fuzzy": fuzzy, "boilerplate": boilerplate,
-             "boilerplate_ngrams": int(sum(len(v) for v in common.values())),
-             "benchmarks": {b.name: len(b.ids) for b in benches},
-             "skipped_benchmarks": skipped, "contaminated_rows": {}, "benchmark_problems_matched": {}}
-    for k, b in enumerate(benches):
-        mine = hit_bench == k
-        stats["contaminated_rows"][b.name] = int(np.unique(found["row"].to_numpy()[mine]).size)
-        stats["benchmark_problems_matched"][b.name] = int(np.unique(found["owner"].to_numpy()[mine]).size)
-    return Result(cols, stats, warnings)
