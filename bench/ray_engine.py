@@ -15,7 +15,11 @@ selected.parquet are the same bytes, and estimates RECIPE on `--target` traces o
 - stages that run on the workers (`rows`, `problems`): the rows/s per CPU measured on Ray here,
   times the cluster's CPUs (linear scaling: no shuffle or network cost, so a lower bound on time);
 - `driver` stages: the local engine's rows/s here, one process, scaled linearly with the rows
-  (MinHash and selection are not linear at worst, so again a lower bound);
+  (MinHash and selection are not linear at worst, so again a lower bound). The dedup family
+  (exact_dedup, dedup, decontam) is called in the driver but hands its heavy parts to Ray tasks
+  (`curate.parallel`: keys, hash-partitioned groups, signatures, LSH bands, Jaccard checks, n-gram
+  matching and counts), keeping the union-find and the sums of per-block counts; the estimate
+  still counts it as one process, which overstates its time on a cluster;
 - after a `select` or `sample` stage the rows are its k, not scaled with the pool;
 - the driver holds the whole table (the runner joins each stage's columns onto every row): its
   memory is estimated from traces.parquet's size in Arrow, scaled to the target.

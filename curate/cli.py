@@ -254,7 +254,7 @@ def decontam(
     import polars as pl
 
     from curate import outputs, store
-    from curate.dedup import decontaminate
+    from curate.decontam import decontaminate
     from curate.errors import BadInput
 
     outputs.file_out(out)

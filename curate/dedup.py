@@ -1,5 +1,4 @@
-"""Deduplication and decontamination of trace tables: what the `dedup` and `decontam` stages and
-commands call.
+"""Deduplication of trace tables: what the `exact_dedup` and `dedup` stages and the `dedup` command call.
 
 Dedup works on problems, not samples: rows are grouped into *units* (distinct normalised `on`
 text, see `curate.text.normalize_for_dedup`), units are paired by the method (exact: none beyond
@@ -13,30 +12,22 @@ Columns (aligned with the input rows): `dup_cluster` (hash of the kept unit's no
 clusters of more than one problem), `dup_of` (the kept row), `dup_sim` (the row's similarity to
 the kept row: 1.0 for equal text), `drop_reason`.
 
-Decontamination drops rows sharing a word n-gram (default 8, on lowercased, whitespace-collapsed
-text) with a benchmark problem, as s1 and open-r1 do, optionally also rows whose MinHash Jaccard
-with one reaches `fuzzy`. An n-gram found in `boilerplate` (default 3) or more benchmark problems
-is boilerplate ("where $m$ and $n$ are relatively prime positive integers") and does not count;
-the problems counted are the benchmarks' and those of `boilerplate_from` (default `input`: the
-distinct texts being checked; add corpora such as the MATH test set by name or path). Columns
-`contaminated_with`: the benchmark ids (`math500:test/…`); `contaminated_ngram`: the n-gram that
-matched, so a person can judge.
+Decontamination (benchmark n-grams) lives in `curate.decontam`.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 import xxhash
 
-from curate import minhash
+from curate import minhash, parallel
 from curate.errors import BadInput
 from curate.schema import DROP
 from curate.text import normalize_for_dedup
@@ -48,14 +39,6 @@ DEFAULT_THRESHOLD = {"exact": 1.0, "minhash": 0.8, "semantic": 0.9}
 # Columns a keep policy ranks by: it is an error to ask for a policy the table cannot support.
 KEEP_NEEDS = {"longest": "thinking", "shortest": "thinking", "verified": "verdict", "score": "score"}
 
-# An n-gram in this many benchmark problems is boilerplate ("relatively prime positive integers.
-# Find m+n" is in 20 of AIME/AMC/MATH-500/GSM8K's 1,919 problems), not a sign of a copied problem.
-BOILERPLATE = 3
-# Where else boilerplate is counted: "input" is the distinct problems being checked, after the
-# dedup stages before decontam (a pasted benchmark problem counts once there; a phrase in many
-# different training problems is wording, not a copy).
-INPUT = "input"
-BOILERPLATE_FROM = (INPUT,)
 
 
 @dataclass
@@ -69,14 +52,14 @@ class Result:
 
 # ------------------------------------------------------------------------------------- shared
 
-def _check_table(frame: pl.DataFrame, on: str, what: str) -> None:
+def check_table(frame: pl.DataFrame, on: str, what: str) -> None:
     if on not in frame.columns:
         raise BadInput(f"no column {on!r} to {what} on (columns: {', '.join(frame.columns)})")
     if frame.height == 0:
         raise BadInput(f"the table to {what} is empty")
 
 
-def _check_threshold(threshold: float, name: str = "threshold") -> None:
+def check_threshold(threshold: float, name: str = "threshold") -> None:
     if not 0 < threshold <= 1:
         raise BadInput(f"{name} must be in (0, 1], got {threshold}")
 
@@ -110,7 +93,7 @@ def rank_expr(keep: Literal["first", "last", "longest", "shortest"], columns=())
         "longest": [-length, pl.col("_pos")], "shortest": [length, pl.col("_pos")]}[keep]
 
 
-EXACT_BATCH = 50_000
+EXACT_BATCH = 50_000  # texts normalised in one part (normalising is Python: lists of a part, not a column)
 
 
 def exact_problems(frame: pl.DataFrame, *, on: str = "problem",
@@ -119,43 +102,65 @@ def exact_problems(frame: pl.DataFrame, *, on: str = "problem",
     """The `exact_dedup` stage's work: rows grouped by the normalised `on` text; in a group
     holding more than one problem, the problem of the best-ranked row (`rank_expr`) survives with
     all its samples and the others' rows drop; then at most `max_per_problem` samples per problem.
-    Columns keyed by `trace_id` (in ranked order): dup_cluster, dup_of, dup_sim, drop_reason."""
+    Columns keyed by `trace_id` (in input order): dup_cluster, dup_of, dup_sim, drop_reason.
+
+    Parts (`curate.parallel`): the keys are computed `EXACT_BATCH` texts a part; the groups meet in
+    hash partitions of the key (the shuffle of a groupby), where each group's kept row is chosen;
+    with `max_per_problem`, a problem's samples are ranked in hash partitions of problem_id. The
+    ranking is a total order (input position breaks ties), so any partition gives the same rows."""
     if on not in frame.columns:
         raise BadInput(f"no column {on!r} to deduplicate on")
-    # Python lists of one batch at a time, never of the whole column (normalising is Python).
-    text = frame[on].cast(pl.String).fill_null("")
-    keys = pl.concat([pl.Series("_key", [xxhash.xxh3_64_hexdigest(normalize_for_dedup(t).encode())
-                                         for t in text.slice(lo, EXACT_BATCH).to_list()], pl.String)
-                      for lo in range(0, len(text), EXACT_BATCH)] or [pl.Series("_key", [], pl.String)])
     extra = [c for c in ("gold", "verdict") if c in frame.columns]
-    df = (frame.select("trace_id", "problem_id", "thinking", *extra)
-          .with_columns(keys, pl.int_range(pl.len()).alias("_pos"))
-          .sort(rank_expr(keep, extra)))
-    # Within each group (already ranked), the first row's problem survives.
-    df = df.with_columns(
-        pl.col("trace_id").first().over("_key").alias("_top"),
-        pl.col("problem_id").first().over("_key").alias("_top_pid"),
-        pl.col("problem_id").n_unique().over("_key").alias("_problems"),
-        pl.int_range(pl.len()).over("problem_id").alias("_sample_rank"),
-    )
+    ranked = extra + (["thinking"] if keep in ("longest", "shortest") else [])
+    text = frame[on].cast(pl.String).fill_null("")
+    keys = parallel.map_parts(_exact_keys, parallel.slices(text, parallel.part_size(EXACT_BATCH)))
+    df = frame.select("trace_id", "problem_id", *ranked).with_columns(
+        pl.concat(keys) if keys else pl.Series("_key", [], pl.String), pl.int_range(pl.len()).alias("_pos"))
+    n = parallel.n_parts(df.height, max(df.height, 1))
+    df = pl.concat(parallel.map_parts(functools.partial(_exact_groups, keep=keep, extra=tuple(extra)),
+                                      parallel.hash_parts(df, "_key", n)))
     in_group = pl.col("_problems") > 1
+    warnings = []
+    if max_per_problem is not None:
+        df = pl.concat(parallel.map_parts(
+            functools.partial(_sample_ranks, keep=keep, extra=tuple(extra), limit=max_per_problem),
+            parallel.hash_parts(df, "problem_id", n)))
+        if not df["_over"].any():
+            warnings.append(f"max_per_problem: {max_per_problem}: no problem has more samples than that")
     other_problem = pl.col("problem_id") != pl.col("_top_pid")
     # One fixed text per cause, so reasons group in SQL; which row was kept is in dup_of.
     reason = pl.when(other_problem).then(pl.lit("exact duplicate of another problem"))
     if max_per_problem is not None:
-        reason = reason.when(pl.col("_sample_rank") >= max_per_problem).then(
-            pl.lit(f"more than {max_per_problem} sample(s) of the problem"))
-    out = df.select(
+        reason = reason.when(pl.col("_over")).then(pl.lit(f"more than {max_per_problem} sample(s) of the problem"))
+    out = df.sort("_pos").select(
         "trace_id",
         pl.when(in_group).then(pl.col("_key")).alias("dup_cluster"),
         pl.when(in_group).then(pl.col("_top")).alias("dup_of"),
         pl.when(in_group).then(pl.lit(1.0)).alias("dup_sim"),
         reason.otherwise(None).cast(pl.String).alias(DROP),
     )
-    warnings = []
-    if max_per_problem is not None and not (df["_sample_rank"] >= max_per_problem).any():
-        warnings.append(f"max_per_problem: {max_per_problem}: no problem has more samples than that")
     return Result(out, {"clusters": int(df.filter(in_group)["_key"].n_unique())}, warnings)
+
+
+def _exact_keys(text: pl.Series) -> pl.Series:
+    """exact_dedup's group key of each text: the hash of its normalised form."""
+    return pl.Series("_key", [xxhash.xxh3_64_hexdigest(normalize_for_dedup(t).encode()) for t in text.to_list()],
+                     pl.String)
+
+
+def _exact_groups(part: pl.DataFrame, keep: str, extra: tuple[str, ...]) -> pl.DataFrame:
+    """One hash partition of the key: each group's best-ranked row and problem, and its problems."""
+    return part.sort(rank_expr(keep, extra)).with_columns(
+        pl.col("trace_id").first().over("_key").alias("_top"),
+        pl.col("problem_id").first().over("_key").alias("_top_pid"),
+        pl.col("problem_id").n_unique().over("_key").alias("_problems"),
+    )
+
+
+def _sample_ranks(part: pl.DataFrame, keep: str, extra: tuple[str, ...], limit: int) -> pl.DataFrame:
+    """One hash partition of problem_id: whether a row ranks past `limit` among its problem's samples."""
+    return part.sort(rank_expr(keep, extra)).with_columns(
+        (pl.int_range(pl.len()).over("problem_id") >= limit).alias("_over"))
 
 
 def _keep_order(keep: Keep, columns) -> list[pl.Expr]:
@@ -185,9 +190,9 @@ def dedup_table(frame: pl.DataFrame, *, on: str = "problem", method: Method = "m
     and minhash pairs as many premise sentences before a like question sentence (`question_shape`)."""
     if method not in METHODS:
         raise BadInput(f"unknown dedup method {method!r} (known: {', '.join(METHODS)})")
-    _check_table(frame, on, "deduplicate")
+    check_table(frame, on, "deduplicate")
     threshold = DEFAULT_THRESHOLD[method] if threshold is None else threshold
-    _check_threshold(threshold)
+    check_threshold(threshold)
     if ngram < 1 or num_perm < 1:
         raise BadInput(f"ngram and num_perm must be positive, got {ngram} and {num_perm}")
     if method == "minhash" and bands is not None:
@@ -229,7 +234,7 @@ def dedup_table(frame: pl.DataFrame, *, on: str = "problem", method: Method = "m
         # Only units in some pair need a key: usually a small share of the table.
         paired = np.unique(np.concatenate([i, j]))
         keys = np.zeros(n_units, dtype=np.uint64)
-        keys[paired] = _math_keys(texts["_norm"].gather(paired))
+        keys[paired] = _in_parts(_math_keys, texts["_norm"].gather(paired))
         same = keys[i] == keys[j]
         stats["pairs_with_other_math"] = int((~same).sum())
         i, j = i[same], j[same]
@@ -238,7 +243,8 @@ def dedup_table(frame: pl.DataFrame, *, on: str = "problem", method: Method = "m
         # before a like question sentence. MinHash pairs only: semantic pairs are paraphrases,
         # which restructure sentences (their premises are judged by meaning).
         if len(i) and method == "minhash":
-            shape = _question_shapes(texts["_text"], np.unique(np.concatenate([i, j])))
+            asked = np.unique(np.concatenate([i, j]))
+            shape = dict(zip(asked.tolist(), _in_parts(_question_shapes, texts["_text"].gather(asked))))
             same = np.array([same_question(shape[a], shape[b]) for a, b in zip(i.tolist(), j.tolist())], bool)
             stats["pairs_with_other_question"] = int((~same).sum())
             i, j = i[same], j[same]
@@ -317,8 +323,19 @@ def question_shape(text: str) -> tuple[int, frozenset[str]]:
     return pick, frozenset(normalize_for_dedup(sentences[pick]).split()) - ASKING_FILLER
 
 
-def _question_shapes(texts: pl.Series, units: np.ndarray) -> dict[int, tuple[int, frozenset[str]]]:
-    return {int(u): question_shape(t) for u, t in zip(units.tolist(), texts.gather(units).to_list())}
+def _question_shapes(texts: pl.Series) -> list[tuple[int, frozenset[str]]]:
+    return [question_shape(t) for t in texts.to_list()]
+
+
+PAIRED_TEXTS = 50_000  # texts of paired units checked in one part (Python per text)
+
+
+def _in_parts(fn, texts: pl.Series) -> list | np.ndarray:
+    """`fn` (per text, Python) over `texts`, in parts (`curate.parallel`), results in order."""
+    found = parallel.map_parts(fn, parallel.slices(texts, parallel.part_size(PAIRED_TEXTS)))
+    if found and isinstance(found[0], np.ndarray):
+        return np.concatenate(found)
+    return [x for part in found for x in part]
 
 
 def same_question(a: tuple[int, frozenset[str]], b: tuple[int, frozenset[str]]) -> bool:
@@ -340,8 +357,8 @@ def _units(frame: pl.DataFrame, on: str) -> pl.DataFrame:
     )
     # Samples of a problem repeat its text: normalise each distinct text once.
     distinct = rows.select(pl.col("_text").unique(maintain_order=True))
-    distinct = distinct.with_columns(pl.Series("_norm", [normalize_for_dedup(t) for t in distinct["_text"]],
-                                               dtype=pl.String))
+    norm = _in_parts(_normalized, distinct["_text"])
+    distinct = distinct.with_columns(pl.Series("_norm", norm, dtype=pl.String))
     rows = rows.join(distinct, on="_text", how="left", maintain_order="left")
     rows = rows.with_columns(pl.when(pl.col("_norm") == "").then(pl.col("_pos")).otherwise(-1).alias("_alone"))
     units = rows.select("_norm", "_alone").unique(maintain_order=True).with_row_index("_unit")
@@ -349,10 +366,21 @@ def _units(frame: pl.DataFrame, on: str) -> pl.DataFrame:
             .with_columns(pl.col("_unit").cast(pl.Int64)).drop("_alone"))
 
 
+def _normalized(texts: pl.Series) -> list[str]:
+    return [normalize_for_dedup(t) for t in texts.to_list()]
+
+
 def _resolve(rows: pl.DataFrame, labels: np.ndarray, keep: Keep) -> pl.DataFrame:
-    """Pick the kept row of each cluster and mark the rows of every other problem in it."""
-    df = (rows.with_columns(pl.Series("_cluster", labels[rows["_unit"].to_numpy()]))
-          .sort(_keep_order(keep, rows.columns)))
+    """Pick the kept row of each cluster and mark the rows of every other problem in it: in hash
+    partitions of the cluster (`curate.parallel`), where a cluster's rows meet. The keep order is
+    total (input position breaks ties), so any partition picks the same row."""
+    df = rows.drop("_text").with_columns(pl.Series("_cluster", labels[rows["_unit"].to_numpy()]))
+    parts = parallel.hash_parts(df, "_cluster", parallel.n_parts(df.height, max(df.height, 1)))
+    return pl.concat(parallel.map_parts(functools.partial(_resolve_part, keep=keep), parts))
+
+
+def _resolve_part(part: pl.DataFrame, keep: Keep) -> pl.DataFrame:
+    df = part.sort(_keep_order(keep, part.columns))
     df = df.with_columns(
         pl.col("_rid").first().over("_cluster").alias("_top"),
         pl.col("_pid").first().over("_cluster").alias("_top_pid"),
@@ -400,196 +428,3 @@ def _best_match(u: np.ndarray, k: np.ndarray, sim: np.ndarray, ids: list[str]) -
     best = found.sort(["_unit", "_ext_sim", "_k"], descending=[False, True, False]).unique("_unit", keep="first")
     return best.select("_unit", pl.Series("_ext_id", ids, dtype=pl.String).gather(best["_k"]),
                        "_ext_sim")
-
-
-# ---------------------------------------------------------------------------------- decontam
-
-@dataclass(frozen=True)
-class Benchmark:
-    name: str
-    ids: list[str]
-    problems: list[str]
-
-
-def load_benchmark(spec: str, folder: Path | str | None = None, column: str = "problem") -> Benchmark:
-    """A benchmark by path (any JSONL/Parquet with a `column`, or a folder of Parquet shards such
-    as a `distillery synth` held-out split) or by name (math500, aime24, …: `curate.benchmarks`
-    resolves it: `folder`, $DISTILLERY_BENCHMARKS, the user cache, the hub)."""
-    from curate import benchmarks
-
-    name, path, table = benchmarks.read(spec, folder)
-    if column not in table.column_names:
-        raise BadInput(f"{path}: benchmark has no {column!r} column (columns: {', '.join(table.column_names)})")
-    ids = (table.column("id").cast(pa.string()).to_pylist() if "id" in table.column_names
-           else table.column("problem_id").cast(pa.string()).to_pylist() if "problem_id" in table.column_names
-           else [str(i) for i in range(table.num_rows)])
-    problems = ["" if p is None else str(p) for p in table.column(column).to_pylist()]
-    return Benchmark(name, ids, problems)
-
-
-def _lower(text: str) -> str:
-    return " ".join(text.lower().split())
-
-
-def _ngram_table(texts: list[str], n: int) -> dict[int, pl.DataFrame]:
-    """Each text's exact n-grams as 64-bit keys, by n-gram size: a text of fewer than `n` words
-    is one n-gram of its own length (so a short benchmark problem still matches when pasted)."""
-    w = minhash.words(minhash.normalize_column(texts, _lower), wide=True)
-    lengths = w.lengths
-    tables = {}
-    for size in sorted({int(min(n, L)) for L in lengths if L > 0}):
-        pick = np.nonzero(np.minimum(lengths, n) == size)[0]
-        sub = _subset(w, pick)
-        keys, owner = minhash.ngram_hashes(sub, size, minhash.combine64)
-        tables[size] = pl.DataFrame({"key": keys, "owner": pick[owner]}).unique()
-    return tables
-
-
-def _subset(w: minhash.Words, pick: np.ndarray) -> minhash.Words:
-    lengths = w.lengths[pick]
-    owner = np.repeat(np.arange(len(w.lengths)), w.lengths)
-    return minhash.Words(w.hashes[np.isin(owner, pick)], np.concatenate(([0], np.cumsum(lengths))))
-
-
-def _boilerplate(bench_grams: dict[int, pl.DataFrame], problems: list[str], n: int, threshold: int | None,
-                 also: list[str], bench_dir, texts: list[str]) -> dict[int, set[int]]:
-    """Remove from `bench_grams` (in place) every n-gram key found in `threshold` or more distinct
-    problems of the benchmarks and the `also` corpora ("input": the distinct texts being checked);
-    returns the removed keys by size."""
-    if threshold is None:
-        return {size: set() for size in bench_grams}
-    extra = []
-    for spec in also:
-        if spec == INPUT:
-            extra += sorted({_lower(t) for t in texts if t} - {_lower(p) for p in problems})
-        else:
-            extra += load_benchmark(spec, bench_dir).problems
-    counted = _ngram_table(problems + extra, n) if extra else bench_grams
-    common = {}
-    for size, grams in bench_grams.items():
-        pool = counted.get(size, grams)
-        keys = (pool.group_by("key").agg(pl.col("owner").n_unique().alias("df"))
-                .filter(pl.col("df") >= threshold).select("key"))
-        bench_grams[size] = grams.join(keys, on="key", how="anti")
-        common[size] = set(keys["key"].to_list())
-    return common
-
-
-def _gram_keys(text: str, size: int) -> tuple[list[str], np.ndarray]:
-    low = _lower(text)
-    keys, _ = minhash.ngram_hashes(minhash.words(pa.array([low]), wide=True), size, minhash.combine64)
-    return low.split(), keys
-
-
-def _matched_ngram(text: str, bench_text: str, n: int, common: dict[int, set[int]]) -> str | None:
-    """The first word n-gram of `text` that the benchmark problem has and that is not boilerplate."""
-    bench_words, bench_keys = _gram_keys(bench_text, n)
-    size = min(n, len(bench_words))
-    if size == 0:
-        return None
-    if size < n:
-        bench_words, bench_keys = _gram_keys(bench_text, size)
-    allowed = set(bench_keys.tolist()) - common.get(size, set())
-    words_, keys = _gram_keys(text, size)
-    for pos, key in enumerate(keys.tolist()):
-        if key in allowed:
-            return " ".join(words_[pos:pos + size])
-    return None
-
-
-def decontaminate(frame: pl.DataFrame, *, bench: list[str], on: str = "problem", ngram: int = 8,
-                  fuzzy: float | None = None, bench_dir: Path | str | None = None,
-                  drop: bool = True, missing: Literal["error", "skip"] = "error",
-                  boilerplate: int | None = BOILERPLATE, boilerplate_from: list[str] | None = None,
-                  batch: int = 20_000, warn: Callable[[str], None] | None = None) -> Result:
-    """Mark rows whose `on` text shares a word `ngram` with a benchmark problem (or, with
-    `fuzzy`, reaches that MinHash Jaccard with one). An n-gram found in at least `boilerplate`
-    distinct problems of the benchmarks and of the `boilerplate_from` corpora (counted, not checked
-    against; default "input", the texts being checked) is boilerplate ("where $m$ and $n$ are
-    relatively prime positive integers") and does not count. A skipped benchmark is in the
-    result's `warnings` (and told to `warn` as it happens, when given)."""
-    warnings: list[str] = []
-
-    def note(line: str) -> None:
-        warnings.append(line)
-        if warn is not None:
-            warn(line)
-    _check_table(frame, on, "decontaminate")
-    if not bench:
-        raise BadInput("name at least one benchmark (math500, aime24, … or a file path)")
-    if ngram < 1:
-        raise BadInput(f"ngram must be positive, got {ngram}")
-    if fuzzy is not None:
-        _check_threshold(fuzzy, "fuzzy")
-    benches, skipped = [], []
-    for spec in bench:
-        try:
-            benches.append(load_benchmark(spec, bench_dir))
-        except BadInput as exc:
-            if missing == "error":
-                raise
-            skipped.append(spec)
-            # Said out loud: a skipped benchmark must never pass for a clean check.
-            note(f"decontam skips {exc}")
-    if boilerplate is not None and boilerplate < 2:
-        raise BadInput(f"boilerplate must be at least 2 benchmark problems, got {boilerplate}")
-    if not benches:
-        cols = pl.DataFrame({"contaminated_with": pl.Series([None] * frame.height, dtype=pl.List(pl.String)),
-                             "contaminated_ngram": pl.Series([None] * frame.height, dtype=pl.String),
-                             DROP: pl.Series([None] * frame.height, dtype=pl.String)})
-        return Result(cols, {"ngram": ngram, "benchmarks": {}, "skipped_benchmarks": skipped}, warnings)
-    labels = [f"{b.name}:{i}" for b in benches for i in b.ids]
-    problems = [p for b in benches for p in b.problems]
-    bench_of = np.repeat(np.arange(len(benches)), [len(b.ids) for b in benches])
-    bench_grams = _ngram_table(problems, ngram)
-    texts = frame[on].cast(pl.String).fill_null("").to_list()
-    also = list(BOILERPLATE_FROM if boilerplate_from is None else boilerplate_from)
-    common = _boilerplate(bench_grams, problems, ngram, boilerplate, also, bench_dir, texts)
-
-    hits = []
-    for start in range(0, len(texts), batch):
-        # Only the n-gram sizes the benchmarks have: nearly always just `ngram`.
-        row_w = minhash.words(minhash.normalize_column(texts[start:start + batch], _lower), wide=True)
-        for size, grams in bench_grams.items():
-            keys, owner = minhash.ngram_hashes(row_w, size, minhash.combine64)
-            found = (pl.DataFrame({"key": keys, "row": owner + start})
-                     .join(grams, on="key").select("row", "owner").unique())
-            hits.append(found)
-    if fuzzy is not None:
-        bench_sk, row_sk = minhash.sketch(problems), minhash.sketch(texts)
-        index = minhash.Index(labels, bench_sk.signatures, minhash.NGRAM, minhash.SEED)
-        r, k, _ = index.match(row_sk.signatures, fuzzy)
-        # Empty texts have equal (empty) signatures but share nothing.
-        real = (np.bincount(row_sk.shingle_text, minlength=len(texts))[r] > 0) & \
-            (np.bincount(bench_sk.shingle_text, minlength=len(problems))[k] > 0)
-        hits.append(pl.DataFrame({"row": r[real].astype(np.int64), "owner": k[real].astype(np.int64)}))
-    found = (pl.concat([h.cast({"row": pl.Int64, "owner": pl.Int64}) for h in hits]) if hits
-             else pl.DataFrame(schema={"row": pl.Int64, "owner": pl.Int64})).unique().sort("row", "owner")
-
-    label_s = pl.Series(labels, dtype=pl.String)
-    per_row = (found.with_columns(label_s.gather(found["owner"]).alias("label"))
-               .group_by("row").agg(pl.col("label"), pl.col("owner").first()))
-    names = pl.Series([b.name for b in benches], dtype=pl.String)
-    first_bench = names.gather(bench_of[per_row["owner"].to_numpy()])
-    per_row = per_row.with_columns(first_bench.alias("_bench"))
-    cols = (pl.DataFrame({"row": np.arange(frame.height, dtype=np.int64)})
-            .join(per_row, on="row", how="left", maintain_order="left"))
-    # The n-gram that matched, so a person can judge the drop (fuzzy-only matches have none).
-    evidence = {row: _matched_ngram(texts[row], problems[owner], ngram, common)
-                for row, owner in zip(per_row["row"].to_list(), per_row["owner"].to_list())}
-    cols = cols.with_columns(pl.Series("contaminated_ngram", [evidence.get(r) for r in range(frame.height)],
-                                       dtype=pl.String))
-    reason = pl.concat_str(pl.lit("contaminated: overlaps benchmark "), pl.col("_bench"))
-    cols = cols.select(pl.col("label").alias("contaminated_with"), "contaminated_ngram",
-                       (reason if drop else pl.lit(None, pl.String)).alias(DROP))
-
-    hit_bench = bench_of[found["owner"].to_numpy()]
-    stats = {"ngram": ngram, "fuzzy": fuzzy, "boilerplate": boilerplate,
-             "boilerplate_ngrams": int(sum(len(v) for v in common.values())),
-             "benchmarks": {b.name: len(b.ids) for b in benches},
-             "skipped_benchmarks": skipped, "contaminated_rows": {}, "benchmark_problems_matched": {}}
-    for k, b in enumerate(benches):
-        mine = hit_bench == k
-        stats["contaminated_rows"][b.name] = int(np.unique(found["row"].to_numpy()[mine]).size)
-        stats["benchmark_problems_matched"][b.name] = int(np.unique(found["owner"].to_numpy()[mine]).size)
-    return Result(cols, stats, warnings)

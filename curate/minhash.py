@@ -24,8 +24,6 @@ a new batch matched against it.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import functools
 import json
 import os
@@ -41,6 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
+from curate import parallel
 from curate.errors import BadInput
 from curate.text import normalize_for_dedup
 
@@ -262,26 +261,11 @@ class Sketches:
         return self.signatures.shape[0]
 
 
-# Where chunks of texts are sketched and LSH bands grouped: here, one after the other, unless an
-# engine maps them over a cluster for the time of a stage (`mapped`; curate.engines.ray_data). A
-# text's signature depends on that text only, a band's pairs on that band only, so the chunking
-# and the place change no bit of the result.
-_CHUNK_MAP: contextvars.ContextVar = contextvars.ContextVar("minhash_chunk_map", default=None)
-
-
-def _map_here(fn, chunks):
-    return [fn(c) for c in chunks]
-
-
-@contextlib.contextmanager
-def mapped(mapper: Callable, batch: int):
-    """Within the block, `sketch` cuts texts into chunks of `batch`, and `candidate_pairs` its bands
-    apart, and both compute them with `mapper(fn, items) -> [fn(item) for item in items]` (in order)."""
-    token = _CHUNK_MAP.set((mapper, batch))
-    try:
-        yield
-    finally:
-        _CHUNK_MAP.reset(token)
+# Chunks of texts are sketched, LSH bands grouped and candidate pairs checked with
+# `curate.parallel.map_parts`: here, or on a cluster's workers while an engine spreads a stage. A
+# text's signature depends on that text only, a band's pairs on that band only, a pair's Jaccard on
+# that pair's two shingle sets only, so the chunking and the place change no bit of the result.
+mapped = parallel.mapped  # where the engines and the tests set the mapper
 
 
 def _sketch_chunk(chunk: pa.Array, ngram: int, perms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -303,10 +287,10 @@ def sketch(texts, ngram: int = NGRAM, num_perm: int = NUM_PERM, seed: int = SEED
         texts = normalize_column(texts, normalize or normalize_for_dedup)
     perms = permutations(num_perm, seed)
     sigs, owners, hashes = [], [], []
-    mapper, batch = _CHUNK_MAP.get() or (_map_here, batch)
+    batch = parallel.part_size(batch)
     starts = list(range(0, len(texts), batch))
-    parts = mapper(functools.partial(_sketch_chunk, ngram=ngram, perms=perms),
-                   [texts[start:start + batch] for start in starts])
+    parts = parallel.map_parts(functools.partial(_sketch_chunk, ngram=ngram, perms=perms),
+                               [texts[start:start + batch] for start in starts])
     for start, (sig, text, h) in zip(starts, parts):
         sigs.append(sig)
         owners.append((text + start).astype(np.uint32))
@@ -368,9 +352,8 @@ def candidate_pairs(keys: np.ndarray, other: np.ndarray | None = None,
     # (a (row, band) table with a window over it cost ~2 KB per row), and the pairs found are the
     # same, since rows share a (band, key) exactly when they share a key within that band.
     # Bands are independent: an engine may group them in parallel (`mapped`), with the same result.
-    mapper = (_CHUNK_MAP.get() or (_map_here, None))[0]
-    found = mapper(_band_pairs, [(keys[:, band], None if other is None else other[:, band])
-                                 for band in range(keys.shape[1])])
+    found = parallel.map_parts(_band_pairs, [(keys[:, band], None if other is None else other[:, band])
+                                             for band in range(keys.shape[1])])
     pairs = (pl.concat(found).unique() if found else pl.DataFrame(schema={"doc": pl.Int64, "doc_r": pl.Int64}))
     pairs = pairs.sort("doc", "doc_r")
     return pairs["doc"].to_numpy(), pairs["doc_r"].to_numpy()
@@ -437,13 +420,36 @@ def estimate(sig_a: np.ndarray, sig_b: np.ndarray, i: np.ndarray, j: np.ndarray,
 
 
 def jaccard(sk: Sketches, i: np.ndarray, j: np.ndarray, rows_per_pass: int = 20_000_000) -> np.ndarray:
-    """Exact Jaccard of the shingle sets of texts i and j, for each pair, by joins in Polars."""
+    """Exact Jaccard of the shingle sets of texts i and j, for each pair, by joins in Polars.
+
+    The pairs are checked in parts (`curate.parallel`: all at once here, `batch` pairs a task on an
+    engine that spreads the work); a part carries its pairs and the shingles of the texts in them
+    only, never the whole column's."""
     if not len(i):
         return np.zeros(0)
-    involved = np.unique(np.concatenate([i, j]))
-    sets = (pl.DataFrame({"doc": sk.shingle_text.astype(np.int64), "h": sk.shingle_hash})
-            .filter(pl.col("doc").is_in(pl.Series(involved).implode())).unique())
-    sizes = np.zeros(len(sk), np.int64)
+    size = parallel.part_size(len(i))
+    parts = [_pairs_with_shingles(sk, i[lo:lo + size], j[lo:lo + size]) for lo in range(0, len(i), size)]
+    found = parallel.map_parts(functools.partial(_jaccard_part, rows_per_pass=rows_per_pass), parts)
+    return np.concatenate(found)
+
+
+def _pairs_with_shingles(sk: Sketches, i: np.ndarray, j: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (i, j) renumbered over the texts they involve, with those texts' shingles (owner, hash)."""
+    docs = np.unique(np.concatenate([i, j]))
+    lo = np.searchsorted(sk.shingle_text, docs, "left")
+    hi = np.searchsorted(sk.shingle_text, docs, "right")
+    counts = hi - lo
+    at = np.repeat(lo - np.concatenate(([0], np.cumsum(counts)[:-1])), counts) + np.arange(counts.sum())
+    owner = np.repeat(np.arange(len(docs), dtype=np.int64), counts)
+    return np.searchsorted(docs, i), np.searchsorted(docs, j), owner, sk.shingle_hash[at]
+
+
+def _jaccard_part(part: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], rows_per_pass: int) -> np.ndarray:
+    """Exact Jaccard of each pair of one part (see `_pairs_with_shingles`)."""
+    i, j, owner, hashes = part
+    sets = pl.DataFrame({"doc": owner, "h": hashes}).unique()
+    sizes = np.zeros(max(int(i.max()), int(j.max())) + 1, np.int64)
     counted = sets.group_by("doc").len()
     sizes[counted["doc"].to_numpy()] = counted["len"].to_numpy()
     inter = np.zeros(len(i), np.int64)

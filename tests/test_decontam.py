@@ -8,7 +8,7 @@ import pytest
 
 from conftest import BENCHMARKS, needs_real_benchmarks, run_cli, trace_rows, trace_table
 from curate import recipe, run, schema, store
-from curate.dedup import decontaminate, load_benchmark
+from curate.decontam import decontaminate, load_benchmark
 from curate.errors import BadInput
 
 # The checks on the real benchmark files; every other test builds its own (`bench_folder`).
@@ -134,7 +134,7 @@ def test_missing_benchmark_skips_only_when_asked(tmp_path, capsys):
     import polars as pl
     import pytest
 
-    from curate.dedup import decontaminate
+    from curate.decontam import decontaminate
     from curate.errors import BadInput
 
     frame = pl.DataFrame({"problem": ["What is 2 + 2?", "Name a prime."]})

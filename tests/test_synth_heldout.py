@@ -7,7 +7,7 @@ import polars as pl
 
 from conftest import run_cli
 from curate import recipe, run
-from curate.dedup import decontaminate
+from curate.decontam import decontaminate
 from curate.synth import SynthConfig, generate, write
 
 

@@ -6,9 +6,10 @@
 - `problems` stages: the same, but the blocks are a hash partition on `problem_id` (the shuffle
   of a groupby), so each problem's rows meet in one call and per-problem aggregates come out as
   over the whole table;
-- `driver` stages run here, in the driver process, on the gathered columns; the MinHash
-  signatures and LSH candidate pairs they compute (dedup, fuzzy decontamination) are computed in
-  Ray tasks, `batch_rows` texts or one band each (`curate.minhash.mapped`).
+- `driver` stages are called here, in the driver process, on the gathered columns; their
+  libraries run the heavy parts as Ray tasks of `batch_rows` rows each (`ray_parts`: MinHash
+  signatures, LSH bands, Jaccard checks, hash partitions of exact_dedup's and the keep policy's
+  groupbys, decontam's n-gram matching and boilerplate counts).
 
 The gathered columns are put back in the order of the rows given and handed to the runner, which
 sorts and writes them exactly as for the local engine: the run folder's bytes do not depend on
@@ -95,11 +96,10 @@ class RayEngine:
     def run_stage(self, stage: Stage, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         how = getattr(stage, "execution", "driver")
         if how == "driver" or frame.height == 0:
-            from curate import minhash
+            from curate.engines import ray_parts
 
-            # MinHash (dedup, fuzzy decontam) in Ray tasks: signatures `batch_rows` texts a task,
-            # candidate pairs one LSH band a task; the exact-Jaccard check and union-find stay here.
-            with minhash.mapped(self._map_chunks, self.batch_rows):
+            # The stage's library cuts its heavy work into parts, run as Ray tasks (ray_parts).
+            with ray_parts.spread(self._ray, self.batch_rows):
                 return stage.run(frame, ctx)
         if how == "problems" and "problem_id" not in frame.columns:
             raise ctx.error("needs column(s) problem_id")

@@ -53,21 +53,9 @@ class Decontam(Stage):
     version = 2  # boilerplate n-grams do not count; the matched n-gram is kept
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
-        from curate.dedup import decontaminate
+        from curate.decontam import decontaminate
 
-        config = self.config.model_dump(exclude={"on_missing"})
-        config["bench"] = [beside_input(spec, ctx.input_path) for spec in config["bench"]]
-        result = decontaminate(frame, **config, warn=ctx.nothing_to_do)
+        result = decontaminate(frame, **self.config.model_dump(exclude={"on_missing"}), beside=ctx.input_path,
+                               warn=ctx.nothing_to_do)
         ctx.stats.update(result.stats)
         return pl.concat([frame.select("trace_id"), result.columns], how="horizontal")
-
-
-def beside_input(spec: str, input_path: Path | None) -> str:
-    """A relative path that is not found from here but is beside the run's input (a held-out split
-    `distillery synth --heldout` wrote next to the corpus) names that; anything else is unchanged."""
-    from curate import benchmarks
-
-    if input_path is None or Path(spec).is_absolute() or Path(spec).exists() or benchmarks.canonical(spec) in benchmarks.REGISTRY:
-        return spec
-    base = Path(input_path) if Path(input_path).is_dir() else Path(input_path).parent
-    return str(base / spec) if (base / spec).exists() else spec
