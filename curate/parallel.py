@@ -1,5 +1,5 @@
 """Where a library's independent pieces of work run: here, one after the other, or (for the time
-of a stage) on a cluster's workers, as an engine decides (`mapped`; curate.engines.ray_dedup).
+of a stage) on a cluster's workers, as an engine decides (`mapped`; curate.engines.ray_parts).
 
 A library cuts its work into parts whose results do not depend on how the input was cut (a text's
 MinHash signature, a chunk of candidate pairs' Jaccard, the rows of one hash partition of a
