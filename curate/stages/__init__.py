@@ -23,6 +23,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
 from curate.errors import BadInput
+from curate.outcome import Outcome
 from curate.schema import DROP  # noqa: F401 - re-exported: every stage marks drops with it
 
 # The runner's column naming the first stage that dropped a row (stages may not write it).
@@ -87,6 +88,14 @@ class StageContext:
         if self.on_missing == "error":
             raise self.error(f"{message} (on_missing: error)")
         (self.warnings if self.on_missing == "warn" else self.skipped).append(message)
+
+    def take(self, outcome: Outcome) -> pl.DataFrame:
+        """A library's result copied into the context (its stats, its notes through `nothing_to_do`):
+        the columns the stage returns."""
+        self.stats.update(outcome.stats)
+        for message in outcome.missing:
+            self.nothing_to_do(message)
+        return outcome.columns
 
     def error(self, message: str) -> BadInput:
         return BadInput(f"{self.where}: {message}")
