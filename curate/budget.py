@@ -86,7 +86,7 @@ def check(frame: pl.DataFrame, tokenizer: str = "builtin:minilm", thinking_token
     out = df.select("trace_id", *COLUMNS, reason.alias(DROP))
     result = Outcome(out, summary(out, tokenizer))
     if frame.height and frame["finish_reason"].null_count() == frame.height:
-        result.missing.append("finish_reason is null in every row: truncation by the length limit is not "
+        result.warnings.append("finish_reason is null in every row: truncation by the length limit is not "
                               "visible here (only thinking never closed is)")
     return result
 

@@ -67,10 +67,10 @@ def pass_rates(frame: pl.DataFrame, input_path: Path | None = None, mode: str = 
             # their own samples are no stand-in for students there.
             fallback = attempts_from == "auto" and mode != "s1"
             if fallback:
-                result.missing.append(f"no student attempts {where}: pass rates from the teachers' own samples "
+                result.warnings.append(f"no student attempts {where}: pass rates from the teachers' own samples "
                                       f"of each problem (attempts_from: samples)")
             else:
-                result.missing.append(
+                result.warnings.append(
                     f"no student attempts {where} for these {problems.height:,} problems: "
                     f"no pass rate, every problem {'passes' if missing == 'keep' else missing + 's'}"
                     f" (missing: {missing})")
@@ -78,7 +78,7 @@ def pass_rates(frame: pl.DataFrame, input_path: Path | None = None, mode: str = 
     if rows is None and not announced:
         rows, source = _samples(problems, frame, input_path), "samples"
         if rows.height and rows["problem_id"].n_unique() == rows.height:
-            result.missing.append("every problem has one sample: a pass rate over the samples is that "
+            result.warnings.append("every problem has one sample: a pass rate over the samples is that "
                                   "sample's own verdict")
     if rows is None:
         rows = pl.DataFrame(schema={"trace_id": pl.String, "problem_id": pl.String, "teacher": pl.String,
@@ -109,7 +109,7 @@ def pass_rates(frame: pl.DataFrame, input_path: Path | None = None, mode: str = 
         raise BadInput(f"{int(no_attempts.sum()):,} row(s) have no graded attempts ({source}) "
                        f"(e.g. problem_id {out.filter(no_attempts)['problem_id'][0]})")
     if without and not announced:
-        result.missing.append(f"{without:,} of {problems.height:,} problems have no gradable attempt ({source}; "
+        result.warnings.append(f"{without:,} of {problems.height:,} problems have no gradable attempt ({source}; "
                               f"no gold answer or no attempt): no pass rate, missing: {missing}")
     out = out.with_columns(pl.col("attempts").fill_null(0), pl.col("solved").fill_null(0),
                            pl.when(pl.col("solved_by") == "").then(None).otherwise(pl.col("solved_by"))

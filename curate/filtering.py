@@ -37,6 +37,6 @@ def by_predicate(frame: pl.DataFrame, reason: str, where: str | None = None, dro
     result = Outcome(out.drop("_null"))
     # "verdict = 'correct'" over a verdict column that is NULL everywhere is no check at all.
     if out.height and out["_null"].all():
-        result.missing.append(f"the predicate is NULL on every row (is a column it reads empty?): "
+        result.warnings.append(f"the predicate is NULL on every row (is a column it reads empty?): "
                               f"{'every row dropped' if where is not None else 'no row dropped'}")
     return result

@@ -1,9 +1,10 @@
-"""What a curation library hands back to the stage that called it: the new columns, the numbers for
-the manifest, and the notes of what it found nothing (or not everything) to work on.
+"""What a curation library hands back to its caller: the new columns, the numbers for the
+manifest, and warnings (what it found nothing, or not everything, to work on).
 
-Libraries never print and never see a stage's context: they return an `Outcome`, and the stage
+Libraries never print and never see a stage's context: they return an `Outcome`, and a stage
 copies it into its context (`StageContext.take`), where the recipe's `on_missing` decides whether a
-note is a warning, an error at the recipe line, or a quiet line in the manifest.
+warning is a warning line, an error at the recipe line, or a quiet line in the manifest; a command
+prints the warnings itself. (`curate.dedup.Result` has the same three fields.)
 """
 
 from __future__ import annotations
@@ -17,4 +18,4 @@ import polars as pl
 class Outcome:
     columns: pl.DataFrame  # trace_id plus the new columns (one of them may be drop_reason)
     stats: dict = field(default_factory=dict)  # for the manifest, in the order they were found
-    missing: list[str] = field(default_factory=list)  # nothing to work on: on_missing says what it is
+    warnings: list[str] = field(default_factory=list)  # for the caller to show: a library prints nothing

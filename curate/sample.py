@@ -26,7 +26,7 @@ def sample(frame: pl.DataFrame, seed: int, n: int | None = None, fraction: float
     chosen = units.sort(["_rank", key]).head(n).select(key)
     result = Outcome(pl.DataFrame(), {"units": by, "available": total, "kept": min(n, total)})
     if n >= total:
-        result.missing.append(f"a sample of {n:,} {by}s from {total:,}: every one kept")
+        result.warnings.append(f"a sample of {n:,} {by}s from {total:,}: every one kept")
     reason = f"not in the seeded sample of {n} {by}s"
     result.columns = frame.select(
         "trace_id",

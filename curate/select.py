@@ -187,7 +187,7 @@ class _Choice:
             keys.append((pl.col("verdict") == "correct").fill_null(False))
             desc.append(True)
         else:
-            self.result.missing.append("per_problem: no verdict column (add a verify stage before select): the "
+            self.result.warnings.append("per_problem: no verdict column (add a verify stage before select): the "
                                        "traces of a problem are not ranked by correctness")
         keys.append(pl.col("gold").is_not_null() & (pl.col("gold").str.strip_chars() != ""))
         desc.append(True)
@@ -203,7 +203,7 @@ class _Choice:
         best = ranked.filter(pl.col("_in_problem") < self.per_problem).drop("_in_problem").sort("trace_id")
         rest = ranked.filter(pl.col("_in_problem") >= self.per_problem).select("trace_id")
         if rest.height == 0:
-            self.result.missing.append(f"per_problem: {self.per_problem}: no problem has more traces than that here")
+            self.result.warnings.append(f"per_problem: {self.per_problem}: no problem has more traces than that here")
         return best, rest
 
     # ------------------------------------------------------------------------------ strategies
@@ -218,15 +218,15 @@ class _Choice:
         domains = self._column(frame, self.domain_column, " (add a domain stage before select)")
         lengths = self._column(frame, self.length_column, " (add a budget stage before select)")
         if domains.null_count() == frame.height:
-            self.result.missing.append(f"{self.domain_column} is null in every row: one domain, no diversity")
+            self.result.warnings.append(f"{self.domain_column} is null in every row: one domain, no diversity")
         if lengths.null_count() == frame.height:
-            self.result.missing.append(f"{self.length_column} is null in every row: no ranking by length")
+            self.result.warnings.append(f"{self.length_column} is null in every row: no ranking by length")
         must = None
         if self.must_keep:
             must = _predicate(frame, self.must_keep)
             self.result.stats["must_keep"] = int(sum(must))
             if not any(must):
-                self.result.missing.append(f"must_keep matches no row ({self.must_keep})")
+                self.result.warnings.append(f"must_keep matches no row ({self.must_keep})")
         return s1_select(frame["trace_id"].to_list(), domains.cast(pl.String).fill_null("").to_list(),
                          lengths.cast(pl.Float64).fill_null(0.0).to_list(), k, self.seed, must, self.domain_weights)
 

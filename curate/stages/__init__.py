@@ -90,10 +90,10 @@ class StageContext:
         (self.warnings if self.on_missing == "warn" else self.skipped).append(message)
 
     def take(self, outcome: Outcome) -> pl.DataFrame:
-        """A library's result copied into the context (its stats, its notes through `nothing_to_do`):
+        """A library's result copied into the context (its stats; its warnings through `nothing_to_do`):
         the columns the stage returns."""
         self.stats.update(outcome.stats)
-        for message in outcome.missing:
+        for message in outcome.warnings:
             self.nothing_to_do(message)
         return outcome.columns
 

@@ -63,7 +63,7 @@ def grade_traces(frame: pl.DataFrame, options: Options = Options(), timeout: flo
                      {"verdicts": dict(zip(counts["verdict"].to_list(), counts["len"].to_list()))})
     no_gold = int((out["verdict"] == "no_gold").sum())
     if no_gold:
-        result.missing.append("no row has a gold answer: nothing was graded" if no_gold == out.height else
+        result.warnings.append("no row has a gold answer: nothing was graded" if no_gold == out.height else
                               f"{no_gold:,} of {out.height:,} rows have no gold answer (verdict no_gold): not graded")
     if out.height and out["problem_id"].n_unique() == out.height:
         result.stats["problem_pass_rate"] = "one sample per problem: each row's own verdict"
