@@ -6,6 +6,11 @@ A stage is a typed config (pydantic; unknown keys and bad values are errors) and
 before it, joins what it returns onto every row, and records the first stage that dropped each
 row. Stages never delete rows and never change the input's columns.
 
+A stage is a thin adapter: its `run` makes one call into a library (curate.select, curate.budget,
+curate.verify.traces…) with the config's values and plain arguments, and copies the `Outcome` it
+returns (columns, stats, warnings) into the context (`StageContext.take`). A library raises
+`BadInput` with a message; the base class places it at the stage's recipe line.
+
 The registry maps names to modules and imports a module only when a recipe uses its stage, so
 `distillery curate` pays for sentence-transformers only when a recipe embeds something.
 """
