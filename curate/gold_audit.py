@@ -31,8 +31,8 @@ from curate.errors import BadInput
 from curate.outcome import Outcome
 from curate.schema import DROP
 from curate.verify import extract_answer, verify_batch
+from curate.verify.traces import THINKING_TAIL_CHARS  # where a final answer in the thinking would be
 
-THINKING_TAIL_CHARS = 4000  # where a final answer in the thinking would be
 COLUMNS = ("majority_answer", "majority_share", "audit_answers", "gold_agrees", "gold_suspect")
 
 
