@@ -8,6 +8,7 @@ shows the traceback instead.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -452,7 +453,6 @@ def _train_command(kind: str, data: str, model: str, out: Path, config: str | No
                    overlength: str | None, teacher: str | None, teacher_logprobs: str | None,
                    accelerate: str | None, num_processes: int, num_machines: int, machine_rank: int,
                    main_process_ip: str | None, main_process_port: int | None, dry_run: bool) -> None:
-    import contextlib
     import os
 
     from curate import locks, outputs
@@ -752,13 +752,36 @@ def _cli_exceptions() -> tuple[tuple, tuple, tuple]:
     return tuple(usage), tuple(exits), tuple(aborts)
 
 
+@contextlib.contextmanager
+def _notices_printed():
+    """A library's `Notice` (a stale lock taken over…) as one `warning:` line on stderr, each time
+    it is issued; other Python warnings are shown as Python shows them."""
+    import warnings
+
+    from curate.errors import Notice
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", Notice)
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, Notice):
+                print(f"warning: {message}", file=sys.stderr)
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        yield
+
+
 def main(argv: list[str] | None = None) -> int:
     from curate.errors import BadInput
 
     usage, exits, aborts = _cli_exceptions()
     try:
-        # Without standalone mode click hands back `typer.Exit(code)` as a return value.
-        code = app(args=argv, standalone_mode=False)
+        with _notices_printed():
+            # Without standalone mode click hands back `typer.Exit(code)` as a return value.
+            code = app(args=argv, standalone_mode=False)
     except BadInput as exc:
         if _state["debug"]:
             raise

@@ -36,3 +36,9 @@ def require(module: str, extra: str, feature: str):
         return importlib.import_module(module)
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise MissingExtra(module, extra, feature) from exc
+
+
+class Notice(UserWarning):
+    """Something a library's caller should tell the user, though nothing failed (a stale lock taken
+    over). Libraries never print: they issue it with `warnings.warn`, so the caller decides how it is
+    shown or recorded (`warnings.catch_warnings(record=True)`); the CLI prints one `warning:` line."""

@@ -16,19 +16,23 @@ Teams repair wrong reference answers by comparing a teacher's majority vote with
    no answers, only unparseable pairs).
 
 `gold_suspect` is a *confident* majority (at least `min_samples` answers, share at least
-`min_share`) that the verifier says differs from the gold. What to do with a suspect gold is the
-stage's business (`curate.stages.gold_audit`).
+`min_share`) that the verifier says differs from the gold. `audit_golds` then does what the
+gold_audit stage's `action` says with a suspect gold (keep, drop or replace).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import polars as pl
 
+from curate.errors import BadInput
+from curate.outcome import Outcome
+from curate.schema import DROP
 from curate.verify import extract_answer, verify_batch
+from curate.verify.traces import THINKING_TAIL_CHARS  # where a final answer in the thinking would be
 
-THINKING_TAIL_CHARS = 4000  # where a final answer in the thinking would be
 COLUMNS = ("majority_answer", "majority_share", "audit_answers", "gold_agrees", "gold_suspect")
 
 
@@ -139,3 +143,53 @@ def audit(frame: pl.DataFrame, options: AuditOptions = AuditOptions()) -> tuple[
              "suspect_problems": int(per_problem["gold_suspect"].sum() or 0),
              "suspect_rows": int(out["gold_suspect"].sum() or 0)}
     return out.drop("problem_id"), stats
+
+
+def audit_golds(frame: pl.DataFrame, options: AuditOptions = AuditOptions(), action: str = "keep") -> Outcome:
+    """The gold_audit stage's work: `audit`, then what `action` does with a suspect gold: keep (the
+    columns only), drop (its problem's rows, with the majority in the reason) or replace (the gold
+    by the majority answer, the old one recorded in meta.gold_audit: new `gold` and `meta`)."""
+    missing = [c for c in ("trace_id", "problem_id", "gold", "response") if c not in frame.columns]
+    if missing:
+        raise BadInput(f"needs column(s) {', '.join(missing)}")
+    out, stats = audit(frame, options)
+    stats["action"] = action
+    result = Outcome(out, summary(frame, stats, options.min_samples))
+    suspect = pl.col("gold_suspect")
+    if action == "drop":
+        out = out.with_columns(pl.when(suspect).then(
+            pl.format("suspect gold: {} of the samples say {}", pl.col("majority_share").round(2),
+                      pl.col("majority_answer"))).otherwise(None).alias(DROP))
+    elif action == "replace":
+        out = out.join(frame.select("trace_id", "gold", "meta"), on="trace_id", how="left", maintain_order="left")
+        metas = [_recorded(m, g, a, s) if flag else m for m, g, a, s, flag in
+                 out.select("meta", "gold", "majority_answer", "majority_share", "gold_suspect").iter_rows()]
+        out = out.with_columns(pl.when(suspect).then(pl.col("majority_answer")).otherwise(pl.col("gold")).alias("gold"),
+                               pl.Series("meta", metas, pl.String))
+        result.stats["replaced_rows"] = stats["suspect_rows"]
+    result.columns = out
+    return result
+
+
+def summary(frame: pl.DataFrame, merged: dict, min_samples: int) -> dict:
+    """`merged` (counts over every problem) with the warning about the whole frame: an engine that
+    audits per group of problems calls this once, on everything gathered."""
+    stats = {k: v for k, v in merged.items() if k != "warning"}
+    if frame["gold"].null_count() == frame.height:
+        stats["warning"] = "no row has a gold answer: nothing to audit"
+    elif stats["problems_with_min_samples"] == 0:
+        stats["warning"] = (f"no problem has {min_samples} or more samples with an answer: "
+                            "nothing to audit (gold_audit needs several samples per problem)")
+    return stats
+
+
+def _recorded(meta: str | None, gold: str | None, majority: str, share: float) -> str:
+    """meta with `gold_audit`: the gold it had, the majority that replaced it, and its share."""
+    try:
+        data = json.loads(meta) if meta else {}
+    except ValueError:
+        data = {"meta_unparsed": meta}
+    if not isinstance(data, dict):
+        data = {"meta_value": data}
+    data["gold_audit"] = {"replaced_gold": gold, "majority_answer": majority, "majority_share": round(share, 4)}
+    return json.dumps(data, ensure_ascii=False, sort_keys=True)

@@ -3,7 +3,7 @@
 - `writer(folder, command)`: an exclusive lock on `FOLDER/.distillery.lock` (flock, so the kernel
   frees it when its holder dies, kill -9 included). The file holds the holder's pid and command: a
   second writer fails at once with exit 2 naming them; a lock file left by a dead holder is taken
-  over with a one-line warning. Re-entrant inside one process (ablate runs curate into its own
+  over with a warning (a `curate.errors.Notice` for the caller to show: the CLI prints one line). Re-entrant inside one process (ablate runs curate into its own
   folder). Stale `.NAME.*.tmp` files of dead writers are removed once the lock is held.
 - `publish(folder, names)`: files written under temporary names, then renamed into place together
   while holding `FOLDER/.distillery.snapshot` exclusively. Readers hold it shared for the length of
@@ -19,10 +19,11 @@ import fcntl
 import json
 import os
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from curate.errors import BadInput
+from curate.errors import BadInput, Notice
 
 LOCK = ".distillery.lock"
 SNAPSHOT = ".distillery.snapshot"
@@ -91,8 +92,9 @@ def writer(folder: Path, command: str | None = None, option: str = "--out",
                            f"wait for it to finish or choose another {option}") from None
         previous = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
         if previous:
-            print(f"warning: {folder}: taking over the lock of {_holder(previous)}, which is no longer "
-                  f"running", file=sys.stderr)
+            # The caller shows it (the CLI: one `warning:` line); a library prints nothing.
+            warnings.warn(Notice(f"{folder}: taking over the lock of {_holder(previous)}, which is no longer "
+                                 f"running"), stacklevel=3)
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps({"pid": os.getpid(), "command": command or _command()}).encode(), 0)
         _HELD[key] = 1

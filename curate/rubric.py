@@ -32,6 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from curate import resources
 from curate.errors import BadInput
+from curate.outcome import Outcome
+from curate.schema import DROP
 
 RUBRICS_DIR = Path(__file__).resolve().parent.parent / "rubrics"
 
@@ -194,3 +196,27 @@ def score(frame: pl.DataFrame, rubric: Rubric, prefix: str = "rubric_", score_co
     weighted = sum(pl.col(prefix + c.name) * c.weight for c in rubric.criteria)
     return out.select("trace_id", *[prefix + c.name for c in rubric.criteria],
                       (weighted / total).round(6).alias(score_column))
+
+
+def apply(frame: pl.DataFrame, name: str, prefix: str = "rubric_", score_column: str = "score",
+          min_score: float | None = None) -> Outcome:
+    """The rubric stage's work: `score` with rubric `name` (rubrics/ or a path), and drop_reason for
+    rows scoring below `min_score` (none dropped when it is None)."""
+    rubric = load_rubric(name)
+    out = score(frame, rubric, prefix, score_column)
+    reason = pl.lit(None, pl.String)
+    if min_score is not None:
+        reason = pl.when(pl.col(score_column) < min_score).then(
+            pl.lit(f"rubric {rubric.name} score below {min_score}")).otherwise(reason)
+    out = out.with_columns(reason.alias(DROP))
+    return Outcome(out, summary(out, name, score_column))
+
+
+def summary(out: pl.DataFrame, name: str, score_column: str = "score") -> dict:
+    """The manifest's stats of scored rows (`apply`'s columns): means over every row at once, which
+    is why an engine that scores in batches calls this again on the gathered columns."""
+    s = out[score_column]
+    criteria = [c for c in out.columns if c not in ("trace_id", score_column, DROP)]
+    return {"rubric": load_rubric(name).name,
+            "mean_score": round(float(s.mean()), 4) if s.len() else None,
+            "criteria_means": {c: round(float(out[c].mean()), 4) for c in criteria} if s.len() else {}}

@@ -3,7 +3,10 @@
 - curate never imports train, except curate/cli.py, and there only inside functions (lazily);
 - libraries never import a stage, the runner or the CLI; stages import libraries, never the runner
   or the CLI; train never imports curate's stages or its CLI;
-- no cycle among the modules' module-level imports.
+- no cycle among the modules' module-level imports;
+- stages are thin adapters: a stage module defines its config and its stage class and nothing else
+  (no helper functions, no methods but `run`, `needs` and `summarize`), and the work lives in the
+  libraries of STAGE_LIBRARIES, which take plain arguments (never a `StageContext`).
 
 Imports inside functions count for the layer rules (a lazy upward import is still upward); only
 module-level imports make a cycle.
@@ -22,6 +25,13 @@ STAGES = "curate.stages"
 RUNNER = ("curate.recipe", "curate.run")  # the recipe parser and the runner above the stages
 ENGINES = "curate.engines"  # where the runner runs stages (local, Ray): the runner's layer
 CLI = "curate.cli"
+# The libraries that do the stages' work (one call from each stage's `run`), and what they return.
+STAGE_LIBRARIES = ("curate.outcome", "curate.sample", "curate.filtering", "curate.format", "curate.budget",
+                   "curate.tokens", "curate.difficulty", "curate.select", "curate.rubric", "curate.domains",
+                   "curate.gold_audit", "curate.verify.traces", "curate.dedup", "curate.minhash")
+# Stage modules that still hold a helper of their own (owned by issue 18's work; to be emptied).
+NOT_YET_THIN: dict[str, set[str]] = {}
+STAGE_METHODS = {"run", "needs", "summarize"}
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:
@@ -163,6 +173,44 @@ def test_no_import_cycles():
     assert cycles(graph()) == []
 
 
+def test_stage_libraries_are_libraries_that_never_see_a_stage_context():
+    edges, known = graph(), modules()
+    for name in STAGE_LIBRARIES:
+        assert name in edges, f"{name}: no such module"
+        assert not [t for t, _, _ in edges[name] if _under(t, STAGES) or t in RUNNER or t == CLI], name
+        tree = ast.parse(known[name].read_text(encoding="utf-8"))
+        assert "StageContext" not in {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | \
+            {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}, name
+
+
+def thick_parts(path: Path) -> list[str]:
+    """What a stage module holds beyond a thin adapter: module-level functions, and methods of its
+    classes other than the stage's `run`, `needs`, `summarize` (a config's validators are fine)."""
+    out = []
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            out.append(node.name)
+        elif isinstance(node, ast.ClassDef):
+            bases = {ast.unparse(b) for b in node.bases}
+            for item in node.body:
+                is_method = isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+                validator = is_method and any("validator" in ast.unparse(d) for d in item.decorator_list)
+                if is_method and not validator and ("Stage" in bases and item.name not in STAGE_METHODS
+                                                    or "Stage" not in bases):
+                    out.append(f"{node.name}.{item.name}")
+    return out
+
+
+def test_stages_are_thin_adapters():
+    edges, known = graph(), modules()
+    stage_modules = [n for n in known if _under(n, STAGES) and n != STAGES]
+    assert len(stage_modules) >= 13
+    for name in stage_modules:
+        assert set(thick_parts(known[name])) <= NOT_YET_THIN.get(name, set()), name
+        libraries = [t for t, _, _ in edges[name] if t in STAGE_LIBRARIES and t != "curate.outcome"]
+        assert libraries, f"{name} calls none of the stage libraries"
+
+
 # ------------------------------------------------------------------ the checks catch what they should
 
 def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -190,6 +238,14 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
 def test_a_planted_violation_is_named(tmp_path, files, rule):
     found = violations(graph(_tree(tmp_path, files)))
     assert len(found) == 1 and rule in found[0], found
+
+
+def test_a_stage_with_its_own_logic_is_named(tmp_path):
+    path = tmp_path / "x.py"
+    path.write_text("class XConfig(StageConfig):\n    @model_validator(mode='after')\n    def _ok(self):\n"
+                    "        return self\n\nclass X(Stage):\n    def run(self, frame, ctx):\n        return frame\n"
+                    "    def _strategy(self):\n        pass\n\ndef helper():\n    pass\n")
+    assert thick_parts(path) == ["X._strategy", "helper"]
 
 
 def test_a_planted_cycle_is_found_and_lazy_imports_make_none(tmp_path):

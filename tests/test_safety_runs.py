@@ -17,7 +17,7 @@ import pytest
 
 from conftest import run_cli, run_file_hash
 from curate import locks, recipe, run, sql, store
-from curate.errors import BadInput
+from curate.errors import BadInput, Notice
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = """
@@ -101,6 +101,17 @@ def test_two_concurrent_curates_one_wins_one_is_refused(traces_dir, tmp_path):
     assert len(names) == 1
     for f in (tmp_path / "run" / "stages").glob("*.parquet"):
         assert pq.read_schema(f).metadata[b"distillery.recipe"].decode() in names
+
+
+def test_a_stale_lock_taken_over_is_a_notice_for_the_caller_not_a_print(tmp_path, capsys):
+    """The library hands the warning to its caller (the CLI prints it: see the test above)."""
+    proc = _holder(tmp_path / "x")
+    proc.kill()
+    proc.wait()
+    with pytest.warns(Notice, match=rf"taking over the lock of pid {proc.pid}: distillery curate other"):
+        with locks.writer(tmp_path / "x"):
+            pass
+    assert capsys.readouterr().err == ""
 
 
 def test_lock_is_reentrant_in_one_process_and_folder_of_a_failed_command_goes(tmp_path):

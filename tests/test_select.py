@@ -5,7 +5,7 @@ import polars as pl
 import pytest
 
 from curate.errors import BadInput
-from curate.select import k_center, s1_select
+from curate.select import k_center, s1_select, select_rows
 from curate.stages import StageContext, get
 
 
@@ -137,3 +137,17 @@ def test_per_problem_k_1000_covers_1000_problems_when_the_pool_allows():
     # Without per_problem the same draw repeats problems (what issue 14 saw: 1,000 rows, 534 problems).
     plain, _ = run_select(df, k=1000, strategy="s1")
     assert plain.filter(pl.col("selected")).join(df, on="trace_id")["problem_id"].n_unique() < 1000
+
+
+def test_the_library_selects_without_a_stage_and_returns_its_warnings():
+    """curate.select.select_rows is the stage's whole work: a plain frame in, an Outcome out (the
+    stage adds nothing but the seed and its context); what it could not do is a warning, not a print."""
+    df = frame().with_columns(pl.Series("problem_id", ["p0", "p0"] + [f"p{i}" for i in range(2, 12)]),
+                              pl.lit("1").alias("gold"))
+    result = select_rows(df, k=4, seed=0, strategy="top", by="score", per_problem=1)
+    stage, ctx = run_select(df, k=4, strategy="top", by="score", per_problem=1)
+    assert result.columns.sort("trace_id").equals(stage)
+    assert result.stats == ctx.stats and result.stats["problems"] == 11
+    assert result.warnings == ctx.warnings and "no verdict column" in result.warnings[0]
+    with pytest.raises(BadInput, match=r"^k = 40 but only 11 rows"):
+        select_rows(df, k=40, seed=0, strategy="top", by="score", per_problem=1)

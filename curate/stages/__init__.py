@@ -6,6 +6,11 @@ A stage is a typed config (pydantic; unknown keys and bad values are errors) and
 before it, joins what it returns onto every row, and records the first stage that dropped each
 row. Stages never delete rows and never change the input's columns.
 
+A stage is a thin adapter: its `run` makes one call into a library (curate.select, curate.budget,
+curate.verify.traces…) with the config's values and plain arguments, and copies the `Outcome` it
+returns (columns, stats, warnings) into the context (`StageContext.take`). A library raises
+`BadInput` with a message; the base class places it at the stage's recipe line.
+
 The registry maps names to modules and imports a module only when a recipe uses its stage, so
 `distillery curate` pays for sentence-transformers only when a recipe embeds something.
 """
@@ -23,6 +28,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
 from curate.errors import BadInput
+from curate.outcome import Outcome
 from curate.schema import DROP  # noqa: F401 - re-exported: every stage marks drops with it
 
 # The runner's column naming the first stage that dropped a row (stages may not write it).
@@ -87,6 +93,14 @@ class StageContext:
         if self.on_missing == "error":
             raise self.error(f"{message} (on_missing: error)")
         (self.warnings if self.on_missing == "warn" else self.skipped).append(message)
+
+    def take(self, outcome: Outcome) -> pl.DataFrame:
+        """A library's result copied into the context (its stats; its warnings through `nothing_to_do`):
+        the columns the stage returns."""
+        self.stats.update(outcome.stats)
+        for message in outcome.warnings:
+            self.nothing_to_do(message)
+        return outcome.columns
 
     def error(self, message: str) -> BadInput:
         return BadInput(f"{self.where}: {message}")

@@ -20,7 +20,7 @@ import polars as pl
 from pydantic import Field
 
 from curate import domains as lib
-from curate.stages import DROP, Stage, StageConfig, StageContext, register
+from curate.stages import Stage, StageConfig, StageContext, register
 
 
 class DomainConfig(StageConfig):
@@ -40,26 +40,4 @@ class Domain(Stage):
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         cfg = self.config
-        taxonomy = lib.load_taxonomy(cfg.taxonomy)
-        if cfg.method == "llm":
-            raise ctx.error("method llm needs the generation back-end (curate.generate), which is not "
-                            "available in this install; use method: embedding")
-        if cfg.on not in frame.columns:
-            raise ctx.error(f"no column {cfg.on!r} to classify")
-        texts = frame.select(pl.col(cfg.on).cast(pl.String).fill_null("")).unique(maintain_order=False) \
-            .sort(cfg.on)[cfg.on].to_list()
-        codes, scores = lib.classify(texts, taxonomy, cfg.model)
-        table = pl.DataFrame({cfg.on: texts, "domain": codes, "domain_score": scores},
-                             schema={cfg.on: pl.String, "domain": pl.String, "domain_score": pl.Float64})
-        names = pl.DataFrame({"domain": list(taxonomy.codes), "domain_name": list(taxonomy.names)})
-        table = table.join(names, on="domain", how="left", maintain_order="left")
-        out = frame.select("trace_id", pl.col(cfg.on).cast(pl.String).fill_null("")) \
-            .join(table, on=cfg.on, how="left", maintain_order="left")
-        reason = pl.lit(None, pl.String)
-        if cfg.min_score is not None:
-            reason = pl.when(pl.col("domain_score") < cfg.min_score).then(
-                pl.lit(f"domain score below {cfg.min_score}")).otherwise(reason)
-        counts = out.group_by("domain").len().sort(["len", "domain"], descending=[True, False])
-        ctx.stats.update({"taxonomy": taxonomy.name, "texts_embedded": len(texts),
-                          "domains": dict(zip(counts["domain"].to_list(), counts["len"].to_list()))})
-        return out.select("trace_id", "domain", "domain_name", "domain_score", reason.alias(DROP))
+        return ctx.take(lib.label(frame, cfg.taxonomy, cfg.method, cfg.model, cfg.on, cfg.min_score))

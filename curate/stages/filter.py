@@ -8,18 +8,18 @@ A row where `where` is NULL is dropped, as SQL's WHERE would; a row where `drop_
 kept.
 
 The predicate is parsed as one SQL expression when the recipe loads (anything else is an error at
-its recipe line) and evaluated in a connection that cannot reach files (`curate.sandbox`).
+its recipe line) and evaluated in a connection that cannot reach files (`curate.sandbox`,
+through `curate.filtering`).
 """
 
 from __future__ import annotations
 
-import duckdb
 import polars as pl
 from pydantic import Field, field_validator, model_validator
 
-from curate import sandbox
+from curate import filtering, sandbox
 from curate.errors import BadInput
-from curate.stages import DROP, Stage, StageConfig, StageContext, register
+from curate.stages import Stage, StageConfig, StageContext, register
 
 
 class FilterConfig(StageConfig):
@@ -52,21 +52,4 @@ class Filter(Stage):
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         cfg = self.config
-        reason = duckdb.ConstantExpression(cfg.reason)
-        null = duckdb.ConstantExpression(None).cast(duckdb.sqltypes.VARCHAR)
-        # CASE WHEN p: a NULL predicate takes the ELSE branch (dropped for where, kept for drop_where).
-        if cfg.where is not None:
-            case = duckdb.CaseExpression(sandbox.expression(cfg.where, ctx.where), null).otherwise(reason)
-        else:
-            case = duckdb.CaseExpression(sandbox.expression(cfg.drop_where, ctx.where), reason).otherwise(null)
-        predicate = sandbox.expression(cfg.where if cfg.where is not None else cfg.drop_where, ctx.where)
-        try:
-            out = sandbox.over_frame(frame, [duckdb.ColumnExpression("trace_id"), case.alias(DROP),
-                                             predicate.isnull().alias("_null")], "predicate")
-        except BadInput as exc:
-            raise ctx.error(f"SQL predicate failed: {str(exc).removeprefix('predicate: ')}") from None
-        # "verdict = 'correct'" over a verdict column that is NULL everywhere is no check at all.
-        if out.height and out["_null"].all():
-            ctx.nothing_to_do(f"the predicate is NULL on every row (is a column it reads empty?): "
-                              f"{'every row dropped' if cfg.where is not None else 'no row dropped'}")
-        return out.drop("_null")
+        return ctx.take(filtering.by_predicate(frame, cfg.reason, cfg.where, cfg.drop_where, ctx.where))

@@ -15,27 +15,17 @@
 
 Columns `fmt_<flag>` are written for every row the stage sees, so a later filter (or SQL, or the
 `truncated` query) can use them whichever of them drop. The first dropping flag in the order above
-is the recorded reason.
+is the recorded reason (`curate.format`).
 """
 
 from __future__ import annotations
-
-from typing import Literal
 
 import polars as pl
 from pydantic import Field
 
 from curate import layouts, limits
-from curate.stages import DROP, Stage, StageConfig, StageContext, register
-
-Flag = Literal["truncated", "unclosed_thinking", "empty_thinking", "no_final_answer", "missing_boxed"]
-REASONS = {
-    "truncated": "truncated (finish_reason = length)",
-    "unclosed_thinking": "thinking never closed",
-    "empty_thinking": "no thinking",
-    "no_final_answer": "no final answer after the thinking",
-    "missing_boxed": "no \\boxed answer in the response",
-}
+from curate.format import REASONS, Flag, flag
+from curate.stages import Stage, StageConfig, StageContext, register
 
 
 class FormatConfig(StageConfig):
@@ -54,20 +44,5 @@ class Format(Stage):
     Config = FormatConfig
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
-        flags = frame.select(
-            "trace_id",
-            (pl.col("finish_reason") == "length").fill_null(False).alias("fmt_truncated"),
-            layouts.unclosed(self.config.think_tags).alias("fmt_unclosed_thinking"),
-            (pl.col("thinking").fill_null("").str.strip_chars() == "").alias("fmt_empty_thinking"),
-            (pl.col("response").fill_null("").str.strip_chars() == "").alias("fmt_no_final_answer"),
-            (~pl.col("response").fill_null("").str.contains(r"\\(?:boxed|fbox)\b")).alias("fmt_missing_boxed"),
-        )
-        # The first flag that drops, in the order above, is the recorded reason.
-        reason = pl.lit(None, pl.String)
-        for flag in reversed(list(REASONS)):
-            if flag in self.config.drop:
-                reason = pl.when(pl.col(f"fmt_{flag}")).then(pl.lit(REASONS[flag])).otherwise(reason)
-        # Oversized values come first: one 100 MB text must not reach a tokenizer or MinHash.
-        big = frame.select(limits.oversized_reason(frame.columns, self.config.max_text_bytes).alias("_big"))["_big"]
-        ctx.stats["oversized"] = big.len() - big.null_count()
-        return flags.with_columns(pl.coalesce(pl.lit(big), reason).alias(DROP))
+        cfg = self.config
+        return ctx.take(flag(frame, cfg.drop, cfg.think_tags, cfg.max_text_bytes))

@@ -18,14 +18,13 @@ Run it before `verify`: it reads the answers itself, and `replace` must come bef
 
 from __future__ import annotations
 
-import json
 from typing import ClassVar, Literal
 
 import polars as pl
 from pydantic import Field
 
-from curate.gold_audit import AuditOptions, audit
-from curate.stages import DROP, Stage, StageConfig, StageContext, register
+from curate.gold_audit import AuditOptions, audit_golds, summary
+from curate.stages import Stage, StageConfig, StageContext, register
 
 
 class GoldAuditConfig(StageConfig):
@@ -47,46 +46,10 @@ class GoldAudit(Stage):
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         cfg = self.config
-        missing = [c for c in ("trace_id", "problem_id", "gold", "response") if c not in frame.columns]
-        if missing:
-            raise ctx.error(f"needs column(s) {', '.join(missing)}")
-        out, stats = audit(frame, AuditOptions(cfg.min_samples, cfg.min_share, cfg.timeout_s, cfg.workers))
-        stats["action"] = cfg.action
-        ctx.stats.update(self.summarize(out, frame, stats))
-        suspect = pl.col("gold_suspect")
-        if cfg.action == "drop":
-            out = out.with_columns(pl.when(suspect).then(
-                pl.format("suspect gold: {} of the samples say {}", pl.col("majority_share").round(2),
-                          pl.col("majority_answer"))).otherwise(None).alias(DROP))
-        elif cfg.action == "replace":
-            out = out.join(frame.select("trace_id", "gold", "meta"), on="trace_id", how="left", maintain_order="left")
-            metas = [_recorded(m, g, a, s) if flag else m for m, g, a, s, flag in
-                     out.select("meta", "gold", "majority_answer", "majority_share", "gold_suspect").iter_rows()]
-            out = out.with_columns(pl.when(suspect).then(pl.col("majority_answer")).otherwise(pl.col("gold")).alias("gold"),
-                                   pl.Series("meta", metas, pl.String))
-            ctx.stats["replaced_rows"] = stats["suspect_rows"]
-        return out
-
+        options = AuditOptions(cfg.min_samples, cfg.min_share, cfg.timeout_s, cfg.workers)
+        return ctx.take(audit_golds(frame, options, cfg.action))
 
     def summarize(self, out: pl.DataFrame, frame: pl.DataFrame, merged: dict) -> dict:
         """`merged` (counts over every problem) with the warning about the whole frame: an engine
         that runs the stage per group of problems calls this once, on everything gathered."""
-        stats = {k: v for k, v in merged.items() if k != "warning"}
-        if frame["gold"].null_count() == frame.height:
-            stats["warning"] = "no row has a gold answer: nothing to audit"
-        elif stats["problems_with_min_samples"] == 0:
-            stats["warning"] = (f"no problem has {self.config.min_samples} or more samples with an answer: "
-                                "nothing to audit (gold_audit needs several samples per problem)")
-        return stats
-
-
-def _recorded(meta: str | None, gold: str | None, majority: str, share: float) -> str:
-    """meta with `gold_audit`: the gold it had, the majority that replaced it, and its share."""
-    try:
-        data = json.loads(meta) if meta else {}
-    except ValueError:
-        data = {"meta_unparsed": meta}
-    if not isinstance(data, dict):
-        data = {"meta_value": data}
-    data["gold_audit"] = {"replaced_gold": gold, "majority_answer": majority, "majority_share": round(share, 4)}
-    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+        return summary(frame, merged, self.config.min_samples)

@@ -13,7 +13,7 @@ import polars as pl
 from pydantic import Field
 
 from curate import rubric as lib
-from curate.stages import DROP, Stage, StageConfig, StageContext, register
+from curate.stages import Stage, StageConfig, StageContext, register
 
 
 class RubricConfig(StageConfig):
@@ -31,22 +31,9 @@ class RubricStage(Stage):
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         cfg = self.config
-        rubric = lib.load_rubric(cfg.rubric)
-        out = lib.score(frame, rubric, cfg.prefix, cfg.score_column)
-        reason = pl.lit(None, pl.String)
-        if cfg.min_score is not None:
-            reason = pl.when(pl.col(cfg.score_column) < cfg.min_score).then(
-                pl.lit(f"rubric {rubric.name} score below {cfg.min_score}")).otherwise(reason)
-        out = out.with_columns(reason.alias(DROP))
-        ctx.stats.update(self.summarize(out))
-        return out
+        return ctx.take(lib.apply(frame, cfg.rubric, cfg.prefix, cfg.score_column, cfg.min_score))
 
     def summarize(self, out: pl.DataFrame, frame: pl.DataFrame | None = None, merged: dict | None = None) -> dict:
-        """The manifest's stats from the stage's columns (means over every row at once, which is why
-        an engine that runs the stage in batches calls this on the gathered columns)."""
-        cfg = self.config
-        s = out[cfg.score_column]
-        criteria = [c for c in out.columns if c not in ("trace_id", cfg.score_column, DROP)]
-        return {"rubric": lib.load_rubric(cfg.rubric).name,
-                "mean_score": round(float(s.mean()), 4) if s.len() else None,
-                "criteria_means": {c: round(float(out[c].mean()), 4) for c in criteria} if s.len() else {}}
+        """The manifest's stats over every row at once (an engine that runs the stage in batches
+        calls this on the gathered columns)."""
+        return lib.summary(out, self.config.rubric, self.config.score_column)

@@ -1,7 +1,7 @@
 """sample: keep a seeded random subset of rows or of whole problems.
 
 Each row (or problem) gets a rank from a hash of (seed, its id), and the lowest ranks are kept:
-the choice does not depend on row order, and growing `n` only adds rows.
+the choice does not depend on row order, and growing `n` only adds rows (`curate.sample`).
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from typing import Literal
 import polars as pl
 from pydantic import Field, model_validator
 
-from curate.schema import DROP
-from curate.select import hash_rank
+from curate.sample import sample
 from curate.stages import Stage, StageConfig, StageContext, register
 
 
@@ -36,18 +35,4 @@ class Sample(Stage):
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         cfg = self.config
-        seed = ctx.seed if cfg.seed is None else cfg.seed
-        key = "trace_id" if cfg.by == "row" else "problem_id"
-        units = frame.select(pl.col(key).unique()).sort(key)
-        total = units.height
-        n = cfg.n if cfg.n is not None else round(cfg.fraction * total)
-        units = units.with_columns(pl.Series("_rank", hash_rank(units[key].to_list(), seed), pl.UInt64))
-        chosen = units.sort(["_rank", key]).head(n).select(key)
-        ctx.stats.update({"units": cfg.by, "available": total, "kept": min(n, total)})
-        if n >= total:
-            ctx.nothing_to_do(f"a sample of {n:,} {cfg.by}s from {total:,}: every one kept")
-        reason = f"not in the seeded sample of {n} {cfg.by}s"
-        return frame.select(
-            "trace_id",
-            pl.when(pl.col(key).is_in(chosen[key].implode())).then(None).otherwise(pl.lit(reason))
-            .cast(pl.String).alias(DROP))
+        return ctx.take(sample(frame, ctx.seed if cfg.seed is None else cfg.seed, cfg.n, cfg.fraction, cfg.by))

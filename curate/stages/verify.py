@@ -13,7 +13,7 @@ the time limit); `verdict_reason` names the rule. When `response` is empty or nu
 thinking-only sample), it is read from the end of `thinking`, but only from a `\\boxed{…}` or an
 answer marker there, never guessed from a last line or number: reasoning ends with many things
 that are not answers. One worker pool serves the stage, so each distinct (gold, answer) pair is
-judged once. Drops nothing: filtering is the job of a `filter` stage.
+judged once (`curate.verify.traces`). Drops nothing: filtering is the job of a `filter` stage.
 """
 
 from __future__ import annotations
@@ -24,9 +24,8 @@ import polars as pl
 from pydantic import Field
 
 from curate.stages import Stage, StageConfig, StageContext, register
-from curate.verify import Options, verify_batch
-
-THINKING_TAIL_CHARS = 4000  # where a final answer in the thinking would be
+from curate.verify import Options
+from curate.verify.traces import grade_traces
 
 
 class VerifyConfig(StageConfig):
@@ -44,9 +43,6 @@ class VerifyConfig(StageConfig):
     thinking_fallback: bool = Field(True, description="read a boxed answer from thinking when response is empty")
 
 
-BATCH = 100_000  # rows whose texts are Python lists at once
-
-
 @register
 class Verify(Stage):
     name = "verify"
@@ -55,50 +51,7 @@ class Verify(Stage):
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         cfg = self.config
-        missing = [c for c in ("trace_id", "problem_id", "gold", "response") if c not in frame.columns]
-        if missing:
-            raise ctx.error(f"needs column(s) {', '.join(missing)}")
         options = Options(rel_tol=cfg.rel_tol, percent=cfg.percent, rounding=cfg.rounding,
                           min_digits=cfg.min_digits, decimal_comma=cfg.decimal_comma, ordered=cfg.ordered,
                           fallback_last_number=cfg.fallback_last_number)
-        parts = []
-        for lo in range(0, frame.height, BATCH):  # Python lists of one batch at a time, not whole columns
-            part = frame.slice(lo, BATCH)
-            thinking = part["thinking"].to_list() if "thinking" in part.columns else [None] * part.height
-            texts, guess = [], []
-            for response, thought in zip(part["response"].to_list(), thinking):
-                if response and response.strip():
-                    texts.append(response)
-                    guess.append(True)
-                elif cfg.thinking_fallback and thought:
-                    # Reasoning ends in many things that are not answers: a box or a marker only.
-                    texts.append(thought[-THINKING_TAIL_CHARS:])
-                    guess.append(False)
-                else:
-                    texts.append(None)
-                    guess.append(True)
-            verdicts = verify_batch(part["gold"].to_list(), texts, timeout=cfg.timeout_s, workers=cfg.workers,
-                                    options=options, guess=guess)
-            parts.append(pl.DataFrame([
-                pl.Series("pred_answer", [v.pred_answer for v in verdicts], pl.String),
-                pl.Series("verdict", [v.verdict for v in verdicts], pl.String),
-                pl.Series("verdict_reason", [v.reason for v in verdicts], pl.String)]))
-        cols = pl.concat(parts) if parts else pl.DataFrame(schema={"pred_answer": pl.String, "verdict": pl.String,
-                                                                   "verdict_reason": pl.String})
-        out = pl.concat([frame.select("trace_id", "problem_id"), cols], how="horizontal")
-        graded = pl.col("verdict") != "no_gold"
-        out = out.with_columns(
-            ((pl.col("verdict") == "correct") & graded).cast(pl.Float64).sum().over("problem_id")
-            .truediv(graded.cast(pl.Float64).sum().over("problem_id"))
-            .alias("problem_pass_rate")
-        ).with_columns(pl.col("problem_pass_rate").fill_nan(None))
-        counts = out.group_by("verdict").len().sort("verdict")
-        ctx.stats.update({"verdicts": dict(zip(counts["verdict"].to_list(), counts["len"].to_list()))})
-        no_gold = int((out["verdict"] == "no_gold").sum())
-        if no_gold:
-            what = ("no row has a gold answer: nothing was graded" if no_gold == out.height else
-                    f"{no_gold:,} of {out.height:,} rows have no gold answer (verdict no_gold): not graded")
-            ctx.nothing_to_do(what)
-        if out.height and out["problem_id"].n_unique() == out.height:
-            ctx.stats["problem_pass_rate"] = "one sample per problem: each row's own verdict"
-        return out.drop("problem_id")
+        return ctx.take(grade_traces(frame, options, cfg.timeout_s, cfg.workers, cfg.thinking_fallback))

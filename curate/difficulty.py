@@ -1,0 +1,164 @@
+"""Per-problem pass rates of student models from their attempts, and the filter on them (the
+difficulty stage's work; its module says what each mode keeps).
+
+Attempts are trace rows (`teacher` = the student's name) in a file or folder, by default the
+`attempts/` folder beside the input traces; or the input's own samples of each problem. Each
+attempt's final answer is graded by the verifier (`curate.verify`) against its gold, or the
+problem's gold when it has none, or read from `meta.correct` (`grade: meta`). An attempt with no
+gold to grade against does not count (a problem without gold has no pass rate, never 0).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from curate import store
+from curate.errors import BadInput
+from curate.outcome import Outcome
+from curate.schema import DROP
+from curate.verify import verify_batch
+
+COLUMNS = ("attempts", "solved", "pass_rate", "solved_by", "attempts_from")
+
+
+def load_attempts(path: Path, students: list[str] | None) -> pl.DataFrame | None:
+    """The attempt rows in `path` (those of `students` only, when given); None when there are none."""
+    if not path.exists():
+        return None
+    try:
+        table = store.load_traces(path, check_ids=False)
+    except BadInput as exc:
+        if "no parquet" in str(exc).lower() or "no .parquet" in str(exc).lower():
+            return None
+        raise
+    df = pl.from_arrow(table).select("problem_id", "teacher", "gold", "response", "meta")
+    if students is not None:
+        df = df.filter(pl.col("teacher").is_in(students))
+    return df
+
+
+def default_attempts(input_path: Path | None) -> Path | None:
+    """Where attempts live by default: `attempts/` beside the input traces."""
+    if input_path is None:
+        return None
+    base = input_path if input_path.is_dir() else input_path.parent
+    return base / "attempts"
+
+
+def pass_rates(frame: pl.DataFrame, input_path: Path | None = None, mode: str = "s1", attempts: str | None = None,
+               attempts_from: str = "auto", students: list[str] | None = None, grade: str = "verify",
+               lo: float = 0.1, hi: float = 0.9, min_solved: int = 1, max_solved: int = 3, of: int = 32,
+               missing: str = "keep", timeout_s: float = 5.0, workers: int | None = None) -> Outcome:
+    """trace_id, the COLUMNS and drop_reason for every row of `frame` (the difficulty stage's keys);
+    `input_path` is the run's input (its attempts folder, its samples)."""
+    result = Outcome(pl.DataFrame())
+    path = Path(attempts) if attempts else default_attempts(input_path)
+    problems = frame.select("problem_id", pl.col("gold").alias("_pgold")).unique("problem_id", keep="first")
+    rows, source, announced = None, "students", False
+    if attempts_from != "samples":
+        rows = load_attempts(path, students) if path is not None else None
+        if rows is not None:
+            rows = rows.join(problems, on="problem_id", how="inner")
+        if rows is None or rows.height == 0:
+            where = f"in {path}" if path is not None else "(no attempts path)"
+            # s1 drops what is solved: the teachers solve every problem whose trace is kept, so
+            # their own samples are no stand-in for students there.
+            fallback = attempts_from == "auto" and mode != "s1"
+            if fallback:
+                result.warnings.append(f"no student attempts {where}: pass rates from the teachers' own samples "
+                                      f"of each problem (attempts_from: samples)")
+            else:
+                result.warnings.append(
+                    f"no student attempts {where} for these {problems.height:,} problems: "
+                    f"no pass rate, every problem {'passes' if missing == 'keep' else missing + 's'}"
+                    f" (missing: {missing})")
+            rows, announced = None, not fallback
+    if rows is None and not announced:
+        rows, source = _samples(problems, frame, input_path), "samples"
+        if rows.height and rows["problem_id"].n_unique() == rows.height:
+            result.warnings.append("every problem has one sample: a pass rate over the samples is that "
+                                  "sample's own verdict")
+    if rows is None:
+        rows = pl.DataFrame(schema={"trace_id": pl.String, "problem_id": pl.String, "teacher": pl.String,
+                                    "gold": pl.String,
+                                    "response": pl.String, "meta": pl.String, "_pgold": pl.String})
+    golds = rows.select(pl.coalesce("gold", "_pgold"))["gold"]
+    if grade == "verify":
+        # An attempt with no gold cannot be graded: it does not count (null, not wrong).
+        has_gold = golds.is_not_null() & (golds.str.strip_chars() != "")
+        rows, golds = rows.filter(has_gold), golds.filter(has_gold)
+        verdicts = verify_batch(golds.to_list(), rows["response"].to_list(), timeout=timeout_s, workers=workers)
+        ok = [v.verdict == "correct" for v in verdicts]
+    else:
+        # An attempt whose meta says nothing about correctness is ungraded, not wrong.
+        marks = rows["meta"].str.json_path_match("$.correct")
+        rows = rows.filter(marks.is_in(["true", "false"]))
+        ok = marks.filter(marks.is_in(["true", "false"])).eq("true").to_list()
+    rows = rows.with_columns(pl.Series("_ok", ok, pl.Boolean))
+    per = rows.group_by("problem_id").agg(
+        pl.len().cast(pl.Int32).alias("attempts"),
+        pl.col("_ok").sum().cast(pl.Int32).alias("solved"),
+        pl.col("teacher").filter(pl.col("_ok")).unique().sort().str.join(",").alias("solved_by"),
+    ).with_columns((pl.col("solved") / pl.col("attempts")).alias("pass_rate"))
+    out = frame.select("trace_id", "problem_id").join(per, on="problem_id", how="left", maintain_order="left")
+    no_attempts = out["attempts"].is_null()
+    without = int(out.filter(no_attempts)["problem_id"].n_unique())
+    if missing == "error" and no_attempts.any():
+        raise BadInput(f"{int(no_attempts.sum()):,} row(s) have no graded attempts ({source}) "
+                       f"(e.g. problem_id {out.filter(no_attempts)['problem_id'][0]})")
+    if without and not announced:
+        result.warnings.append(f"{without:,} of {problems.height:,} problems have no gradable attempt ({source}; "
+                              f"no gold answer or no attempt): no pass rate, missing: {missing}")
+    out = out.with_columns(pl.col("attempts").fill_null(0), pl.col("solved").fill_null(0),
+                           pl.when(pl.col("solved_by") == "").then(None).otherwise(pl.col("solved_by"))
+                           .alias("solved_by"), pl.lit(source).alias("attempts_from"))
+    if source == "samples" and mode == "limo":
+        # A teacher's sample says nothing about how hard its own problem is: LIMO's "solved
+        # in at most 3 of 32 tries" is judged on the problem's *other* samples.
+        own = rows.select("trace_id", pl.lit(1).alias("_own_n"), pl.col("_ok").cast(pl.Int32).alias("_own_ok"))
+        out = out.join(own, on="trace_id", how="left", maintain_order="left").with_columns(
+            (pl.col("attempts") - pl.col("_own_n").fill_null(0)).alias("_n"),
+            (pl.col("solved") - pl.col("_own_ok").fill_null(0)).alias("_s"))
+    else:
+        out = out.with_columns(pl.col("attempts").alias("_n"), pl.col("solved").alias("_s"))
+    reason = _reason(pl.col("_n") == 0, mode, lo, hi, min_solved, max_solved, of, missing)
+    out = out.with_columns(reason.cast(pl.String).alias(DROP))
+    result.stats.update({"mode": mode, "attempts_from": source, "attempt_rows": rows.height,
+                         "grade": grade, "problems": int(problems.height),
+                         "problems_without_attempts": without,
+                         "problems_kept": int(out.filter(pl.col(DROP).is_null())["problem_id"].n_unique())})
+    result.columns = out.select("trace_id", *COLUMNS, DROP)
+    return result
+
+
+def _samples(problems: pl.DataFrame, frame: pl.DataFrame, input_path: Path | None) -> pl.DataFrame:
+    """Every input sample of these problems (earlier stages may have dropped some; the pass rate is
+    over what the teachers wrote), as attempts; `frame`'s own rows when there is no input."""
+    cols = ["trace_id", "problem_id", "teacher", "gold", "response", "meta"]
+    if input_path is not None:
+        rows = pl.from_arrow(store.load_traces(input_path, check_ids=False).select(cols))
+    else:
+        rows = frame.select(cols)
+    return rows.join(problems, on="problem_id", how="inner")
+
+
+def _reason(none: pl.Expr, mode: str, lo: float, hi: float, min_solved: int, max_solved: int, of: int,
+            missing: str) -> pl.Expr:
+    if mode == "s1":
+        bad = pl.col("solved") > 0
+        text = pl.concat_str(pl.lit("solved by a student model ("), pl.col("solved_by"), pl.lit(")"))
+    elif mode == "window":
+        bad = (pl.col("pass_rate") <= lo) | (pl.col("pass_rate") >= hi)
+        text = pl.lit(f"pass rate outside ({lo}, {hi})")
+    else:
+        # LIMO's "1-3 of 32" as a pass rate, so any number of attempts reads the same; the lower
+        # count is only meaningful with as many tries as LIMO made.
+        too_easy = (pl.col("_s") / pl.col("_n")) > max_solved / of
+        too_hard = (pl.col("_n") >= of) & (pl.col("_s") < min_solved)
+        bad = too_easy | too_hard
+        text = pl.when(too_easy).then(pl.lit(f"solved in more than {max_solved} of {of} attempts"))\
+            .otherwise(pl.lit(f"solved in fewer than {min_solved} of {of}+ attempts"))
+    expr = pl.when(none & (missing == "drop")).then(pl.lit("no graded attempts"))
+    return expr.when(~none & bad).then(text).otherwise(None)
