@@ -28,8 +28,8 @@ CLI = "curate.cli"
 # The libraries that do the stages' work (one call from each stage's `run`), and what they return.
 STAGE_LIBRARIES = ("curate.outcome", "curate.sample", "curate.filtering", "curate.format", "curate.budget",
                    "curate.tokens", "curate.difficulty", "curate.select", "curate.rubric", "curate.domains",
-                   "curate.gold_audit", "curate.verify.traces", "curate.dedup", "curate.minhash")
-# Stage modules that still hold a helper of their own (owned by issue 18's work; to be emptied).
+                   "curate.gold_audit", "curate.verify.traces", "curate.dedup", "curate.minhash", "curate.decontam")
+# Stage modules that still hold a helper of their own (none now: every stage is config + one call).
 NOT_YET_THIN: dict[str, set[str]] = {}
 STAGE_METHODS = {"run", "needs", "summarize"}
 
