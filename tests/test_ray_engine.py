@@ -239,3 +239,49 @@ def test_minhash_signatures_in_ray_tasks_are_the_same_bits(local_ray):
         got = minhash.candidate_pairs(keys)
     assert calls[-1] == 32 and len(want[0]) > 10
     assert all(np.array_equal(a, b) for a, b in zip(want, got))
+
+
+SHARDS = """\
+name: shards
+seed: 1
+stages:
+  - format: {drop: []}
+  - gold_audit: {min_samples: 2, action: keep}
+  - sample: {fraction: 0.7, by: problem}
+  - filter: {drop_where: "length(thinking) < 40", reason: short}
+"""
+
+
+@pytest.mark.slow  # starts the module's Ray
+def test_shards_with_different_columns_are_read_by_workers_in_order(local_ray, tmp_path, capsys):
+    """Three input shards, one with a column the others lack: Ray's tasks read them into blocks and
+    unify their columns as the local engine's concatenation does; a repeated id across shards is
+    the same one line on both engines."""
+    import pyarrow as pa
+
+    from conftest import trace_table
+
+    table = trace_table()
+    folder = tmp_path / "traces"
+    store.write_parquet(table.slice(0, 5), folder / "a.parquet")
+    extra = table.slice(5, 4)
+    store.write_parquet(extra.append_column("annotator", pa.array(["x", None, "y", "z"])), folder / "b.parquet")
+    store.write_parquet(table.slice(9), folder / "c.parquet")
+    (tmp_path / "shards.yaml").write_text(SHARDS)
+    runs = {}
+    for engine in ("local", "ray"):
+        code, _, err = run_cli(["curate", tmp_path / "shards.yaml", "--input", folder, "--out", tmp_path / engine,
+                                "--engine", engine, *(["--batch-rows", "3"] if engine == "ray" else [])], capsys)
+        assert code == 0, err
+        runs[engine] = _hashes(tmp_path / engine)
+    assert runs["ray"] == runs["local"]
+    assert "annotator" in store.read_table(tmp_path / "ray" / "traces.parquet").column_names
+
+    store.write_parquet(table.slice(2, 1), folder / "d.parquet")  # a row of a.parquet again
+    errors = []
+    for engine in ("local", "ray"):
+        code, _, err = run_cli(["curate", tmp_path / "shards.yaml", "--input", folder, "--out", tmp_path / "dup",
+                                "--engine", engine], capsys)
+        assert code == 2 and err.count("\n") == 1 and "repeats row 2" in err, err
+        errors.append(err)
+    assert errors[0] == errors[1] and not (tmp_path / "dup").exists()
