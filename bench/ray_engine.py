@@ -57,15 +57,29 @@ def _tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def _cli(*args: str) -> tuple[float, int, subprocess.CompletedProcess, int, int]:
+def _anon(pid: int) -> int:
+    """A process's private anonymous memory (RssAnon): its RSS less mapped files and shared memory
+    (Ray's object store is shared memory; pages of it the driver read count in its RSS)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _cli(*args: str) -> tuple[float, int, subprocess.CompletedProcess, int, int, int]:
     """Run the CLI; (seconds, peak RSS of the process tree, the result, peak RSS of the command's
-    own process (the driver), peak RSS of its children (Ray's GCS, raylet and workers))."""
+    own process (the driver), peak RSS of its children (Ray's GCS, raylet and workers), peak
+    private anonymous memory of the driver)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
     env.pop("RAY_ADDRESS", None)
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "curate.cli", *args], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    peak = [0, 0, 0]  # tree, driver, the rest
+    peak = [0, 0, 0, 0]  # tree, driver, the rest, the driver's own anonymous memory
     ps = psutil.Process(proc.pid)
 
     def sample():
@@ -73,6 +87,7 @@ def _cli(*args: str) -> tuple[float, int, subprocess.CompletedProcess, int, int]
             try:
                 tree, own = _tree_rss(ps), ps.memory_info().rss
                 peak[0], peak[1], peak[2] = max(peak[0], tree), max(peak[1], own), max(peak[2], tree - own)
+                peak[3] = max(peak[3], _anon(proc.pid))
             except psutil.Error:
                 pass
             time.sleep(0.1)
@@ -82,7 +97,7 @@ def _cli(*args: str) -> tuple[float, int, subprocess.CompletedProcess, int, int]
     out, err = proc.communicate()
     seconds = time.perf_counter() - t0
     t.join()
-    return seconds, peak[0], subprocess.CompletedProcess(proc.args, proc.returncode, out, err), peak[1], peak[2]
+    return seconds, peak[0], subprocess.CompletedProcess(proc.args, proc.returncode, out, err), *peak[1:]
 
 
 def main() -> None:
@@ -103,7 +118,7 @@ def main() -> None:
         return driver_memory(args, base)
     pool = base / "pool"
     if not pool.exists():
-        _, _, res, _, _ = _cli("synth", "--out", str(pool), "--n", str(args.n), "--seed", "0")
+        _, _, res, *_ = _cli("synth", "--out", str(pool), "--n", str(args.n), "--seed", "0")
         if res.returncode:
             sys.exit(f"synth failed: {res.stderr.strip().splitlines()[-1:]}")
     from curate import stages as registry
@@ -116,7 +131,7 @@ def main() -> None:
         out = base / f"run-{engine}"
         shutil.rmtree(out, ignore_errors=True)  # every stage computed, none read from a cache
         extra = ["--engine", "ray", "--batch-rows", str(args.batch_rows)] if engine == "ray" else []
-        seconds, peak, res, _, _ = _cli("curate", args.recipe, "--input", str(pool), "--out", str(out), *extra)
+        seconds, peak, res, *_ = _cli("curate", args.recipe, "--input", str(pool), "--out", str(out), *extra)
         if res.returncode:
             sys.exit(f"{engine}: curate failed: {res.stderr.strip().splitlines()[-1:]}")
         manifest = json.loads((out / "manifest.json").read_text())
@@ -161,20 +176,21 @@ def main() -> None:
 
 def driver_memory(args, base: Path) -> None:
     """The Ray engine at several sizes: the driver's own peak RSS (it holds the spine, the columns
-    driver stages read, and one row group while writing) apart from Ray's processes (GCS, raylet,
-    workers; shared object-store pages are counted in each process that maps them)."""
+    driver stages read, and one row group while writing) and its private anonymous memory (RSS less
+    the object store's shared pages it read), apart from Ray's processes (GCS, raylet, workers;
+    shared object-store pages are counted in each process that maps them)."""
     print(f"{args.recipe} on the Ray engine, --batch-rows {args.batch_rows}, {os.cpu_count()} CPUs\n")
-    print(f"{'traces':>9} {'seconds':>9} {'driver peak':>12} {'Ray procs peak':>15} {'traces.parquet':>15}  "
-          f"largest frame the driver held")
+    print(f"{'traces':>9} {'seconds':>9} {'driver RSS':>11} {'driver anon':>12} {'Ray procs RSS':>14} "
+          f"{'traces.parquet':>15}  largest frame the driver held")
     for n in args.driver_sizes:
         pool = base / f"pool-{n}"
         if not pool.exists():
-            _, _, res, _, _ = _cli("synth", "--out", str(pool), "--n", str(n), "--seed", "0")
+            _, _, res, *_ = _cli("synth", "--out", str(pool), "--n", str(n), "--seed", "0")
             if res.returncode:
                 sys.exit(f"synth failed: {res.stderr.strip().splitlines()[-1:]}")
         out = base / f"run-ray-{n}"
         shutil.rmtree(out, ignore_errors=True)
-        seconds, _, res, driver, rest = _cli("curate", args.recipe, "--input", str(pool), "--out", str(out),
+        seconds, _, res, driver, rest, anon = _cli("curate", args.recipe, "--input", str(pool), "--out", str(out),
                                              "--engine", "ray", "--batch-rows", str(args.batch_rows))
         if res.returncode:
             sys.exit(f"ray: curate failed: {res.stderr.strip().splitlines()[-1:]}")
@@ -182,7 +198,8 @@ def driver_memory(args, base: Path) -> None:
 
         table_mb = pq.read_table(out / "traces.parquet").nbytes / 2**20
         largest = json.loads((out / "manifest.json").read_text())["engine"]["driver"]["largest"]
-        print(f"{n:>9,} {seconds:>9.1f} {driver / 2**20:>10.0f}MB {rest / 2**20:>13.0f}MB {table_mb:>11.1f}MB in Arrow  "
+        print(f"{n:>9,} {seconds:>9.1f} {driver / 2**20:>9.0f}MB {anon / 2**20:>10.0f}MB {rest / 2**20:>12.0f}MB "
+              f"{table_mb:>9.1f}MB Arrow  "
               f"{largest['rows']:,} x {largest['columns']} ({largest['what']})")
     print(f"pools and runs in {base}")
 
