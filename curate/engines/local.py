@@ -3,7 +3,7 @@
 `curate.run` drives a run through a table an engine holds (`Engine.load`): the rows alive before a
 stage, the stage's columns, their cache file, the join of those columns onto every row, the funnel's
 counts and the run's two files. Here all of it is the one frame the runner always held; the Ray
-engine's table (`curate.engines.ray_data`) keeps the same rows on the cluster instead, and the bytes
+engine's table (`curate.engines.ray_table`) keeps the same rows on the cluster instead, and the bytes
 written are the same.
 """
 

@@ -20,7 +20,6 @@ as the same one line, not as a Ray traceback.
 
 from __future__ import annotations
 
-import logging
 import os
 
 import polars as pl
@@ -35,7 +34,6 @@ BATCH_ROWS = 8192  # rows per block: what one worker holds at once, besides the 
 def _import_ray():
     try:
         import ray
-        import ray.data  # noqa: F401 - the Data library is the part we need
     except ImportError:
         raise BadInput("--engine ray: Ray is not installed; install the extra: "
                        "pip install 'distillery[ray]'") from None
@@ -71,11 +69,6 @@ class RayEngine:
             except Exception as exc:  # noqa: BLE001 - Ray raises many kinds for one cause
                 first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
                 raise BadInput(f"--address {address or '(local)'}: cannot reach a Ray cluster ({first})") from None
-        # Ray Data logs every dataset's plan at INFO; a run prints its own per-stage lines.
-        logging.getLogger("ray.data").setLevel(logging.ERROR)
-        ctx = ray.data.DataContext.get_current()
-        ctx.enable_progress_bars = False
-        ctx.execution_options.preserve_order = True
         return cls(ray, batch_rows, address)
 
     def describe(self) -> dict:
