@@ -82,7 +82,8 @@ def trace_files(uri: str) -> tuple[pafs.FileSystem, list[str]]:
     return fs, files
 
 
-def _name(uri: str, path: str) -> str:
+def shard_name(uri: str, path: str) -> str:
+    """What messages call a shard of `uri` (the scheme, then its path)."""
     scheme = urlparse(uri).scheme
     return f"{scheme}://{path.lstrip('/')}" if scheme != "file" else f"file://{path}"
 
@@ -98,8 +99,8 @@ def fingerprint(uri: str, fs: pafs.FileSystem, files: list[str]) -> dict[str, di
                     h.update(block)
                     size += len(block)
         except Exception as exc:  # noqa: BLE001 - as above
-            raise BadInput(f"{_name(uri, path)}: cannot read ({str(exc).splitlines()[0]})") from None
-        out[_name(uri, path)] = {"bytes": size, "xxh3_64": h.hexdigest()}
+            raise BadInput(f"{shard_name(uri, path)}: cannot read ({str(exc).splitlines()[0]})") from None
+        out[shard_name(uri, path)] = {"bytes": size, "xxh3_64": h.hexdigest()}
     return out
 
 
@@ -107,7 +108,7 @@ def read_shard(uri: str, fs: pafs.FileSystem, path: str, check_ids: bool = True)
     """One shard, read and checked against the trace schema (errors name the shard)."""
     from curate import schema, store
 
-    where = _name(uri, path)
+    where = shard_name(uri, path)
     try:
         with fs.open_input_file(path) as f:
             table = pq.read_table(f)
@@ -123,7 +124,7 @@ def shard_rows(uri: str, fs: pafs.FileSystem, path: str) -> int:
         with fs.open_input_file(path) as f:
             return pq.read_metadata(f).num_rows
     except Exception as exc:  # noqa: BLE001 - as above
-        raise BadInput(f"{_name(uri, path)}: unreadable Parquet file: {str(exc).splitlines()[0]}") from None
+        raise BadInput(f"{shard_name(uri, path)}: unreadable Parquet file: {str(exc).splitlines()[0]}") from None
 
 
 def load_traces(uri: str, fs: pafs.FileSystem, files: list[str], check_ids: bool = True) -> pa.Table:

@@ -277,11 +277,19 @@ def test_shards_with_different_columns_are_read_by_workers_in_order(local_ray, t
     assert runs["ray"] == runs["local"]
     assert "annotator" in store.read_table(tmp_path / "ray" / "traces.parquet").column_names
 
-    store.write_parquet(table.slice(2, 1), folder / "d.parquet")  # a row of a.parquet again
-    errors = []
-    for engine in ("local", "ray"):
-        code, _, err = run_cli(["curate", tmp_path / "shards.yaml", "--input", folder, "--out", tmp_path / "dup",
-                                "--engine", engine], capsys)
-        assert code == 2 and err.count("\n") == 1 and "repeats row 2" in err, err
-        errors.append(err)
-    assert errors[0] == errors[1] and not (tmp_path / "dup").exists()
+    # Bad shards: the same one line on both engines, though Ray's workers read 3 rows at a time.
+    one = tmp_path / "one.parquet"
+    cases = [(folder, "d.parquet", table.slice(2, 1), "repeats row 2"),  # a row of a.parquet again
+             (one, None, pa.concat_tables([table.slice(0, 7), table.slice(1, 1)]), "row 7: trace_id"),
+             (one, None, table.set_column(table.column_names.index("problem"), "problem", pa.array(
+                 [None if i == 8 else v for i, v in enumerate(table.column("problem").to_pylist())])),
+              "first at row 8")]
+    for where, name, bad, words in cases:
+        store.write_parquet(bad, where / name if name else where)
+        errors = []
+        for engine in ("local", "ray"):
+            code, _, err = run_cli(["curate", tmp_path / "shards.yaml", "--input", where, "--out", tmp_path / "bad",
+                                    "--engine", engine, *(["--batch-rows", "3"] if engine == "ray" else [])], capsys)
+            assert code == 2 and err.count("\n") == 1 and words in err, err
+            errors.append(err)
+        assert errors[0] == errors[1] and not (tmp_path / "bad").exists()

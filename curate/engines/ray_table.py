@@ -6,9 +6,11 @@ rows in file order), each block an Arrow table of every column so far plus `drop
 driver holds object references and the *spine*: trace_id, dropped_by and drop_reason of every row,
 and the block each row lives in, which is all the funnel and the manifest count.
 
-- **input**: one Ray task per input shard reads it (local path, or a URI's file system as
-  `curate.remote` opened it), checks it against the trace schema as the local engine does, and
-  cuts it into blocks; the driver reads only the files' footers (row counts) and the trace ids.
+- **input**: one Ray task per input shard reads it `batch_rows` rows at a time (local path, or a
+  URI's file system as `curate.remote` opened it) into blocks, each checked against the trace
+  schema as the local engine checks the shard (on any problem the shard is read again whole, for
+  the local engine's exact message); the driver reads only the files' footers (row counts) and
+  the trace ids, and checks that no id repeats.
 - **`rows` stages**: one task per block runs the stage's own `run` on the block's alive rows and
   merges the stage's columns into the block (`curate.engines.local.merge` is row-local).
 - **`problems` stages**: each block's alive rows are hash-partitioned on `problem_id` (the shuffle
@@ -38,6 +40,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curate import messages, store
+from curate import schema as trace_schema
 from curate import stages as registry
 from curate.engines import local
 from curate.errors import BadInput
@@ -74,10 +77,13 @@ class RayTable:
 
         counts = []
         for f in inputs.files:  # footers only: how many blocks each shard makes
-            if inputs.fs is None:
-                counts.append(store.read_parquet_footer(Path(f)).num_rows)
-            else:
-                counts.append(remote.shard_rows(inputs.uri, inputs.fs, f))
+            try:
+                if inputs.fs is None:
+                    counts.append(store.read_parquet_footer(Path(f)).num_rows)
+                else:
+                    counts.append(remote.shard_rows(inputs.uri, inputs.fs, f))
+            except BadInput:
+                counts.append(0)  # its task says what is wrong, in file order with the others' errors
         read = ray.remote(num_cpus=1)(_read_shard)
         calls = []
         for f, n in zip(inputs.files, counts):
@@ -103,12 +109,12 @@ class RayTable:
         spine = ids.with_columns(pl.int_range(len(sizes), dtype=pl.Int32).repeat_by(sizes).explode().alias(BLOCK)
                                  if len(sizes) else pl.lit(None, pl.Int32).alias(BLOCK),
                                  pl.lit(None, pl.String).alias(DROPPED_BY), pl.lit(None, pl.String).alias(DROP))
-        if len(inputs.files) > 1 and spine["trace_id"].n_unique() != spine.height:
-            # ids unique across shards too: the first row repeating an earlier one, as schema.check says it
-            rows = spine.select("trace_id").with_row_index("_i")
-            i, t = rows.filter(~pl.col("trace_id").is_first_distinct()).row(0)
-            j = rows.filter(pl.col("trace_id") == t)["_i"][0]
-            raise BadInput(f"{inputs.where}: row {i}: trace_id {t} repeats row {j}; trace ids must be unique")
+        # Ids unique in each shard (its blocks were checked apart), then across shards: the first
+        # row repeating an earlier one, as schema.check says it.
+        for m in metas:
+            _unique_ids(pl.from_arrow(pa.table({"trace_id": m["ids"]})), m["where"])
+        if len(inputs.files) > 1:
+            _unique_ids(spine, inputs.where)
         return cls(engine, blocks, spine)
 
     # ------------------------------------------------------------------------------ the spine
@@ -301,6 +307,15 @@ class RayTable:
             yield table
 
 
+def _unique_ids(frame: pl.DataFrame, where: str) -> None:
+    if frame["trace_id"].n_unique() == frame.height:
+        return
+    rows = frame.select("trace_id").with_row_index("_i")
+    i, t = rows.filter(~pl.col("trace_id").is_first_distinct()).row(0)
+    j = rows.filter(pl.col("trace_id") == t)["_i"][0]
+    raise BadInput(f"{where}: row {i}: trace_id {t} repeats row {j}; trace ids must be unique")
+
+
 def _chain(first, rest):
     yield first
     yield from rest
@@ -320,19 +335,58 @@ def _returns(values: list):
 # ------------------------------------------------------------------- what runs in Ray tasks
 
 def _read_shard(uri: str | None, fs, path: str, batch: int, k: int):
-    """One input shard, read and checked as the local engine does, cut into `k` blocks of `batch`
-    rows; the last value says what was found (an error, the schema, the trace ids)."""
-    from curate import remote, schema
+    """One input shard, read and checked as the local engine does, in `k` blocks of `batch` rows;
+    the last value says what was found (an error, the schema, the trace ids, the shard's name).
+    Read `batch` rows at a time (the worker holds a row group and a block, not the shard); on any
+    problem the shard is read again whole, as the local engine reads it, for its exact one line."""
+    from curate import remote
 
+    where = path if fs is None else remote.shard_name(uri, path)
     try:
-        if fs is None:
-            table = schema.conform(store.read_parquet(Path(path)), path, check_ids=False)
-        else:
-            table = remote.read_shard(uri, fs, path, check_ids=False)
-    except BadInput as exc:
-        return _returns([None] * k + [{"error": str(exc)}])
-    blocks = [table.slice(i * batch, batch) for i in range(k)]
-    return _returns([*blocks, {"error": None, "schema": table.schema, "ids": table.column("trace_id")}])
+        blocks, found = _stream_shard(fs, path, where, batch)
+        if len(blocks) != k:
+            raise ValueError(f"{len(blocks)} blocks where the footer says {k}")
+    except Exception:  # noqa: BLE001 - the whole read says what is wrong, in the local engine's words
+        try:
+            if fs is None:
+                table = trace_schema.conform(store.read_parquet(Path(path)), path, check_ids=False)
+            else:
+                table = remote.read_shard(uri, fs, path, check_ids=False)
+        except BadInput as exc:
+            return _returns([None] * k + [{"error": str(exc)}])
+        blocks, found = [table.slice(i * batch, batch) for i in range(k)], table.schema
+    ids = pa.chunked_array([b.column("trace_id") for b in blocks], type=found.field("trace_id").type)
+    return _returns([*blocks, {"error": None, "schema": found, "ids": ids, "where": where}])
+
+
+def _stream_shard(fs, path: str, where: str, batch: int) -> tuple[list[pa.Table], pa.Schema]:
+    """The shard in blocks of `batch` rows, each checked against the trace schema (a problem is an
+    exception; ids repeated across blocks are found on the driver), and the checked schema."""
+    blocks: list[pa.Table] = []
+
+    def checked(table: pa.Table) -> pa.Table:
+        store.check_utf8(table, where)
+        table = trace_schema.conform(table, where, check_ids=False)
+        if blocks and not table.schema.equals(blocks[0].schema):
+            raise ValueError("blocks of one shard disagree on their types")
+        return table
+
+    with (open(path, "rb") if fs is None else fs.open_input_file(path)) as f:
+        pf = pq.ParquetFile(f)
+        pending: list[pa.RecordBatch] = []
+        held = 0
+        for rb in pf.iter_batches(batch_size=batch):
+            pending.append(rb)
+            held += rb.num_rows
+            while held >= batch:
+                table = pa.Table.from_batches(pending, schema=pf.schema_arrow)
+                blocks.append(checked(table.slice(0, batch).combine_chunks()))
+                rest = table.slice(batch)
+                pending, held = rest.to_batches(), rest.num_rows
+        if held:
+            blocks.append(checked(pa.Table.from_batches(pending, schema=pf.schema_arrow).combine_chunks()))
+        found = blocks[0].schema if blocks else checked(pf.schema_arrow.empty_table()).schema
+    return blocks, found
 
 
 def _prepare(block: pa.Table, schema: pa.Schema) -> pa.Table:
