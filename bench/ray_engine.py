@@ -21,9 +21,15 @@ selected.parquet are the same bytes, and estimates RECIPE on `--target` traces o
   matching and counts), keeping the union-find and the sums of per-block counts; the estimate
   still counts it as one process, which overstates its time on a cluster;
 - after a `select` or `sample` stage the rows are its k, not scaled with the pool;
-- the driver holds the whole table (the runner joins each stage's columns onto every row): its
-  memory is estimated from traces.parquet's size in Arrow, scaled to the target.
-Measured, never asserted.
+- the driver holds the spine (three columns of every row) and the columns driver stages read
+  (exact_dedup, dedup and decontam: every input column, today): the estimate names the largest
+  frame it held here, which grows with the rows.
+
+    python bench/ray_engine.py --driver-sizes 20000 80000   # the Ray engine only, at two sizes
+
+prints the driver's own peak RSS apart from Ray's processes' (GCS, raylet, workers), with the
+largest frame the driver held (the manifest's `engine.driver`), to show how the driver's memory
+grows with the table. Measured, never asserted.
 """
 
 from __future__ import annotations
@@ -55,19 +61,37 @@ def _tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def _cli(*args: str) -> tuple[float, int, subprocess.CompletedProcess]:
+def _anon(pid: int) -> int:
+    """A process's private anonymous memory (RssAnon): its RSS less mapped files and shared memory
+    (Ray's object store is shared memory; pages of it the driver read count in its RSS)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _cli(*args: str) -> tuple[float, int, subprocess.CompletedProcess, int, int, int]:
+    """Run the CLI; (seconds, peak RSS of the process tree, the result, peak RSS of the command's
+    own process (the driver), peak RSS of its children (Ray's GCS, raylet and workers), peak
+    private anonymous memory of the driver)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
     env.pop("RAY_ADDRESS", None)
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "curate.cli", *args], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    peak = [0]
+    peak = [0, 0, 0, 0]  # tree, driver, the rest, the driver's own anonymous memory
     ps = psutil.Process(proc.pid)
 
     def sample():
         while proc.poll() is None:
             try:
-                peak[0] = max(peak[0], _tree_rss(ps))
+                tree, own = _tree_rss(ps), ps.memory_info().rss
+                peak[0], peak[1], peak[2] = max(peak[0], tree), max(peak[1], own), max(peak[2], tree - own)
+                peak[3] = max(peak[3], _anon(proc.pid))
             except psutil.Error:
                 pass
             time.sleep(0.1)
@@ -77,7 +101,7 @@ def _cli(*args: str) -> tuple[float, int, subprocess.CompletedProcess]:
     out, err = proc.communicate()
     seconds = time.perf_counter() - t0
     t.join()
-    return seconds, peak[0], subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    return seconds, peak[0], subprocess.CompletedProcess(proc.args, proc.returncode, out, err), *peak[1:]
 
 
 def main() -> None:
@@ -89,11 +113,16 @@ def main() -> None:
     ap.add_argument("--nodes", type=int, default=16)
     ap.add_argument("--cores-per-node", type=int, default=32)
     ap.add_argument("--keep", help="folder to keep the pool and runs in (default: a temporary one)")
+    ap.add_argument("--driver-sizes", type=int, nargs="+", metavar="N",
+                    help="instead: the Ray engine only, at each of these sizes, the driver's peak RSS "
+                         "apart from the workers' (does the driver grow with the table?)")
     args = ap.parse_args()
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="distillery-ray-bench-"))
+    if args.driver_sizes:
+        return driver_memory(args, base)
     pool = base / "pool"
     if not pool.exists():
-        _, _, res = _cli("synth", "--out", str(pool), "--n", str(args.n), "--seed", "0")
+        _, _, res, *_ = _cli("synth", "--out", str(pool), "--n", str(args.n), "--seed", "0")
         if res.returncode:
             sys.exit(f"synth failed: {res.stderr.strip().splitlines()[-1:]}")
     from curate import stages as registry
@@ -106,7 +135,7 @@ def main() -> None:
         out = base / f"run-{engine}"
         shutil.rmtree(out, ignore_errors=True)  # every stage computed, none read from a cache
         extra = ["--engine", "ray", "--batch-rows", str(args.batch_rows)] if engine == "ray" else []
-        seconds, peak, res = _cli("curate", args.recipe, "--input", str(pool), "--out", str(out), *extra)
+        seconds, peak, res, *_ = _cli("curate", args.recipe, "--input", str(pool), "--out", str(out), *extra)
         if res.returncode:
             sys.exit(f"{engine}: curate failed: {res.stderr.strip().splitlines()[-1:]}")
         manifest = json.loads((out / "manifest.json").read_text())
@@ -139,17 +168,44 @@ def main() -> None:
             est = est_rows / (r_rate / cpus * cluster_cpus)
         total += est
         print(f"{ls['stage']:<16} {how:<9} {rows:>9,} {l_rate:>10,.0f} {r_rate:>10,.0f} {est_rows:>12,.0f} {est:>9,.0f}")
-    # The driver's table: every input column and every stage's columns (traces.parquet, in memory).
-    import pyarrow.parquet as pq
-
-    table_bytes = pq.read_table(runs["local"][3] / "traces.parquet").nbytes
-    driver_mem = table_bytes * scale
+    largest = runs["ray"][2]["engine"]["driver"]["largest"]
     print(f"\nestimate: {args.target:,} traces on {args.nodes} nodes x {args.cores_per_node} cores "
           f"({cluster_cpus} CPUs): about {total / 3600:.1f} h of stage time (linear scaling, no shuffle or "
-          f"network cost; the first Ray stage here also pays for starting the workers), the driver "
-          f"holding the run's table: about {driver_mem / 2**30:.0f} GiB in memory (traces.parquet's "
-          f"{table_bytes / 2**20:.1f} MiB in Arrow x {scale:,.0f}).")
+          f"network cost; the first Ray stage here also pays for starting the workers). The driver held "
+          f"at most {largest['rows']:,} rows x {largest['columns']} columns here ({largest['what']}), about "
+          f"{largest['rows'] * scale:,.0f} rows at the target, besides the spine of every row; the table "
+          f"itself stays on the cluster.")
     print(f"pool and runs in {base}")
+
+
+def driver_memory(args, base: Path) -> None:
+    """The Ray engine at several sizes: the driver's own peak RSS (it holds the spine, the columns
+    driver stages read, and one row group while writing) and its private anonymous memory (RSS less
+    the object store's shared pages it read), apart from Ray's processes (GCS, raylet, workers;
+    shared object-store pages are counted in each process that maps them)."""
+    print(f"{args.recipe} on the Ray engine, --batch-rows {args.batch_rows}, {os.cpu_count()} CPUs\n")
+    print(f"{'traces':>9} {'seconds':>9} {'driver RSS':>11} {'driver anon':>12} {'Ray procs RSS':>14} "
+          f"{'traces.parquet':>15}  largest frame the driver held")
+    for n in args.driver_sizes:
+        pool = base / f"pool-{n}"
+        if not pool.exists():
+            _, _, res, *_ = _cli("synth", "--out", str(pool), "--n", str(n), "--seed", "0")
+            if res.returncode:
+                sys.exit(f"synth failed: {res.stderr.strip().splitlines()[-1:]}")
+        out = base / f"run-ray-{n}"
+        shutil.rmtree(out, ignore_errors=True)
+        seconds, _, res, driver, rest, anon = _cli("curate", args.recipe, "--input", str(pool), "--out", str(out),
+                                             "--engine", "ray", "--batch-rows", str(args.batch_rows))
+        if res.returncode:
+            sys.exit(f"ray: curate failed: {res.stderr.strip().splitlines()[-1:]}")
+        import pyarrow.parquet as pq
+
+        table_mb = pq.read_table(out / "traces.parquet").nbytes / 2**20
+        largest = json.loads((out / "manifest.json").read_text())["engine"]["driver"]["largest"]
+        print(f"{n:>9,} {seconds:>9.1f} {driver / 2**20:>9.0f}MB {anon / 2**20:>10.0f}MB {rest / 2**20:>12.0f}MB "
+              f"{table_mb:>9.1f}MB Arrow  "
+              f"{largest['rows']:,} x {largest['columns']} ({largest['what']})")
+    print(f"pools and runs in {base}")
 
 
 if __name__ == "__main__":

@@ -82,7 +82,8 @@ def trace_files(uri: str) -> tuple[pafs.FileSystem, list[str]]:
     return fs, files
 
 
-def _name(uri: str, path: str) -> str:
+def shard_name(uri: str, path: str) -> str:
+    """What messages call a shard of `uri` (the scheme, then its path)."""
     scheme = urlparse(uri).scheme
     return f"{scheme}://{path.lstrip('/')}" if scheme != "file" else f"file://{path}"
 
@@ -98,25 +99,39 @@ def fingerprint(uri: str, fs: pafs.FileSystem, files: list[str]) -> dict[str, di
                     h.update(block)
                     size += len(block)
         except Exception as exc:  # noqa: BLE001 - as above
-            raise BadInput(f"{_name(uri, path)}: cannot read ({str(exc).splitlines()[0]})") from None
-        out[_name(uri, path)] = {"bytes": size, "xxh3_64": h.hexdigest()}
+            raise BadInput(f"{shard_name(uri, path)}: cannot read ({str(exc).splitlines()[0]})") from None
+        out[shard_name(uri, path)] = {"bytes": size, "xxh3_64": h.hexdigest()}
     return out
+
+
+def read_shard(uri: str, fs: pafs.FileSystem, path: str, check_ids: bool = True) -> pa.Table:
+    """One shard, read and checked against the trace schema (errors name the shard)."""
+    from curate import schema, store
+
+    where = shard_name(uri, path)
+    try:
+        with fs.open_input_file(path) as f:
+            table = pq.read_table(f)
+    except Exception as exc:  # noqa: BLE001 - as above
+        raise BadInput(f"{where}: unreadable Parquet file: {str(exc).splitlines()[0]}") from None
+    store.check_utf8(table, where)
+    return schema.conform(table, where, check_ids=check_ids)
+
+
+def shard_rows(uri: str, fs: pafs.FileSystem, path: str) -> int:
+    """A shard's row count from its footer (what the Ray engine cuts it into blocks by)."""
+    try:
+        with fs.open_input_file(path) as f:
+            return pq.read_metadata(f).num_rows
+    except Exception as exc:  # noqa: BLE001 - as above
+        raise BadInput(f"{shard_name(uri, path)}: unreadable Parquet file: {str(exc).splitlines()[0]}") from None
 
 
 def load_traces(uri: str, fs: pafs.FileSystem, files: list[str], check_ids: bool = True) -> pa.Table:
     """Every shard, read and checked one at a time (errors name the shard), then concatenated."""
-    from curate import schema, store
+    from curate import schema
 
-    tables = []
-    for path in files:
-        where = _name(uri, path)
-        try:
-            with fs.open_input_file(path) as f:
-                table = pq.read_table(f)
-        except Exception as exc:  # noqa: BLE001 - as above
-            raise BadInput(f"{where}: unreadable Parquet file: {str(exc).splitlines()[0]}") from None
-        store.check_utf8(table, where)
-        tables.append(schema.conform(table, where, check_ids=check_ids))
+    tables = [read_shard(uri, fs, path, check_ids=check_ids) for path in files]
     table = tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="permissive")
     if len(tables) > 1:
         schema.check(table, uri, check_ids=False)  # ids unique across shards too

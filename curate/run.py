@@ -31,18 +31,18 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import xxhash
 
 from curate import __version__, locks, messages, outputs, schema, store
 from curate import stages as registry
+from curate.engines import Inputs, local
 from curate.errors import BadInput
 from curate.recipe import Recipe, StageSpec
 
 DROPPED_BY = registry.DROPPED_BY
-KEY_META = "distillery.stage_key"
+KEY_META = local.KEY_META
 RECIPE_META = "distillery.recipe"
 STATS_META = "distillery.stats"
 WARNINGS_META = "distillery.warnings"
@@ -164,41 +164,7 @@ def _export_key(parent: str, export: messages.MessagesConfig, seed: int) -> str:
     return xxhash.xxh3_128_hexdigest(payload.encode())
 
 
-def _cached(path: Path, key: str) -> pl.DataFrame | None:
-    if not path.is_file():
-        return None
-    try:
-        meta = pq.read_schema(path).metadata or {}
-        if meta.get(KEY_META.encode(), b"").decode() != key:
-            return None
-        return pl.from_arrow(pq.read_table(path))
-    except (pa.ArrowException, OSError):
-        return None  # a damaged cache is recomputed, never trusted
-
-
 # --------------------------------------------------------------------------------------- running
-
-def _merge(full: pl.DataFrame, out: pl.DataFrame, label: str) -> pl.DataFrame:
-    """Join a stage's columns onto every row. A column an earlier stage also wrote (two dedup
-    stages both write dup_of) takes the later stage's value on the rows that stage saw."""
-    new_cols = [c for c in out.columns if c not in ("trace_id", registry.DROP)]
-    joined = full.join(out.rename({c: f"{c}__new" for c in out.columns if c != "trace_id"}),
-                       on="trace_id", how="left", maintain_order="left")
-    seen = pl.col("trace_id").is_in(out["trace_id"].implode())
-    exprs = []
-    for c in new_cols:
-        if c in full.columns:
-            exprs.append(pl.when(seen).then(pl.col(f"{c}__new")).otherwise(pl.col(c)).alias(c))
-        else:
-            exprs.append(pl.col(f"{c}__new").alias(c))
-    if registry.DROP in out.columns:
-        newly = pl.col(DROPPED_BY).is_null() & pl.col(f"{registry.DROP}__new").is_not_null()
-        exprs += [pl.when(newly).then(pl.lit(label)).otherwise(pl.col(DROPPED_BY)).alias(DROPPED_BY),
-                  pl.when(newly).then(pl.col(f"{registry.DROP}__new")).otherwise(pl.col(registry.DROP))
-                  .alias(registry.DROP)]
-    joined = joined.with_columns(exprs)
-    return joined.drop([c for c in joined.columns if c.endswith("__new")])
-
 
 def _status(console, text: str):
     """A live spinner while a stage runs (stages with their own progress bars show those)."""
@@ -241,6 +207,10 @@ def run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool = False,
     # A missing extra (sentence-transformers for semantic dedup, …) is found before stage 1 runs.
     registry.check_extras(recipe.stages, recipe.source)
 
+    if engine is None:
+        from curate.engines import LocalEngine
+
+        engine = LocalEngine()
     inputs = None
     if remote.is_uri(str(input_path)):  # s3://, gs://, hf://, file://: read shard by shard (curate.remote)
         uri, input_path, out = str(input_path), remote.local_path(str(input_path)), Path(out)
@@ -248,32 +218,26 @@ def run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool = False,
             outputs.refuse_overlap(out, [input_path], fills_folder=True)
         outputs.folder_out(out)
         fs, files = remote.trace_files(uri)
-        table = remote.load_traces(uri, fs, files, check_ids=False)
+        source = Inputs(uri, files, uri=uri, fs=fs, path=input_path)
+        table = engine.load(source)
         inputs = remote.fingerprint(uri, fs, files)
-        where = uri
     else:
         input_path, out = Path(input_path), Path(out)
         # Everything that can be wrong with the input is found before anything is written.
         outputs.refuse_overlap(out, [input_path], fills_folder=True)
         outputs.folder_out(out)
         files = store.parquet_files(input_path)
-        # Ids are checked against their content by ingest, synth and `validate`; a run keys on them
-        # and on the files' fingerprints only, so re-hashing every trace here would double a rerun.
-        table = store.load_traces(input_path, check_ids=False)
-        where = input_path
-    if table.num_rows == 0:
-        raise BadInput(f"{where}: holds no rows")
+        source = Inputs(str(input_path), files, path=input_path)
+        table = engine.load(source)
+    if table.rows == 0:
+        raise BadInput(f"{source.where}: holds no rows")
     # One writer per run folder; stale temporary files of a killed writer go once the lock is ours.
     with locks.writer(out, clean=(".", "stages")):
         return _run(recipe, input_path, out, overwrite, console, files, table, engine, inputs)
 
 
 def _run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool, console,
-         files: list[Path], table: pa.Table, engine=None, inputs: dict | None = None) -> RunResult:
-    if engine is None:
-        from curate.engines import LocalEngine
-
-        engine = LocalEngine()
+         files: list[Path], table, engine, inputs: dict | None = None) -> RunResult:
     clear_first = check_folder(out, recipe, overwrite)
     written: list[Path] = []  # what this run wrote: removed again if it fails
     if not clear_first and _owner(out) != recipe.name:
@@ -290,31 +254,30 @@ def _run(recipe: Recipe, input_path: Path, out: Path, overwrite: bool, console,
         raise
 
 
-def _stages(recipe: Recipe, input_path: Path, out: Path, console, files: list[Path], table: pa.Table,
+def _stages(recipe: Recipe, input_path: Path, out: Path, console, files: list[Path], table,
             clear_first: bool, written: list[Path], engine, inputs: dict | None) -> RunResult:
+    """`table`: the run's rows as the engine holds them (curate.engines.Table)."""
     inputs = inputs if inputs is not None else store.fingerprint(files)
     parent = xxhash.xxh3_128_hexdigest(json.dumps(
         {"schema": schema.SCHEMA_VERSION, "inputs": [v["xxh3_64"] for v in inputs.values()]}).encode())
 
-    full = pl.from_arrow(table).with_columns(pl.lit(None, pl.String).alias(DROPPED_BY),
-                                             pl.lit(None, pl.String).alias(registry.DROP))
     specs = list(recipe.stages)
     stage_dir = out / "stages"
     results: list[StageResult] = []
-    pending: list[tuple[pl.DataFrame, Path, dict]] = []  # with --overwrite: written once the run succeeds
+    pending: list[tuple[object, Path, dict]] = []  # with --overwrite: written once the run succeeds
     for spec in specs:
-        alive = full.filter(pl.col(DROPPED_BY).is_null()).drop(DROPPED_BY, registry.DROP)
+        alive = table.alive()
         ctx = registry.StageContext(seed=recipe.seed, label=spec.label, recipe=recipe.source,
                                     line=spec.line or None, input_path=input_path, run_dir=out,
                                     on_missing=spec.config.on_missing)
         key = parent = _key(parent, spec, recipe.seed)
         t0 = time.perf_counter()
         path = stage_dir / f"{spec.label}.parquet"
-        stage_out = None if clear_first else _cached(path, key)
+        stage_out = None if clear_first else table.cached(path, key)
         cached = stage_out is not None
         if stage_out is None:
-            with _status(console, f"{spec.label}: {alive.height:,} rows"):
-                stage_out = spec.build()(alive, ctx, engine)  # timed, checked, sorted by trace_id
+            with _status(console, f"{spec.label}: {alive:,} rows"):
+                stage_out = table.run_stage(spec.build(), ctx)  # timed, checked, sorted by trace_id
             seconds, cached_seconds = ctx.seconds, None
             meta = {KEY_META: key, RECIPE_META: recipe.name, STATS_META: json.dumps(ctx.stats, sort_keys=True),
                     WARNINGS_META: json.dumps(ctx.warnings), SKIPPED_META: json.dumps(ctx.skipped),
@@ -322,7 +285,7 @@ def _stages(recipe: Recipe, input_path: Path, out: Path, console, files: list[Pa
             if clear_first:  # the other recipe's run stays whole until this one has succeeded
                 pending.append((stage_out, path, meta))
             else:  # written at once, so a killed run resumes from its finished stages
-                store.write_parquet(stage_out.to_arrow(), path, metadata=meta)
+                table.write_stage(stage_out, path, meta)
                 written.append(path)
         else:
             meta = pq.read_schema(path).metadata or {}
@@ -332,47 +295,43 @@ def _stages(recipe: Recipe, input_path: Path, out: Path, console, files: list[Pa
             cached_seconds = round(time.perf_counter() - t0, 3)
             # The cost of computing it, not of reading the cache (0 for caches of older versions).
             seconds = json.loads(meta.get(SECONDS_META.encode(), b"0"))
-        full = _merge(full, stage_out, spec.label)
-        res = registry.Stage.result(ctx, alive.height, full, seconds, cached, cached_seconds)
+        table.merge(stage_out, spec.label)
+        res = registry.Stage.result(ctx, alive, table.spine, seconds, cached, cached_seconds)
         results.append(res)
         _progress(console, len(results), len(specs), res)
 
     # The final step: the kept rows as the chat `messages` a student trains on (selected.parquet
     # only; in traces.parquet it would double the text).
-    selected = (full.filter(pl.col(DROPPED_BY).is_null()).drop(DROPPED_BY, registry.DROP)
-                .with_columns(messages.messages_expr(recipe.export)))
-    if selected.height == 0:
+    kept = table.alive()
+    if kept == 0:
         # An empty training set is never what a recipe meant: say where the rows went, write nothing.
-        raise BadInput(f"{recipe.source}: recipe {recipe.name!r} kept 0 of {table.num_rows:,} rows, "
+        raise BadInput(f"{recipe.source}: recipe {recipe.name!r} kept 0 of {table.rows:,} rows, "
                        f"nothing written; funnel: {funnel_line(results)}")
 
     if clear_first:
         clear_folder(out)
         store.write_text(json.dumps({"recipe": recipe.name}) + "\n", out / MARKER)
-    for frame, path, meta in pending:
-        store.write_parquet(frame.to_arrow(), path, metadata=meta)
+    for stage_out, path, meta in pending:
+        table.write_stage(stage_out, path, meta)
     # Stage files of an older, longer version of this recipe would mislead: remove them.
     labels = {f"{s.label}.parquet" for s in specs}
     for stale in stage_dir.glob("*.parquet"):
         if stale.name not in labels:
             stale.unlink()
 
-    traces_tbl = full.to_arrow()
-    selected_tbl = selected.select(["messages", *[c for c in selected.columns if c != "messages"]]).to_arrow()
     # The four files are published together (curate.locks): readers see the old run or the new
     # one, and the manifest names the generation (the last stage's key) its Parquet files carry.
     generation = _export_key(parent, recipe.export, recipe.seed)
     pub = locks.Publication(out, generation)
     gen_meta = {locks.GENERATION_META: generation}
     store.write_text(recipe.resolved_yaml(), pub.path("recipe.yaml"))
-    store.write_parquet(traces_tbl, pub.path("traces.parquet"), metadata=gen_meta)
-    store.write_parquet(selected_tbl, pub.path("selected.parquet"), metadata=gen_meta)
-    manifest = _manifest(recipe, inputs, table.num_rows, selected.height, results, pub.paths)
+    table.write_outputs(recipe.export, pub.path("traces.parquet"), pub.path("selected.parquet"), gen_meta)
+    manifest = _manifest(recipe, inputs, table.rows, kept, results, pub.paths)
     manifest["generation"] = generation
     manifest["engine"] = engine.describe()
     store.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", pub.path("manifest.json"))
     pub.commit()
-    return RunResult(out, table.num_rows, selected.height, results, manifest)
+    return RunResult(out, table.rows, kept, results, manifest)
 
 
 def _versions() -> dict[str, str]:

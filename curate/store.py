@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -94,6 +94,40 @@ def write_parquet(table: pa.Table, path: Path, metadata: dict[str, str] | None =
     with atomic_path(Path(path)) as tmp:
         pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP_SIZE)
     return Path(path)
+
+
+def write_parquet_stream(parts: Iterable[pa.Table], schema: pa.Schema, path: Path,
+                         metadata: dict[str, str] | None = None) -> tuple[Path, int]:
+    """Write the tables of `parts`, in order, as one Parquet file with the bytes `write_parquet`
+    gives their concatenation: the same writer settings, row groups cut at the same rows, each
+    row group written as one contiguous chunk (the writer's pages depend on chunk boundaries, so
+    pieces are re-cut, never written as they come). Holds one row group plus one part at a time.
+    Every part must have `schema`'s columns and types. Returns (path, rows written)."""
+    if metadata:
+        merged = dict(schema.metadata or {})
+        merged.update({k.encode(): v.encode() for k, v in metadata.items()})
+        schema = schema.with_metadata(merged)
+    rows = 0
+    with atomic_path(Path(path)) as tmp:
+        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+            buffer: list[pa.Table] = []
+            held = 0
+            for part in parts:
+                if part.num_rows == 0:
+                    continue
+                buffer.append(part.replace_schema_metadata(schema.metadata))
+                held += part.num_rows
+                while held >= ROW_GROUP_SIZE:
+                    table = pa.concat_tables(buffer)
+                    writer.write_table(table.slice(0, ROW_GROUP_SIZE).combine_chunks(), row_group_size=ROW_GROUP_SIZE)
+                    rest = table.slice(ROW_GROUP_SIZE)
+                    buffer, held = ([rest] if rest.num_rows else []), rest.num_rows
+                    rows += ROW_GROUP_SIZE
+            if held or rows == 0:  # an empty table is one empty row group, as write_table writes it
+                table = pa.concat_tables(buffer) if buffer else schema.empty_table()
+                writer.write_table(table.combine_chunks(), row_group_size=ROW_GROUP_SIZE)
+                rows += held
+    return Path(path), rows
 
 
 def write_text(text: str, path: Path) -> Path:

@@ -69,6 +69,18 @@ def test_demo_recipe_on_ray_is_byte_identical_to_local(corpus, tmp_path, capsys)
     assert _stats(tmp_path / "ray") == _stats(corpus / "local")  # counts, quantiles, means: all the same
     m = json.loads((tmp_path / "ray" / "manifest.json").read_text())
     assert m["engine"]["name"] == "ray" and m["engine"]["cpus"] == 2 and m["engine"]["batch_rows"] == 37
+    # The table stayed on the cluster: the driver wrote the run's files from pieces of one block at
+    # most, pulled for a driver stage only the columns it reads (select: 5, domain: 2; exact_dedup,
+    # dedup and decontam still read every input column), for a batched stage only its own columns
+    # and what its summary reads, and never held more than a third of traces.parquet's columns.
+    held = {what: tuple(size) for what, size in m["engine"]["driver"]["held"].items()}
+    width = len(store.read_table(tmp_path / "ray" / "traces.parquet").column_names)
+    assert held.pop("writing (one piece)")[0] <= 37
+    assert max(columns for _, columns in held.values()) < width / 3
+    assert held["13-select"][1] <= 5 and held["14-domain"][1] == 2
+    batched = ("04-format", "06-verify", "07-filter", "08-filter", "09-filter", "10-difficulty")
+    assert not [what for what in held if what.startswith(batched)]  # nothing of theirs came to the driver
+    assert held["05-gold_audit (summary)"][1] == 2  # trace_id and gold, for its whole-table warning
     assert json.loads((corpus / "local" / "manifest.json").read_text())["engine"] == {"name": "local"}
     # The engine is not in any cache key: a rerun on the local engine reuses every Ray-made stage.
     code, _, err = run_cli(["curate", "demo", "--input", corpus / "traces", "--out", tmp_path / "ray"], capsys)
@@ -227,3 +239,57 @@ def test_minhash_signatures_in_ray_tasks_are_the_same_bits(local_ray):
         got = minhash.candidate_pairs(keys)
     assert calls[-1] == 32 and len(want[0]) > 10
     assert all(np.array_equal(a, b) for a, b in zip(want, got))
+
+
+SHARDS = """\
+name: shards
+seed: 1
+stages:
+  - format: {drop: []}
+  - gold_audit: {min_samples: 2, action: keep}
+  - sample: {fraction: 0.7, by: problem}
+  - filter: {drop_where: "length(thinking) < 40", reason: short}
+"""
+
+
+@pytest.mark.slow  # starts the module's Ray
+def test_shards_with_different_columns_are_read_by_workers_in_order(local_ray, tmp_path, capsys):
+    """Three input shards, one with a column the others lack: Ray's tasks read them into blocks and
+    unify their columns as the local engine's concatenation does; a repeated id across shards is
+    the same one line on both engines."""
+    import pyarrow as pa
+
+    from conftest import trace_table
+
+    table = trace_table()
+    folder = tmp_path / "traces"
+    store.write_parquet(table.slice(0, 5), folder / "a.parquet")
+    extra = table.slice(5, 4)
+    store.write_parquet(extra.append_column("annotator", pa.array(["x", None, "y", "z"])), folder / "b.parquet")
+    store.write_parquet(table.slice(9), folder / "c.parquet")
+    (tmp_path / "shards.yaml").write_text(SHARDS)
+    runs = {}
+    for engine in ("local", "ray"):
+        code, _, err = run_cli(["curate", tmp_path / "shards.yaml", "--input", folder, "--out", tmp_path / engine,
+                                "--engine", engine, *(["--batch-rows", "3"] if engine == "ray" else [])], capsys)
+        assert code == 0, err
+        runs[engine] = _hashes(tmp_path / engine)
+    assert runs["ray"] == runs["local"]
+    assert "annotator" in store.read_table(tmp_path / "ray" / "traces.parquet").column_names
+
+    # Bad shards: the same one line on both engines, though Ray's workers read 3 rows at a time.
+    one = tmp_path / "one.parquet"
+    cases = [(folder, "d.parquet", table.slice(2, 1), "repeats row 2"),  # a row of a.parquet again
+             (one, None, pa.concat_tables([table.slice(0, 7), table.slice(1, 1)]), "row 7: trace_id"),
+             (one, None, table.set_column(table.column_names.index("problem"), "problem", pa.array(
+                 [None if i == 8 else v for i, v in enumerate(table.column("problem").to_pylist())])),
+              "first at row 8")]
+    for where, name, bad, words in cases:
+        store.write_parquet(bad, where / name if name else where)
+        errors = []
+        for engine in ("local", "ray"):
+            code, _, err = run_cli(["curate", tmp_path / "shards.yaml", "--input", where, "--out", tmp_path / "bad",
+                                    "--engine", engine, *(["--batch-rows", "3"] if engine == "ray" else [])], capsys)
+            assert code == 2 and err.count("\n") == 1 and words in err, err
+            errors.append(err)
+        assert errors[0] == errors[1] and not (tmp_path / "bad").exists()

@@ -135,6 +135,9 @@ class Stage(ABC):
     # Extras (pyproject optional dependencies) every configuration of the stage needs; a stage
     # whose needs depend on its config overrides `needs`.
     requires: ClassVar[tuple[str, ...]] = ()
+    # The alive rows' columns a `summarize` reads besides the stage's own (None: all); an engine
+    # that holds the table elsewhere gathers only these for a batched stage's summary.
+    summary_reads: ClassVar[tuple[str, ...] | None] = None
 
     def __init__(self, config: StageConfig):
         self.config = config
@@ -146,6 +149,12 @@ class Stage(ABC):
     def needs(self) -> tuple[str, ...]:
         """The extras this configured stage needs (keys of `EXTRAS`)."""
         return self.requires
+
+    def reads(self) -> tuple[str, ...] | None:
+        """The input columns this configured `driver` stage reads (None: all). An engine that holds
+        the table elsewhere (the Ray engine) pulls only these of the alive rows into the driver;
+        a column named here that the table lacks is simply not pulled (the library then says so)."""
+        return None
 
     def __call__(self, frame: pl.DataFrame, ctx: StageContext, engine=None) -> pl.DataFrame:
         """Run on the surviving rows: the checked output sorted by trace_id (stable bytes whatever

@@ -51,6 +51,7 @@ class BudgetConfig(StageConfig):
 class Budget(Stage):
     name = "budget"
     execution = "rows"
+    summary_reads = ()  # `summarize` reads only the stage's own columns
     Config = BudgetConfig
     version = 2  # quoted text is not counted in script_ratio; unclosed thinking as curate.layouts says
 

@@ -52,6 +52,10 @@ class Decontam(Stage):
     Config = DecontamConfig
     version = 2  # boilerplate n-grams do not count; the matched n-gram is kept
 
+    def reads(self) -> tuple[str, ...]:
+        """The columns `run` reads (an engine that holds the table elsewhere pulls only these)."""
+        return ("trace_id", self.config.on)
+
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         from curate.decontam import decontaminate
 

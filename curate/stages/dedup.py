@@ -58,6 +58,15 @@ class Dedup(Stage):
     Config = DedupConfig
     version = 2  # same_math compares premises and the question; answerable rows kept first
 
+    def reads(self) -> tuple[str, ...]:
+        """The columns `run` reads (an engine that holds the table elsewhere pulls only these):
+        the text, the problem, and what ranks the row a cluster keeps."""
+        from curate.dedup import KEEP_NEEDS
+
+        cfg = self.config
+        ranked = (KEEP_NEEDS[cfg.keep],) if cfg.keep in KEEP_NEEDS else ()
+        return ("trace_id", "problem_id", cfg.on, "gold", "verdict", *ranked)
+
     def needs(self) -> tuple[str, ...]:
         return ("embed",) if self.config.method == "semantic" else ()  # MiniLM, sentence-transformers
 

@@ -38,6 +38,10 @@ class Domain(Stage):
     version = 2  # domain_name
     requires = ("embed",)  # zero-shot embeddings: MiniLM, sentence-transformers
 
+    def reads(self) -> tuple[str, ...]:
+        """The columns `run` reads (an engine that holds the table elsewhere pulls only these)."""
+        return ("trace_id", self.config.on)
+
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         cfg = self.config
         return ctx.take(lib.label(frame, cfg.taxonomy, cfg.method, cfg.model, cfg.on, cfg.min_score))

@@ -36,6 +36,15 @@ class ExactDedup(Stage):
     Config = ExactDedupConfig
     version = 2  # answerable, verified rows first
 
+    def reads(self) -> tuple[str, ...]:
+        """The columns `run` reads (an engine that holds the table elsewhere pulls only these):
+        the text, the problem, and what ranks the row a cluster keeps."""
+        from curate.dedup import KEEP_NEEDS
+
+        cfg = self.config
+        ranked = (KEEP_NEEDS[cfg.keep],) if cfg.keep in KEEP_NEEDS else ()
+        return ("trace_id", "problem_id", cfg.on, "gold", "verdict", *ranked)
+
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         cfg = self.config
         result = dedup.exact_problems(frame, on=cfg.on, keep=cfg.keep, max_per_problem=cfg.max_per_problem)

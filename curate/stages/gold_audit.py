@@ -41,6 +41,7 @@ class GoldAuditConfig(StageConfig):
 class GoldAudit(Stage):
     name = "gold_audit"
     execution = "problems"
+    summary_reads = ("gold",)  # the alive rows' columns `summarize` reads (default: all)
     Config = GoldAuditConfig
     replaces: ClassVar[tuple[str, ...]] = ("gold", "meta")   # action replace only; recorded in meta
 

@@ -27,6 +27,7 @@ class RubricConfig(StageConfig):
 class RubricStage(Stage):
     name = "rubric"
     execution = "rows"
+    summary_reads = ()  # `summarize` reads only the stage's own columns
     Config = RubricConfig
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:

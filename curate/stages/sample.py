@@ -33,6 +33,10 @@ class Sample(Stage):
     name = "sample"
     Config = SampleConfig
 
+    def reads(self) -> tuple[str, ...]:
+        """The columns `run` reads (an engine that holds the table elsewhere pulls only these)."""
+        return ("trace_id", "problem_id")
+
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         cfg = self.config
         return ctx.take(sample(frame, ctx.seed if cfg.seed is None else cfg.seed, cfg.n, cfg.fraction, cfg.by))

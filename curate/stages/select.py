@@ -67,6 +67,16 @@ class Select(Stage):
     name = "select"
     Config = SelectConfig
 
+    def reads(self) -> tuple[str, ...] | None:
+        """The columns `run` reads (an engine that holds the table elsewhere pulls only these;
+        None: all, for a must_keep predicate, which may name any column)."""
+        cfg = self.config
+        if cfg.must_keep:
+            return None
+        own = {"s1": (cfg.domain_column, cfg.length_column), "top": (cfg.by,),
+               "stratified": (cfg.by, cfg.order_by), "diverse": (cfg.on,)}[cfg.strategy]
+        return ("trace_id", "problem_id", "verdict", "gold", *[c for c in own if c])
+
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         config = self.config.model_dump(exclude={"on_missing", "seed"})
         return ctx.take(lib.select_rows(frame, seed=ctx.seed if self.config.seed is None else self.config.seed,

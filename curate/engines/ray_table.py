@@ -1,0 +1,479 @@
+"""The Ray engine's table: the run's rows in the cluster's object store, the driver holding a spine.
+
+The rows live as blocks of at most `batch_rows` rows, in input order (input files in name order,
+rows in file order), each block an Arrow table of every column so far plus `dropped_by` and
+`drop_reason`. The object store holds them (and spills them to disk when memory runs short); the
+driver holds object references and the *spine*: trace_id, dropped_by and drop_reason of every row,
+and the block each row lives in, which is all the funnel and the manifest count.
+
+- **input**: one Ray task per input shard reads it `batch_rows` rows at a time (local path, or a
+  URI's file system as `curate.remote` opened it) into blocks, each checked against the trace
+  schema as the local engine checks the shard (on any problem the shard is read again whole, for
+  the local engine's exact message); the driver reads only the files' footers (row counts) and
+  the trace ids, and checks that no id repeats.
+- **`rows` stages**: one task per block runs the stage's own `run` on the block's alive rows and
+  merges the stage's columns into the block (`curate.engines.local.merge` is row-local).
+- **`problems` stages**: each block's alive rows are hash-partitioned on `problem_id` (the shuffle
+  of a groupby); one task per partition runs the stage on a problem's rows together, and its
+  columns go back to the blocks the rows came from.
+- **`driver` stages**: the columns the stage reads (`Stage.reads()`, default all) of the alive rows
+  are pulled here, the stage runs in this process (`RayEngine.run_stage`: MinHash inside it in Ray
+  tasks), and its columns go back to the blocks.
+- **outputs**: a stage's columns are range-partitioned on trace_id (bounds from the spine's sorted
+  ids) and each range sorted in a task; the driver streams the sorted ranges, then (for
+  traces.parquet and selected.parquet) the blocks, one at a time through one Parquet writer with
+  `store.write_parquet`'s settings (`store.write_parquet_stream`): the same bytes as the local
+  engine's files, the driver holding one row group and one block at most.
+
+The driver records the largest frame it held (`RayEngine.describe()["driver"]`), so a test can
+tell that it never gathered the table.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from curate import messages, store
+from curate import schema as trace_schema
+from curate import stages as registry
+from curate.engines import local
+from curate.errors import BadInput
+from curate.stages import Stage, StageContext
+
+DROPPED_BY, DROP = registry.DROPPED_BY, registry.DROP
+BLOCK = "__distillery_block"  # the spine's column: which block a row lives in
+
+
+@dataclass
+class StageOut:
+    """A stage's columns as the Ray table holds them: `frame` on the driver (a driver stage), or
+    per-block pieces on the cluster and `ranges`, the same rows sorted by trace_id in order."""
+
+    schema: pl.Schema
+    frame: pl.DataFrame | None = None
+    pieces: list[list] | None = None  # per block: object refs of its rows' stage columns
+    ranges: list | None = None  # object refs of sorted ranges (None: read from a cache file)
+
+
+class RayTable:
+    def __init__(self, engine, blocks: list, spine: pl.DataFrame):
+        self.engine, self.ray = engine, engine._ray
+        self.blocks = blocks
+        self._spine = spine
+        self.rows = spine.height
+
+    # ------------------------------------------------------------------------------- input
+
+    @classmethod
+    def load(cls, engine, inputs) -> RayTable:
+        ray, batch = engine._ray, engine.batch_rows
+        from curate import remote
+
+        counts = []
+        for f in inputs.files:  # footers only: how many blocks each shard makes
+            try:
+                if inputs.fs is None:
+                    counts.append(store.read_parquet_footer(Path(f)).num_rows)
+                else:
+                    counts.append(remote.shard_rows(inputs.uri, inputs.fs, f))
+            except BadInput:
+                counts.append(0)  # its task says what is wrong, in file order with the others' errors
+        read = ray.remote(num_cpus=1)(_read_shard)
+        calls = []
+        for f, n in zip(inputs.files, counts):
+            k = -(-n // batch)
+            refs = read.options(num_returns=k + 1).remote(inputs.uri, inputs.fs, str(f), batch, k)
+            refs = [refs] if k == 0 else refs
+            calls.append((refs[:-1], refs[-1]))
+        metas = ray.get([meta for _, meta in calls])  # every shard's error, schema and ids
+        for meta in metas:  # the first shard's error, as the local engine reads them in order
+            if meta["error"]:
+                raise BadInput(meta["error"])
+        schemas = [m["schema"] for m in metas]
+        unified = schemas[0] if all(s.equals(schemas[0]) for s in schemas) else \
+            pa.unify_schemas(schemas, promote_options="permissive")
+        prepare = ray.remote(num_cpus=1)(_prepare)
+        blocks, block_of = [], []
+        for refs, _ in calls:
+            for ref in refs:
+                block_of.append(len(blocks))
+                blocks.append(prepare.remote(ref, unified))
+        ids = pl.concat([pl.from_arrow(pa.table({"trace_id": m["ids"]})) for m in metas])
+        sizes = pl.Series(list(_block_sizes(counts, batch)), dtype=pl.Int64)
+        spine = ids.with_columns(pl.int_range(len(sizes), dtype=pl.Int32).repeat_by(sizes).explode().alias(BLOCK)
+                                 if len(sizes) else pl.lit(None, pl.Int32).alias(BLOCK),
+                                 pl.lit(None, pl.String).alias(DROPPED_BY), pl.lit(None, pl.String).alias(DROP))
+        # Ids unique in each shard (its blocks were checked apart), then across shards: the first
+        # row repeating an earlier one, as schema.check says it.
+        for m in metas:
+            _unique_ids(pl.from_arrow(pa.table({"trace_id": m["ids"]})), m["where"])
+        if len(inputs.files) > 1:
+            _unique_ids(spine, inputs.where)
+        return cls(engine, blocks, spine)
+
+    # ------------------------------------------------------------------------------ the spine
+
+    @property
+    def spine(self) -> pl.DataFrame:
+        return self._spine
+
+    def alive(self) -> int:
+        return self._spine[DROPPED_BY].null_count()
+
+    def _alive_per_block(self) -> list[int]:
+        counts = dict(self._spine.filter(pl.col(DROPPED_BY).is_null()).group_by(BLOCK).len().iter_rows())
+        return [counts.get(b, 0) for b in range(len(self.blocks))]
+
+    # ------------------------------------------------------------------------------ stages
+
+    def run_stage(self, stage: Stage, ctx: StageContext) -> StageOut:
+        how = getattr(stage, "execution", "driver")
+        alive = self.alive()
+        if how == "driver" or alive == 0:
+            frame = self._pull(stage.reads(), ctx.label)
+            out = stage(frame, ctx, self.engine)  # timed, checked, sorted by trace_id
+            return StageOut(out.schema, frame=out)
+        t0 = time.perf_counter()
+        if how == "problems":
+            columns = self._columns()
+            if "problem_id" not in columns:
+                raise ctx.error("needs column(s) problem_id")
+            pieces, metas = self._by_problems(stage, ctx, alive)
+        else:
+            pieces, metas = self._by_rows(stage, ctx)
+        errors = [m["error"] for m in metas if m["error"]]
+        if errors:
+            raise BadInput(sorted(errors)[0])
+        schema = pl.concat([pl.DataFrame(schema=m["schema"]) for m in metas], how="vertical_relaxed").schema
+        # A block's no-op notes (no gold, nothing to cut…) reach the run once each: identical notes
+        # of several blocks are one line; notes with per-block counts stay one line per block.
+        notes = [(kind, note) for m in metas for kind in ("warnings", "skipped") for note in m[kind]]
+        for kind, note in dict.fromkeys(notes):
+            if note not in getattr(ctx, kind):
+                getattr(ctx, kind).append(note)
+        from curate.engines.ray_data import merge_stats
+
+        merged = merge_stats([m["stats"] for m in metas])
+        out = StageOut(schema, pieces=pieces, ranges=self._sorted_ranges(pieces, schema))
+        summarize = getattr(stage, "summarize", None)
+        if summarize is not None:  # stats over every row at once (quantiles, means, a whole-table warning)
+            gathered = self._gather(out, ctx.label)
+            frame = self._pull(stage.summary_reads, ctx.label + " (summary)")
+            merged = summarize(gathered, frame, merged)
+        ctx.stats.update(merged)
+        ctx.seconds = round(time.perf_counter() - t0, 3)
+        return out
+
+    def _by_rows(self, stage: Stage, ctx: StageContext) -> tuple[list[list], list[dict]]:
+        from curate.engines.ray_data import one_cpu
+
+        task = self.ray.remote(num_cpus=1)(_run_rows).options(num_returns=2)
+        stage, pieces, meta_refs = one_cpu(stage), [], []
+        for block, n in zip(self.blocks, self._alive_per_block()):
+            if n == 0:  # a block whose rows all dropped earlier: the stage is not run on nothing
+                pieces.append([])
+                continue
+            piece, meta = task.remote(stage, ctx, block)
+            pieces.append([piece])
+            meta_refs.append(meta)
+        return pieces, self.ray.get(meta_refs)
+
+    def _by_problems(self, stage: Stage, ctx: StageContext, alive: int) -> tuple[list[list], list[dict]]:
+        from curate.engines.ray_data import one_cpu
+
+        parts = max(1, -(-alive // self.engine.batch_rows))
+        split = self.ray.remote(num_cpus=1)(_split_problems)
+        cut = []  # per block: (refs of its `parts` pieces, ref of their sizes)
+        for b, (block, n) in enumerate(zip(self.blocks, self._alive_per_block())):
+            if n:
+                refs = split.options(num_returns=parts + 1).remote(block, b, parts)
+                cut.append((refs[:-1], refs[-1]))
+        sizes = self.ray.get([s for _, s in cut])
+        run = self.ray.remote(num_cpus=1)(_run_part)
+        nb = len(self.blocks)
+        stage, pieces, meta_refs = one_cpu(stage), [[] for _ in range(nb)], []
+        for p in range(parts):
+            if not sum(s[p] for s in sizes):
+                continue
+            refs = run.options(num_returns=nb + 1).remote(stage, ctx, nb, *[c[0][p] for c in cut])
+            for b in range(nb):
+                pieces[b].append(refs[b])
+            meta_refs.append(refs[-1])
+        return pieces, self.ray.get(meta_refs)
+
+    def _sorted_ranges(self, pieces: list[list], schema: pl.Schema) -> list:
+        """The stage's rows range-partitioned on trace_id and each range sorted in a task: read in
+        order, they are the stage's output sorted by trace_id, as the local engine writes it."""
+        ids = self._spine.filter(pl.col(DROPPED_BY).is_null())["trace_id"].sort()
+        batch = self.engine.batch_rows
+        bounds = ids.gather_every(batch, offset=batch)  # first id of ranges 1..R-1
+        n = bounds.len() + 1
+        flat = [p for block in pieces for p in block]
+        sort = self.ray.remote(num_cpus=1)(_sort_range)
+        if n == 1:
+            return [sort.remote(schema, *flat)]
+        split = self.ray.remote(num_cpus=1)(_split_ranges).options(num_returns=n)
+        cut = [split.remote(p, bounds) for p in flat]
+        return [sort.remote(schema, *[c[r] for c in cut]) for r in range(n)]
+
+    def _columns(self) -> list[str]:
+        return self.ray.get(self.ray.remote(num_cpus=0)(_column_names).remote(self.blocks[0]))
+
+    def _pull(self, columns, label: str) -> pl.DataFrame:
+        """The alive rows' `columns` (None: all, without the runner's two), in input order, here."""
+        task = self.ray.remote(num_cpus=1)(_alive_columns)
+        cols = None if columns is None else list(dict.fromkeys(["trace_id", *columns]))
+        refs = [task.remote(b, cols) for b, n in zip(self.blocks, self._alive_per_block()) if n] or \
+               [task.remote(self.blocks[0], cols)]  # no row alive: the columns, on no row
+        frame = pl.concat([pl.from_arrow(t) for t in self.ray.get(refs)], how="vertical", rechunk=True)
+        self.engine.driver_held(label, frame.height, frame.width)
+        return frame
+
+    def _gather(self, out: StageOut, label: str) -> pl.DataFrame:
+        """A stage's columns, here, in the order of the alive rows (what `summarize` is given)."""
+        frame = pl.concat([pl.from_arrow(t) for t in self._stream(out.ranges)], how="vertical", rechunk=True)
+        if frame.height == 0:
+            frame = pl.DataFrame(schema=out.schema)
+        alive = self._spine.filter(pl.col(DROPPED_BY).is_null()).select("trace_id")
+        frame = alive.join(frame, on="trace_id", how="inner", maintain_order="left")
+        self.engine.driver_held(label + " (stage columns)", frame.height, frame.width)
+        return frame
+
+    # ------------------------------------------------------------------------------ the cache
+
+    def cached(self, path: Path, key: str) -> StageOut | None:
+        if local.cache_key(path) != key:
+            return None
+        blocks = self._spine.select("trace_id", BLOCK)
+        pieces: list[list] = [[] for _ in self.blocks]
+        try:
+            f = pq.ParquetFile(path)
+            schema = pl.from_arrow(f.schema_arrow.empty_table()).schema
+            for g in range(f.num_row_groups):  # one row group here at a time
+                part = pl.from_arrow(f.read_row_group(g)).join(blocks, on="trace_id", how="inner",
+                                                               maintain_order="left")
+                self.engine.driver_held("cache file (one row group)", part.height, part.width)
+                for (b,), rows in part.partition_by(BLOCK, as_dict=True, include_key=False).items():
+                    pieces[b].append(self.ray.put(rows.to_arrow()))
+        except (pa.ArrowException, OSError):
+            return None  # a damaged cache is recomputed, never trusted
+        return StageOut(schema, pieces=pieces)
+
+    def write_stage(self, out: StageOut, path: Path, meta: dict[str, str]) -> None:
+        if out.frame is not None:
+            store.write_parquet(out.frame.to_arrow(), path, metadata=meta)
+            return
+        schema = pl.DataFrame(schema=out.schema).to_arrow().schema
+        store.write_parquet_stream(self._stream(out.ranges), schema, path, metadata=meta)
+
+    # ------------------------------------------------------------------------------ merging
+
+    def merge(self, out: StageOut, label: str) -> None:
+        pieces = out.pieces
+        if pieces is None:  # a driver stage's columns go to the blocks their rows live in
+            pieces = [[] for _ in self.blocks]
+            part = out.frame.join(self._spine.select("trace_id", BLOCK), on="trace_id", how="inner",
+                                  maintain_order="left")
+            for (b,), rows in part.partition_by(BLOCK, as_dict=True, include_key=False).items():
+                pieces[b].append(self.ray.put(rows.to_arrow()))
+        task = self.ray.remote(num_cpus=1)(_merge_block).options(num_returns=2)
+        done = [task.remote(block, label, out.schema, *p) for block, p in zip(self.blocks, pieces)]
+        self.blocks = [b for b, _ in done]
+        marks = pl.concat([pl.from_arrow(t) for t in self.ray.get([s for _, s in done])], how="vertical")
+        self._spine = self._spine.with_columns(marks[DROPPED_BY], marks[DROP])
+
+    # ------------------------------------------------------------------------------ outputs
+
+    def write_outputs(self, export: messages.MessagesConfig, traces: Path, selected: Path,
+                      meta: dict[str, str]) -> None:
+        select = self.ray.remote(num_cpus=1)(_selected_block)
+        chosen = [select.remote(b, export) for b in self.blocks]
+        for refs, path in ((self.blocks, traces), (chosen, selected)):
+            parts = self._stream(refs)
+            first = next(parts)
+            store.write_parquet_stream(_chain(first, parts), first.schema, path, metadata=meta)
+
+    def _stream(self, refs: list):
+        """The tables behind `refs`, fetched one at a time, in order."""
+        for ref in refs:
+            table = self.ray.get(ref)
+            self.engine.driver_held("writing (one piece)", table.num_rows, table.num_columns)
+            yield table
+
+
+def _unique_ids(frame: pl.DataFrame, where: str) -> None:
+    if frame["trace_id"].n_unique() == frame.height:
+        return
+    rows = frame.select("trace_id").with_row_index("_i")
+    i, t = rows.filter(~pl.col("trace_id").is_first_distinct()).row(0)
+    j = rows.filter(pl.col("trace_id") == t)["_i"][0]
+    raise BadInput(f"{where}: row {i}: trace_id {t} repeats row {j}; trace ids must be unique")
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest
+
+
+def _block_sizes(counts: list[int], batch: int):
+    for n in counts:
+        for i in range(-(-n // batch)):
+            yield min(batch, n - i * batch)
+
+
+def _returns(values: list):
+    """A task's values as Ray expects them for its num_returns (one value is not a tuple)."""
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+# ------------------------------------------------------------------- what runs in Ray tasks
+
+def _read_shard(uri: str | None, fs, path: str, batch: int, k: int):
+    """One input shard, read and checked as the local engine does, in `k` blocks of `batch` rows;
+    the last value says what was found (an error, the schema, the trace ids, the shard's name).
+    Read `batch` rows at a time (the worker holds a row group and a block, not the shard); on any
+    problem the shard is read again whole, as the local engine reads it, for its exact one line."""
+    from curate import remote
+
+    where = path if fs is None else remote.shard_name(uri, path)
+    try:
+        blocks, found = _stream_shard(fs, path, where, batch)
+        if len(blocks) != k:
+            raise ValueError(f"{len(blocks)} blocks where the footer says {k}")
+    except Exception:  # noqa: BLE001 - the whole read says what is wrong, in the local engine's words
+        try:
+            if fs is None:
+                table = trace_schema.conform(store.read_parquet(Path(path)), path, check_ids=False)
+            else:
+                table = remote.read_shard(uri, fs, path, check_ids=False)
+        except BadInput as exc:
+            return _returns([None] * k + [{"error": str(exc)}])
+        blocks, found = [table.slice(i * batch, batch) for i in range(k)], table.schema
+    ids = pa.chunked_array([b.column("trace_id") for b in blocks], type=found.field("trace_id").type)
+    return _returns([*blocks, {"error": None, "schema": found, "ids": ids, "where": where}])
+
+
+def _stream_shard(fs, path: str, where: str, batch: int) -> tuple[list[pa.Table], pa.Schema]:
+    """The shard in blocks of `batch` rows, each checked against the trace schema (a problem is an
+    exception; ids repeated across blocks are found on the driver), and the checked schema."""
+    blocks: list[pa.Table] = []
+
+    def checked(table: pa.Table) -> pa.Table:
+        store.check_utf8(table, where)
+        table = trace_schema.conform(table, where, check_ids=False)
+        if blocks and not table.schema.equals(blocks[0].schema):
+            raise ValueError("blocks of one shard disagree on their types")
+        return table
+
+    with (open(path, "rb") if fs is None else fs.open_input_file(path)) as f:
+        pf = pq.ParquetFile(f)
+        pending: list[pa.RecordBatch] = []
+        held = 0
+        for rb in pf.iter_batches(batch_size=batch):
+            pending.append(rb)
+            held += rb.num_rows
+            while held >= batch:
+                table = pa.Table.from_batches(pending, schema=pf.schema_arrow)
+                blocks.append(checked(table.slice(0, batch).combine_chunks()))
+                rest = table.slice(batch)
+                pending, held = rest.to_batches(), rest.num_rows
+        if held:
+            blocks.append(checked(pa.Table.from_batches(pending, schema=pf.schema_arrow).combine_chunks()))
+        found = blocks[0].schema if blocks else checked(pf.schema_arrow.empty_table()).schema
+    return blocks, found
+
+
+def _prepare(block: pa.Table, schema: pa.Schema) -> pa.Table:
+    """A block with every shard's columns (as `pa.concat_tables(promote_options="permissive")`
+    unifies them), in Polars' types, none dropped yet."""
+    if not block.schema.equals(schema):
+        cols = [block.column(f.name).cast(f.type) if f.name in block.column_names else pa.nulls(block.num_rows, f.type)
+                for f in schema]
+        block = pa.Table.from_arrays(cols, schema=schema)
+    return local.start(pl.from_arrow(block)).to_arrow()
+
+
+def _meta(ctx: StageContext, out: pl.DataFrame | None, error: str | None = None) -> dict:
+    return {"error": error, "schema": None if out is None else out.schema, "stats": ctx.stats,
+            "warnings": ctx.warnings, "skipped": ctx.skipped}
+
+
+def _run(stage: Stage, ctx: StageContext, frame: pl.DataFrame) -> tuple[pl.DataFrame | None, dict]:
+    ctx = replace(ctx, stats={}, warnings=[], skipped=[])
+    try:
+        out = stage.check_output(stage.run(frame, ctx), frame, ctx)
+    except BadInput as exc:
+        return None, _meta(ctx, None, str(ctx.located(exc)))
+    return out, _meta(ctx, out)
+
+
+def _run_rows(stage: Stage, ctx: StageContext, block: pa.Table):
+    out, meta = _run(stage, ctx, local.alive(pl.from_arrow(block)))
+    return (pa.table({}) if out is None else out.to_arrow()), meta
+
+
+def _split_problems(block: pa.Table, b: int, parts: int):
+    """A block's alive rows in `parts` pieces by a hash of problem_id, tagged with the block."""
+    frame = local.alive(pl.from_arrow(block)).with_columns(pl.lit(b, pl.Int32).alias(BLOCK))
+    part = (frame["problem_id"].hash(seed=0) % parts).cast(pl.Int64)
+    pieces = [frame.filter(part == p).to_arrow() for p in range(parts)]
+    return _returns([*pieces, [t.num_rows for t in pieces]])
+
+
+def _run_part(stage: Stage, ctx: StageContext, nb: int, *pieces: pa.Table):
+    """The stage over one partition's rows (every row of its problems, in input order); its
+    columns cut back into the `nb` blocks the rows came from."""
+    frame = pl.concat([pl.from_arrow(p) for p in pieces], how="vertical")
+    out, meta = _run(stage, ctx, frame.drop(BLOCK))
+    if out is None:
+        return _returns([pa.table({})] * nb + [meta])
+    out = out.join(frame.select("trace_id", BLOCK), on="trace_id", how="left", maintain_order="left")
+    back = [out.filter(pl.col(BLOCK) == b).drop(BLOCK).to_arrow() for b in range(nb)]
+    return _returns([*back, meta])
+
+
+def _frame(pieces, schema: pl.Schema) -> pl.DataFrame:
+    frames = [pl.from_arrow(p).cast(dict(schema)) for p in pieces if p.num_rows]
+    return pl.concat(frames, how="vertical") if frames else pl.DataFrame(schema=schema)
+
+
+def _split_ranges(piece: pa.Table, bounds: pl.Series):
+    frame = pl.from_arrow(piece) if piece.num_rows else None
+    n = bounds.len() + 1
+    if frame is None:
+        return _returns([piece] * n)
+    r = bounds.search_sorted(frame["trace_id"], side="right")
+    return _returns([frame.filter(r == i).to_arrow() for i in range(n)])
+
+
+def _sort_range(schema: pl.Schema, *pieces: pa.Table) -> pa.Table:
+    return _frame(pieces, schema).sort("trace_id").to_arrow()
+
+
+def _merge_block(block: pa.Table, label: str, schema: pl.Schema, *pieces: pa.Table):
+    """The block with the stage's columns joined on (as the local engine joins them onto the whole
+    table), and the block's dropped_by / drop_reason for the driver's spine."""
+    full = local.merge(pl.from_arrow(block), _frame(pieces, schema), label)
+    return full.to_arrow(), full.select(DROPPED_BY, DROP).to_arrow()
+
+
+def _alive_columns(block: pa.Table, columns: list[str] | None) -> pa.Table:
+    frame = local.alive(pl.from_arrow(block))
+    if columns is not None:
+        frame = frame.select([c for c in columns if c in frame.columns])
+    return frame.to_arrow()
+
+
+def _selected_block(block: pa.Table, export: messages.MessagesConfig) -> pa.Table:
+    return local.selected(pl.from_arrow(block), export).to_arrow()
+
+
+def _column_names(block: pa.Table) -> list[str]:
+    return [c for c in block.column_names if c not in (DROPPED_BY, DROP)]
+
