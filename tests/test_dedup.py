@@ -164,6 +164,23 @@ def test_dedup_stage_in_a_recipe(traces_dir, tmp_path):
     assert res.rows_selected == 11
 
 
+def test_dedup_engine_option_is_accepted_but_says_it_is_unused():
+    """`engine:` once chose where band keys were grouped (DuckDB for huge tables); MinHash now
+    checks pairs band by band in bounded memory, so old recipes still load, get the same columns,
+    and a recipe naming an engine is told it does nothing."""
+    from curate.stages import StageContext
+
+    frame = planted()
+    got = {}
+    for engine in ("auto", "duckdb"):
+        spec = recipe.parse(f"name: t\nstages:\n  - dedup: {{threshold: 0.8, engine: {engine}}}\n", "t.yaml").stages[0]
+        ctx = StageContext(seed=0)
+        got[engine] = (spec.build().run(frame.with_columns(trace_id=pl.col("id")), ctx), ctx.warnings)
+    assert got["auto"][0].equals(got["duckdb"][0]) and got["auto"][1] == []
+    assert got["duckdb"][1] == ["dedup: engine: duckdb is no longer used (MinHash checks candidate pairs band by "
+                                "band in memory, bounded per chunk); remove it from the recipe"]
+
+
 def test_recipe_rejects_bands_not_dividing():
     with pytest.raises(BadInput, match="t.yaml line 3.*not divisible into 7 bands"):
         recipe.parse("name: t\nstages:\n  - dedup: {bands: 7}\n", "t.yaml")
