@@ -174,5 +174,5 @@ def test_dedup_family_recipe_on_ray_is_byte_identical(local_ray, tmp_path, capsy
     assert stats == _stats(tmp_path / "local")
     drops = {s[0].split("-", 1)[1]: s[3] for s in stats}
     assert drops["exact_dedup"] and drops["dedup"] and drops["decontam"]  # each stage had work to do
-    for name in ("_exact_groups", "_sample_ranks", "_jaccard_part", "_resolve_part", "_match_block"):
+    for name in ("_exact_groups", "_sample_ranks", "_band_pairs", "_resolve_part", "_match_block"):
         assert tasks().get(name, 0) >= 2, name
