@@ -147,7 +147,8 @@ def distillery(texts: list[str]) -> pl.DataFrame:
 
 def distillery_pairs(texts: list[str]) -> set[tuple[int, int]]:
     """The checked pairs `dedup_table` clusters (its output is clusters, scored here as pairs)."""
-    i, j, _ = minhash.near_duplicates(minhash.sketch(texts), THRESHOLD)
+    found = minhash.near_duplicates(minhash.sketch(texts), THRESHOLD)
+    i, j = found.i, found.j
     return set(zip(i.tolist(), j.tolist()))
 
 

@@ -8,8 +8,9 @@ demo recipe decontaminates against), then `distillery curate demo` in a child pr
 seconds, rows/s, the child's peak RSS and peak RSS per input row, and each stage's seconds from the
 manifest. Then the recipe's MinHash dedup stage alone on the same pool, in a fresh child: its peak
 RSS above the loaded input, per row. Peak memory per row at the largest size should be no higher
-than at the smallest (the stages hold columns, not Python lists of whole columns; MinHash groups
-band keys one band at a time), and dedup under 4 KB per row. Measured, never asserted.
+than at the smallest (the stages hold columns, not Python lists of whole columns; MinHash checks
+candidate pairs band by band in bounded chunks, keeping only the pairs that pass), and dedup under
+4 KB per row. Measured, never asserted.
 """
 
 from __future__ import annotations

@@ -181,7 +181,7 @@ def dedup_table(frame: pl.DataFrame, *, on: str = "problem", method: Method = "m
                 threshold: float | None = None, keep: Keep = "first", ngram: int = minhash.NGRAM,
                 num_perm: int = minhash.NUM_PERM, bands: int | None = None,
                 check: Literal["jaccard", "signature"] = "jaccard", seed: int = minhash.SEED,
-                engine: minhash.Engine = "auto", model: str | None = None, batch_size: int = 64,
+                model: str | None = None, batch_size: int = 64,
                 index: Path | None = None, save_index: Path | None = None,
                 same_math: bool = True) -> Result:
     """Mark duplicate problems in `frame` (see the module docstring); `index` is a saved MinHash
@@ -210,6 +210,11 @@ def dedup_table(frame: pl.DataFrame, *, on: str = "problem", method: Method = "m
     sketches = vectors = None
     old = minhash.empty_index(ngram, num_perm, seed)
     matched = pl.DataFrame(schema={"_unit": pl.Int64, "_ext_id": pl.String, "_ext_sim": pl.Float64})
+    # "Solve 11x - 7 = 84" and "Solve 11x + 7 = 84" share most shingles and embed alike, yet are
+    # different problems: a near-duplicate pair must have the same numbers and formulas (equal
+    # keys). Every unit's key is computed once, so MinHash drops other-math pairs as it checks them.
+    math = _in_parts(_math_keys, texts["_norm"]) if same_math and method != "exact" else None
+    similar = unlike = 0  # pairs reaching the threshold; of those, with other math
     if method == "exact":
         i = j = np.zeros(0, np.int64)
     elif method == "minhash":
@@ -219,25 +224,23 @@ def dedup_table(frame: pl.DataFrame, *, on: str = "problem", method: Method = "m
         if index:
             old = minhash.load_index(index)
             old.check_compatible(ngram, num_perm, seed, str(index))
-            u, k, sim = old.match(sketches.signatures, threshold, bands, engine)
+            u, k, sim = old.match(sketches.signatures, threshold, bands)
             matched = _best_match(u[~empty[u]], k[~empty[u]], sim[~empty[u]], old.ids)
             stats["index_matches"] = matched.height
-        i, j, _ = minhash.near_duplicates(sketches, threshold, bands, check, engine)
+        found = minhash.near_duplicates(sketches, threshold, bands, check, labels=math)
+        i, j, similar, unlike = found.i, found.j, found.similar, found.unlike
     else:
         from curate import semantic
 
         vectors = semantic.embed(texts["_text"].to_list(), model, batch_size)
         i, j, _ = semantic.neighbours(vectors, threshold)
-    if same_math and len(i):
-        # "Solve 11x - 7 = 84" and "Solve 11x + 7 = 84" share most shingles and embed alike, yet
-        # are different problems: a near-duplicate pair must have the same numbers and formulas.
-        # Only units in some pair need a key: usually a small share of the table.
-        paired = np.unique(np.concatenate([i, j]))
-        keys = np.zeros(n_units, dtype=np.uint64)
-        keys[paired] = _in_parts(_math_keys, texts["_norm"].gather(paired))
-        same = keys[i] == keys[j]
-        stats["pairs_with_other_math"] = int((~same).sum())
-        i, j = i[same], j[same]
+        similar = len(i)
+        if math is not None and len(i):
+            same = math[i] == math[j]
+            unlike = int((~same).sum())
+            i, j = i[same], j[same]
+    if math is not None and similar:
+        stats["pairs_with_other_math"] = unlike
         # A premise removed (or added) leaves the numbers of the rest and most shingles, and makes
         # another problem (often an unanswerable one): the pair must also state as many premises
         # before a like question sentence. MinHash pairs only: semantic pairs are paraphrases,

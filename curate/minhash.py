@@ -15,11 +15,11 @@ lets xxh32 run vectorised over millions of shingles; feeding the same bytes to
 than `ngram` words is one shingle, padded with zero hashes; an empty text has no shingles and
 never matches anything.
 
-Pairs: signatures are cut into `bands` × `rows`; rows sharing any band key are candidates, found
-by grouping band keys (Polars, or DuckDB when the key table would not fit in memory), and each
-candidate is checked by exact Jaccard on its shingle sets (or the signature estimate). Clusters
-are the connected components of the checked pairs. Signatures can be saved as a Parquet index and
-a new batch matched against it.
+Pairs: signatures are cut into `bands` × `rows`; rows sharing any band key are candidates. Each
+band's candidates are made, checked by exact Jaccard on their shingle sets (or the signature
+estimate) and filtered in bounded chunks, skipping pairs an earlier band made (`search_pairs`), so
+only the pairs that pass are ever held together. Clusters are the connected components of those.
+Signatures can be saved as a Parquet index and a new batch matched against it.
 """
 
 from __future__ import annotations
@@ -47,15 +47,11 @@ NUM_PERM = 128
 NGRAM = 5
 SEED = 1
 INDEX_META = b"distillery.minhash"
-# Band keys are grouped in memory up to this many (row, band) entries, in DuckDB beyond it.
-DUCKDB_ABOVE = 200_000_000
 # Rows in one band bucket beyond which the bucket is paired as a star, not all pairs.
 MAX_BUCKET = 256
 # Texts whose signatures are built together: (texts × num_perm) uint32 stays in a core's L2 cache.
 TEXTS_PER_PASS = 512
 THREADS = min(8, os.cpu_count() or 1)
-
-Engine = Literal["auto", "polars", "duckdb"]
 
 _P1, _P2, _P3, _P4, _P5 = (np.uint32(p) for p in (2654435761, 2246822519, 3266489917, 668265263, 374761393))
 _M64 = np.uint64(0x9E3779B97F4A7C15)
@@ -330,84 +326,6 @@ def band_keys(signatures: np.ndarray, bands: int) -> np.ndarray:
     return combine64([flat[:, i] for i in range(rows)]).reshape(n, bands)
 
 
-def _band_frame(keys: np.ndarray, offset: int = 0) -> pl.DataFrame:
-    n, bands = keys.shape
-    return pl.DataFrame({"doc": np.repeat(np.arange(offset, offset + n, dtype=np.int64), bands),
-                         "band": np.tile(np.arange(bands, dtype=np.int16), n),
-                         "key": keys.ravel()})
-
-
-def candidate_pairs(keys: np.ndarray, other: np.ndarray | None = None,
-                    engine: Engine = "auto") -> tuple[np.ndarray, np.ndarray]:
-    """Pairs sharing a band key: (i, j) with i < j within `keys`, or (i, j) = (row of keys,
-    row of other) when matching a batch against an index. Each pair once, sorted.
-
-    A bucket of more than MAX_BUCKET rows (thousands of copies of one template) gives each of its
-    rows one pair with the bucket's first row instead of all k²/2 pairs, which would not fit in
-    memory; pairs missed that way can still meet in another band."""
-    size = keys.size + (0 if other is None else other.size)
-    if engine == "duckdb" or (engine == "auto" and size > DUCKDB_ABOVE):
-        return _pairs_duckdb(keys, other)
-    # One band at a time: the grouping's peak memory is one band's key table, not all of them
-    # (a (row, band) table with a window over it cost ~2 KB per row), and the pairs found are the
-    # same, since rows share a (band, key) exactly when they share a key within that band.
-    # Bands are independent: an engine may group them in parallel (`mapped`), with the same result.
-    found = parallel.map_parts(_band_pairs, [(keys[:, band], None if other is None else other[:, band])
-                                             for band in range(keys.shape[1])])
-    pairs = (pl.concat(found).unique() if found else pl.DataFrame(schema={"doc": pl.Int64, "doc_r": pl.Int64}))
-    pairs = pairs.sort("doc", "doc_r")
-    return pairs["doc"].to_numpy(), pairs["doc_r"].to_numpy()
-
-
-def _band_pairs(columns: tuple[np.ndarray, np.ndarray | None]) -> pl.DataFrame:
-    """The pairs (doc, doc_r) sharing a key in one band (see `candidate_pairs`)."""
-    mine, theirs = columns
-    left = pl.DataFrame({"doc": np.arange(mine.shape[0], dtype=np.int64), "key": mine})
-    if theirs is None:
-        bucket = pl.len().over("key")
-        left = left.filter(bucket > 1).with_columns(bucket.alias("size"))  # most keys are unique
-        small = left.filter(pl.col("size") <= MAX_BUCKET)
-        pairs = (small.join(small, on="key", suffix="_r")
-                 .filter(pl.col("doc") < pl.col("doc_r")).select("doc", "doc_r"))
-        star = (left.filter(pl.col("size") > MAX_BUCKET)
-                .select(pl.col("doc").min().over("key").alias("doc"), pl.col("doc").alias("doc_r"))
-                .filter(pl.col("doc") != pl.col("doc_r")))
-        pairs = pl.concat([pairs, star])
-    else:
-        right = pl.DataFrame({"doc_r": np.arange(theirs.shape[0], dtype=np.int64), "key": theirs})
-        pairs = left.join(right, on="key")
-    return pairs.select("doc", "doc_r").unique()
-
-
-def _pairs_duckdb(keys: np.ndarray, other: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """The same grouping in DuckDB, which spills to disk when the key table outgrows memory."""
-    import tempfile
-
-    import duckdb
-
-    con = duckdb.connect()
-    try:
-        con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/distillery-duckdb'")
-        con.register("a", _band_frame(keys).to_arrow())
-        if other is None:
-            sql = f"""WITH s AS (SELECT *, count(*) OVER w AS size, min(doc) OVER w AS first FROM a
-                                 WINDOW w AS (PARTITION BY band, key) QUALIFY size > 1)
-                      SELECT DISTINCT i, j FROM (
-                          SELECT x.doc AS i, y.doc AS j FROM s x JOIN s y
-                          ON x.band = y.band AND x.key = y.key AND x.doc < y.doc WHERE x.size <= {MAX_BUCKET}
-                          UNION ALL
-                          SELECT first AS i, doc AS j FROM s WHERE size > {MAX_BUCKET} AND doc <> first)
-                      ORDER BY i, j"""
-        else:
-            con.register("b", _band_frame(other).to_arrow())
-            sql = """SELECT DISTINCT a.doc AS i, b.doc AS j FROM a JOIN b
-                     ON a.band = b.band AND a.key = b.key ORDER BY i, j"""
-        out = con.execute(sql).fetchnumpy()
-    finally:
-        con.close()
-    return np.asarray(out["i"], np.int64), np.asarray(out["j"], np.int64)
-
-
 # ------------------------------------------------------------------------------------ checks
 
 def estimate(sig_a: np.ndarray, sig_b: np.ndarray, i: np.ndarray, j: np.ndarray,
@@ -419,8 +337,51 @@ def estimate(sig_a: np.ndarray, sig_b: np.ndarray, i: np.ndarray, j: np.ndarray,
     return out
 
 
-def jaccard(sk: Sketches, i: np.ndarray, j: np.ndarray, rows_per_pass: int = 20_000_000) -> np.ndarray:
-    """Exact Jaccard of the shingle sets of texts i and j, for each pair, by joins in Polars.
+_LOW32 = np.uint64(0xFFFFFFFF)
+
+
+@dataclass(frozen=True)
+class ShingleSets:
+    """Texts' distinct shingles as one sorted uint64 array of (text << 32 | shingle hash): text t
+    owns keys[starts[t]:starts[t] + sizes[t]]. A pair's intersection is then a vectorised binary
+    search of one text's keys, re-labelled with the other text, in the whole array."""
+
+    keys: np.ndarray
+    starts: np.ndarray
+    sizes: np.ndarray
+
+    @classmethod
+    def of(cls, owner: np.ndarray, hashes: np.ndarray, n_texts: int) -> ShingleSets:
+        keys = np.unique((owner.astype(np.uint64) << np.uint64(32)) | hashes.astype(np.uint64))
+        sizes = np.bincount((keys >> np.uint64(32)).astype(np.int64), minlength=n_texts)
+        return cls(keys, np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64), sizes)
+
+    def jaccard(self, i: np.ndarray, j: np.ndarray, rows_per_pass: int) -> np.ndarray:
+        """Exact Jaccard of texts i and j, for each pair: the smaller set of each pair is looked
+        up in the other, in passes of at most about `rows_per_pass` (pair, shingle) rows."""
+        if not len(i):
+            return np.zeros(0)
+        small, big = np.where(self.sizes[i] <= self.sizes[j], i, j), np.where(self.sizes[i] <= self.sizes[j], j, i)
+        rows = self.sizes[small]
+        inter = np.zeros(len(i), np.int64)
+        cum = np.cumsum(rows)
+        cuts = np.unique(np.concatenate([[0], np.searchsorted(cum, np.arange(rows_per_pass, cum[-1], rows_per_pass)),
+                                         [len(i)]]))
+        last = len(self.keys) - 1
+        for lo, hi in zip(cuts[:-1], cuts[1:]):
+            c = rows[lo:hi]
+            ends = np.cumsum(c)
+            at = np.repeat(self.starts[small[lo:hi]] - (ends - c), c) + np.arange(ends[-1] if len(ends) else 0)
+            wanted = (self.keys[at] & _LOW32) | np.repeat(big[lo:hi].astype(np.uint64) << np.uint64(32), c)
+            found = self.keys[np.minimum(np.searchsorted(self.keys, wanted), last)] == wanted
+            running = np.concatenate(([0], np.cumsum(found)))
+            inter[lo:hi] = running[ends] - running[ends - c]
+        union = self.sizes[i] + self.sizes[j] - inter
+        return np.where(union > 0, inter / np.maximum(union, 1), 0.0)
+
+
+def jaccard(sk: Sketches, i: np.ndarray, j: np.ndarray, rows_per_pass: int = 1 << 22) -> np.ndarray:
+    """Exact Jaccard of the shingle sets of texts i and j, for each pair.
 
     The pairs are checked in parts (`curate.parallel`: all at once here, `batch` pairs a task on an
     engine that spreads the work); a part carries its pairs and the shingles of the texts in them
@@ -448,23 +409,182 @@ def _pairs_with_shingles(sk: Sketches, i: np.ndarray, j: np.ndarray
 def _jaccard_part(part: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], rows_per_pass: int) -> np.ndarray:
     """Exact Jaccard of each pair of one part (see `_pairs_with_shingles`)."""
     i, j, owner, hashes = part
-    sets = pl.DataFrame({"doc": owner, "h": hashes}).unique()
-    sizes = np.zeros(max(int(i.max()), int(j.max())) + 1, np.int64)
-    counted = sets.group_by("doc").len()
-    sizes[counted["doc"].to_numpy()] = counted["len"].to_numpy()
-    inter = np.zeros(len(i), np.int64)
-    # Pairs in passes so the exploded (pair, shingle) table stays bounded on long texts.
-    cum = np.cumsum(sizes[i])
-    cuts = np.unique(np.concatenate([[0], np.searchsorted(cum, np.arange(rows_per_pass, cum[-1], rows_per_pass)),
-                                     [len(i)]]))
-    for lo, hi in zip(cuts[:-1], cuts[1:]):
-        pairs = pl.DataFrame({"pair": np.arange(lo, hi), "i": i[lo:hi], "j": j[lo:hi]})
-        hits = (pairs.join(sets, left_on="i", right_on="doc")
-                .join(sets, left_on=["j", "h"], right_on=["doc", "h"], how="semi")
-                .group_by("pair").len())
-        inter[hits["pair"].to_numpy()] = hits["len"].to_numpy()
-    union = sizes[i] + sizes[j] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1), 0.0)
+    return ShingleSets.of(owner, hashes, max(int(i.max()), int(j.max())) + 1).jaccard(i, j, rows_per_pass)
+
+
+@dataclass(frozen=True)
+class _Jaccard:
+    """The exact check of a pair search, on every text's shingle set (shipped to workers once)."""
+
+    sets: ShingleSets
+    rows_per_pass: int = 1 << 22
+
+    def __call__(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        return self.sets.jaccard(i, j, self.rows_per_pass)
+
+
+@dataclass(frozen=True)
+class _Estimate:
+    """The signature estimate as a pair search's check (an index has signatures only)."""
+
+    mine: np.ndarray
+    theirs: np.ndarray
+
+    def __call__(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        return estimate(self.mine, self.theirs, i, j)
+
+
+# ------------------------------------------------------------------------------ pair search
+# Candidate pairs are made, checked and filtered one LSH band at a time, and within a band in
+# chunks of at most about PAIRS_PER_CHUNK pairs, keeping only the pairs that pass: the peak is one
+# chunk's pairs, never the candidate set (on template-heavy pools, where problems share most
+# shingles, that set grows with the square of the pool). A band skips the pairs that an earlier
+# band already made, by comparing the pair's keys in the earlier bands, so each distinct candidate
+# is checked once, by the first band that makes it, with no global set of pairs seen.
+PAIRS_PER_CHUNK = 1 << 21
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """What a pair search found: pairs (i, j) at or above the threshold (with equal labels, when
+    given), sorted, their similarity, and counts of the distinct candidates on the way."""
+
+    i: np.ndarray
+    j: np.ndarray
+    sim: np.ndarray
+    candidates: int  # distinct candidate pairs checked
+    similar: int  # of which reached the threshold
+    unlike: int  # of which had unequal labels (dropped)
+
+
+@dataclass(frozen=True)
+class _Search:
+    """What every band's part of a pair search gets once (`curate.parallel.map_parts` shared)."""
+
+    mine: np.ndarray  # (bands, n) band keys, a contiguous row per band
+    theirs: np.ndarray | None  # (bands, m) an index's band keys, or None: pairs within `mine`
+    followers: tuple[np.ndarray, ...]  # per band: rows paired only with the first of their huge bucket
+    check: Callable[[np.ndarray, np.ndarray], np.ndarray] | None  # None: every candidate passes
+    threshold: float
+    labels: np.ndarray | None  # a pair's two rows must have equal labels to pass
+
+
+def _buckets(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(start, size) of each run of equal keys in a sorted key column."""
+    if not len(sorted_keys):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+    return starts, np.diff(np.append(starts, len(sorted_keys)))
+
+
+def _band_followers(column: np.ndarray) -> np.ndarray:
+    """The rows of one band's bucket of more than MAX_BUCKET rows other than its first (smallest)
+    row: they pair with that first row only (a star, not all k²/2 pairs, which would not fit in
+    memory; pairs missed that way can still meet in another band). Ascending."""
+    order = np.argsort(column, kind="stable")
+    starts, sizes = _buckets(column[order])
+    huge = sizes > MAX_BUCKET
+    if not huge.any():
+        return np.zeros(0, np.int64)
+    member = np.repeat(huge, sizes)
+    member[starts[huge]] = False
+    return np.sort(order[member])
+
+
+def _band_members(b: int, s: _Search) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Band b's pairs as (left row, how many pairs it leads, where its partners start, partners):
+    within `mine`, a row leads the pairs with the later rows of its bucket (rows of a bucket are in
+    ascending order, so i < j), a follower of a huge bucket none; against `theirs`, a row leads
+    one pair with each index row of the same key."""
+    column = s.mine[b]
+    order = np.argsort(column, kind="stable")
+    if s.theirs is None:
+        starts, sizes = _buckets(column[order])
+        start_of = np.repeat(starts, sizes)
+        pos = np.arange(len(column))
+        count = start_of + np.repeat(sizes, sizes) - pos - 1
+        count[np.repeat(sizes > MAX_BUCKET, sizes) & (pos != start_of)] = 0
+        return order, count, pos + 1, order
+    other = np.argsort(s.theirs[b], kind="stable")
+    keys, their_keys = column[order], s.theirs[b][other]
+    lo = np.searchsorted(their_keys, keys, "left")
+    return order, np.searchsorted(their_keys, keys, "right") - lo, lo, other
+
+
+def _band_pairs(b: int, s: _Search) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, int]:
+    """One band's part of a pair search: its pairs, chunk by chunk, less those an earlier band
+    made, checked and filtered. (i, j, similarity) of the pairs that pass, and the counts of
+    distinct candidates, of those reaching the threshold, and of those with unequal labels."""
+    left, count, partner_start, partners = _band_members(b, s)
+    theirs = s.mine if s.theirs is None else s.theirs
+    leads = {e: _not_in(len(s.mine[e]), s.followers[e]) for e in range(b) if len(s.followers[e])}
+    sel = np.flatnonzero(count)
+    first_pair = np.cumsum(count[sel]) - count[sel]
+    chunk = first_pair // PAIRS_PER_CHUNK
+    found, candidates, similar, unlike = [], 0, 0, 0
+    for rows in np.split(sel, np.flatnonzero(np.diff(chunk)) + 1) if len(sel) else []:
+        c = count[rows]
+        ends = np.cumsum(c)
+        i = np.repeat(left[rows], c)
+        j = partners[np.repeat(partner_start[rows] - (ends - c), c) + np.arange(ends[-1])]
+        for e in range(b):  # made by an earlier band: equal keys there (and i not a follower)
+            made = s.mine[e][i] == theirs[e][j]
+            if e in leads:
+                made &= leads[e][i]
+            i, j = i[~made], j[~made]
+        candidates += len(i)
+        sim = np.ones(len(i)) if s.check is None else s.check(i, j)
+        ok = sim >= s.threshold
+        similar += int(ok.sum())
+        if s.labels is not None:
+            same = s.labels[i] == s.labels[j]
+            unlike += int((ok & ~same).sum())
+            ok &= same
+        found.append((i[ok], j[ok], sim[ok]))
+    if not found:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), 0, 0, 0
+    return (*(np.concatenate(x) for x in zip(*found)), candidates, similar, unlike)
+
+
+def _not_in(n: int, rows: np.ndarray) -> np.ndarray:
+    mask = np.ones(n, bool)
+    mask[rows] = False
+    return mask
+
+
+def search_pairs(keys: np.ndarray, other: np.ndarray | None = None, *,
+                 check: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+                 threshold: float = 0.0, labels: np.ndarray | None = None) -> Pairs:
+    """Pairs sharing a band key: (i, j) with i < j within `keys`, or (i, j) = (row of keys, row of
+    other) when matching a batch against an index; each distinct pair checked once by `check`
+    (similarity >= threshold passes; none: every candidate does) and, given `labels` (one per row
+    of `keys`), kept only when its rows' labels are equal. A bucket of more than MAX_BUCKET rows
+    within `keys` (thousands of copies of one template) gives each of its rows one pair with the
+    bucket's first row instead of all k²/2 pairs.
+
+    Bands are independent parts (`curate.parallel.map_parts`: one band a Ray task when an engine
+    spreads the work): first the huge buckets' followers of every band, then each band's pairs,
+    with the keys, the followers and the check's data shipped once. Only passing pairs come back."""
+    mine = np.ascontiguousarray(keys.T)
+    theirs = None if other is None else np.ascontiguousarray(other.T)
+    bands = mine.shape[0]
+    followers = (tuple(parallel.map_parts(_band_followers, list(mine))) if theirs is None
+                 else tuple(np.zeros(0, np.int64) for _ in range(bands)))
+    shared = _Search(mine, theirs, followers, check, threshold, labels)
+    found = parallel.map_parts(_band_pairs, list(range(bands)), shared)
+    if not found:
+        return Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), 0, 0, 0)
+    i, j, sim = (np.concatenate([f[k] for f in found]) for k in range(3))
+    order = np.lexsort((j, i))
+    return Pairs(i[order].astype(np.int64), j[order].astype(np.int64), sim[order],
+                 *(sum(f[k] for f in found) for k in range(3, 6)))
+
+
+def candidate_pairs(keys: np.ndarray, other: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Every candidate pair at once, sorted (see `search_pairs`): for small tables and tests; a
+    large template-heavy table's candidates do not fit in memory, so dedup checks them band by band."""
+    found = search_pairs(keys, other)
+    return found.i, found.j
 
 
 def connected_components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -489,14 +609,14 @@ def connected_components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
 
 def near_duplicates(sk: Sketches, threshold: float, bands: int | None = None,
                     check: Literal["jaccard", "signature"] = "jaccard",
-                    engine: Engine = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs (i < j) of texts with (checked) similarity >= threshold, and that similarity."""
+                    labels: np.ndarray | None = None) -> Pairs:
+    """Pairs (i < j) of texts with (checked) similarity >= threshold (and, given `labels`, equal
+    labels: dedup's same_math keys), with that similarity; see `search_pairs`."""
     num_perm = sk.signatures.shape[1]
     bands = bands or choose_bands(threshold, num_perm)
-    i, j = candidate_pairs(band_keys(sk.signatures, bands), engine=engine)
-    sim = jaccard(sk, i, j) if check == "jaccard" else estimate(sk.signatures, sk.signatures, i, j)
-    ok = sim >= threshold
-    return i[ok], j[ok], sim[ok]
+    how = (_Jaccard(ShingleSets.of(sk.shingle_text, sk.shingle_hash, len(sk))) if check == "jaccard"
+           else _Estimate(sk.signatures, sk.signatures))
+    return search_pairs(band_keys(sk.signatures, bands), check=how, threshold=threshold, labels=labels)
 
 
 # ------------------------------------------------------------------------------------- index
@@ -521,15 +641,14 @@ class Index:
         if mine != theirs:
             raise BadInput(f"{where}: index was built with {mine}, this run uses {theirs}")
 
-    def match(self, signatures: np.ndarray, threshold: float, bands: int | None = None,
-              engine: Engine = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def match(self, signatures: np.ndarray, threshold: float, bands: int | None = None
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(row of `signatures`, row of the index, estimated J) for pairs at or above threshold.
         Only signatures are saved, so the check is the signature estimate."""
         bands = bands or choose_bands(threshold, self.num_perm)
-        i, j = candidate_pairs(band_keys(signatures, bands), band_keys(self.signatures, bands), engine)
-        sim = estimate(signatures, self.signatures, i, j)
-        ok = sim >= threshold
-        return i[ok], j[ok], sim[ok]
+        found = search_pairs(band_keys(signatures, bands), band_keys(self.signatures, bands),
+                             check=_Estimate(signatures, self.signatures), threshold=threshold)
+        return found.i, found.j, found.sim
 
     def extended(self, ids: list[str], signatures: np.ndarray) -> Index:
         return Index(self.ids + list(ids), np.concatenate([self.signatures, signatures]), self.ngram, self.seed)

@@ -3,6 +3,7 @@ the stage in a recipe, and the command's one-line errors."""
 
 import json
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -164,6 +165,23 @@ def test_dedup_stage_in_a_recipe(traces_dir, tmp_path):
     assert res.rows_selected == 11
 
 
+def test_dedup_engine_option_is_accepted_but_says_it_is_unused():
+    """`engine:` once chose where band keys were grouped (DuckDB for huge tables); MinHash now
+    checks pairs band by band in bounded memory, so old recipes still load, get the same columns,
+    and a recipe naming an engine is told it does nothing."""
+    from curate.stages import StageContext
+
+    frame = planted()
+    got = {}
+    for engine in ("auto", "duckdb"):
+        spec = recipe.parse(f"name: t\nstages:\n  - dedup: {{threshold: 0.8, engine: {engine}}}\n", "t.yaml").stages[0]
+        ctx = StageContext(seed=0)
+        got[engine] = (spec.build().run(frame.with_columns(trace_id=pl.col("id")), ctx), ctx.warnings)
+    assert got["auto"][0].equals(got["duckdb"][0]) and got["auto"][1] == []
+    assert got["duckdb"][1] == ["dedup: engine: duckdb is no longer used (MinHash checks candidate pairs band by "
+                                "band in memory, bounded per chunk); remove it from the recipe"]
+
+
 def test_recipe_rejects_bands_not_dividing():
     with pytest.raises(BadInput, match="t.yaml line 3.*not divisible into 7 bands"):
         recipe.parse("name: t\nstages:\n  - dedup: {bands: 7}\n", "t.yaml")
@@ -234,6 +252,40 @@ def test_same_math_ignores_rewording_but_not_signs():
     ]})
     res = dedup_table(frame, method="minhash", threshold=0.5, ngram=3)
     assert res.columns["drop_reason"].is_not_null().to_list() == [False, True, False]
+
+
+def test_minhash_dedup_counts_equal_brute_force_on_templates():
+    """On template-heavy problems (most pairs collide in many bands), the counts MinHash dedup
+    reports equal an all-pairs reference (every band's candidates, exact Jaccard, then the same
+    numbers, then a like question), here and with every part through a mapper."""
+    import functools
+
+    from test_minhash import _brute_force, _listing, _templated
+
+    from curate import parallel
+    from curate.dedup import _math_keys, question_shape, same_question
+    from curate.text import normalize_for_dedup
+
+    rng = np.random.default_rng(1)
+    premised = [f"Note that x is real. Solve {a}x + {b} = {c} for real x." for a, b, c in rng.integers(1, 6, (40, 3))]
+    texts, seen = [], set()
+    for text in _templated(200) + premised:  # one text per problem (a unit each), none empty
+        if (norm := normalize_for_dedup(text)) and norm not in seen:
+            seen.add(norm)
+            texts.append(text)
+    math = _math_keys(pl.Series([normalize_for_dedup(t) for t in texts]))
+    pairs, _, _, similar = _brute_force(texts, 3, 0.5, 64, math)
+    shapes = [question_shape(t) for t in texts]
+    kept = [p for p in pairs if same_question(shapes[p[0]], shapes[p[1]])]
+    frame = pl.DataFrame({"problem": texts})
+    here = dedup_table(frame, method="minhash", ngram=3, threshold=0.5)
+    with parallel.mapped(functools.partial(_listing, calls=[]), 7):
+        there = dedup_table(frame, method="minhash", ngram=3, threshold=0.5)
+    assert there.columns.equals(here.columns) and there.stats == here.stats
+    assert here.stats["units"] == len(texts)
+    assert here.stats["pairs_with_other_math"] == similar - len(pairs) > 0
+    assert here.stats["pairs_with_other_question"] == len(pairs) - len(kept) > 0
+    assert here.stats["pairs"] == len(kept) > 0
 
 
 def test_question_shape_tolerates_asking_words_not_another_question():

@@ -55,30 +55,131 @@ def test_near_duplicates_checked_by_exact_jaccard():
     a, b, d = (set(minhash.shingle_bytes(t)) for t in (texts[0], texts[1], texts[3]))
     want = len(a & b) / len(a | b)
     assert want > 0.8 > len(a & d) / len(a | d)
-    i, j, sim = minhash.near_duplicates(sk, 0.8)
-    assert list(zip(i.tolist(), j.tolist())) == [(0, 1)]
-    assert sim[0] == pytest.approx(want)
+    found = minhash.near_duplicates(sk, 0.8)
+    assert list(zip(found.i.tolist(), found.j.tolist())) == [(0, 1)]
+    assert found.sim[0] == pytest.approx(want)
     assert minhash.jaccard(sk, np.array([0]), np.array([1]))[0] == pytest.approx(want)
-
-
-def test_candidate_pairs_same_in_duckdb():
-    rng = np.random.default_rng(0)
-    keys = rng.integers(0, 5, (40, 4)).astype(np.uint64)
-    assert all(np.array_equal(x, y) for x, y in zip(minhash.candidate_pairs(keys, engine="polars"),
-                                                    minhash.candidate_pairs(keys, engine="duckdb")))
-    other = rng.integers(0, 5, (9, 4)).astype(np.uint64)
-    assert all(np.array_equal(x, y) for x, y in zip(minhash.candidate_pairs(keys, other, engine="polars"),
-                                                    minhash.candidate_pairs(keys, other, engine="duckdb")))
 
 
 def test_huge_bucket_is_paired_as_a_star():
     keys = np.zeros((minhash.MAX_BUCKET + 10, 2), np.uint64)
     keys[:, 1] = np.arange(len(keys)) // 2  # band 1: small buckets of two rows
-    for engine in ("polars", "duckdb"):
-        i, j = minhash.candidate_pairs(keys, engine=engine)
-        pairs = set(zip(i.tolist(), j.tolist()))
-        star = {(0, k) for k in range(1, len(keys))}
-        assert pairs == star | {(k, k + 1) for k in range(0, len(keys), 2)}
+    i, j = minhash.candidate_pairs(keys)
+    pairs = set(zip(i.tolist(), j.tolist()))
+    star = {(0, k) for k in range(1, len(keys))}
+    assert pairs == star | {(k, k + 1) for k in range(0, len(keys), 2)}
+
+
+# Template-heavy problems, as in real pools and synth's: short texts that share most 3-word
+# shingles ("Solve ... for real x"), so most pairs collide in several of 64 bands, and some same-math
+# rewordings that are true near duplicates.
+def _templated(n: int = 240, seed: int = 0) -> list[str]:
+    rng = np.random.default_rng(seed)
+    texts = []
+    for k in range(n):
+        a, b, c = (int(x) for x in rng.integers(1, 6, 3))
+        form = k % 4
+        texts.append(
+            f"Solve {a}x + {b} = {c} for real x." if form == 0 else
+            f"Solve {a}x + {b} = {c} for real x. Show your work." if form == 1 else
+            f"Find all real x with {a}x - {b} = {c}." if form == 2 else
+            f"Tom has {a} apples and buys {b} more. How many apples does Tom have?")
+    return texts + ["", "x", ""]
+
+
+def _brute_force(texts, ngram, threshold, bands, labels=None):
+    """Every band's candidates by plain Python grouping (a bucket over MAX_BUCKET as a star), their
+    union, and every candidate's exact Jaccard from Python sets of the shingles datasketch hashes."""
+    keys = minhash.band_keys(minhash.sketch(texts, ngram=ngram).signatures, bands)
+    candidates = set()
+    for b in range(bands):
+        buckets = {}
+        for row, key in enumerate(keys[:, b].tolist()):
+            buckets.setdefault(key, []).append(row)
+        for rows in buckets.values():
+            if len(rows) > minhash.MAX_BUCKET:
+                candidates |= {(rows[0], r) for r in rows[1:]}
+            else:
+                candidates |= {(x, y) for n, x in enumerate(rows) for y in rows[n + 1:]}
+    sets = [set(minhash.shingle_bytes(t, ngram)) for t in texts]
+    sim = {(x, y): (len(sets[x] & sets[y]) / len(sets[x] | sets[y]) if sets[x] | sets[y] else 0.0)
+           for x, y in candidates}
+    similar = sorted(p for p, s in sim.items() if s >= threshold)
+    kept = [p for p in similar if labels is None or labels[p[0]] == labels[p[1]]]
+    return kept, [sim[p] for p in kept], len(candidates), len(similar)
+
+
+def _listing(fn, parts, shared=None, calls=None):
+    """A mapper as an engine's: every part and the shared value go through pickle, one at a time."""
+    import pickle
+
+    calls.append((fn, len(parts)))
+    ship = lambda x: pickle.loads(pickle.dumps(x))  # noqa: E731
+    return [ship(fn(ship(p))) if shared is None else ship(fn(ship(p), ship(shared))) for p in parts]
+
+
+@pytest.mark.parametrize("max_bucket,chunk", [(256, 1 << 21), (12, 40)])
+def test_band_by_band_search_equals_brute_force(monkeypatch, max_bucket, chunk):
+    """Pairs, similarities and counts of the streamed search (each band's new pairs, in chunks)
+    equal an all-pairs reference, here and with every band a part through a mapper; with a small
+    MAX_BUCKET the templates make buckets over it in most bands, and chunks of 40 pairs cut bands."""
+    import functools
+
+    from curate import parallel
+
+    monkeypatch.setattr(minhash, "MAX_BUCKET", max_bucket)
+    monkeypatch.setattr(minhash, "PAIRS_PER_CHUNK", chunk)
+    texts = _templated()
+    labels = np.array([len(t) % 3 for t in texts], np.uint64)  # some pairs differ, some do not
+    sk = minhash.sketch(texts, ngram=3)
+    bands = minhash.choose_bands(0.5)
+    for given in (None, labels):
+        pairs, sims, candidates, similar = _brute_force(texts, 3, 0.5, bands, given)
+        calls = []
+        for where in ("here", "parts"):
+            if where == "here":
+                found = minhash.near_duplicates(sk, 0.5, labels=given)
+            else:
+                with parallel.mapped(functools.partial(_listing, calls=calls), 7):
+                    found = minhash.near_duplicates(sk, 0.5, labels=given)
+            assert list(zip(found.i.tolist(), found.j.tolist())) == pairs, where
+            assert found.sim.tolist() == sims
+            assert (found.candidates, found.similar) == (candidates, similar)
+            assert found.unlike == similar - len(pairs)
+        assert [n for _, n in calls] == [bands, bands]  # the followers, then the pairs: a part per band
+    assert bands == 64 and candidates > 3 * len(pairs) > 0 and similar > len(pairs)
+    keys = minhash.band_keys(sk.signatures, bands)
+    collided = (keys[found.i][:, :, None] == keys[found.j][:, None, :]).any(axis=2).sum(axis=1)
+    assert (collided > 10).any()  # pairs made by many bands, checked once
+    if max_bucket == 12:
+        assert sum(len(minhash._band_followers(keys[:, b])) > 0 for b in range(bands)) > bands // 2
+    clusters = minhash.connected_components(len(texts), found.i, found.j)
+    want = minhash.connected_components(len(texts), *map(np.array, zip(*pairs)))
+    assert np.array_equal(clusters, want)
+
+
+def test_index_match_equals_brute_force():
+    texts = _templated(120)
+    batch, old = minhash.sketch(texts[:50], ngram=3), minhash.sketch(texts[50:], ngram=3)
+    index = minhash.Index([str(k) for k in range(len(old))], old.signatures, 3, minhash.SEED)
+    bands = minhash.choose_bands(0.6)
+    a, b = minhash.band_keys(batch.signatures, bands), minhash.band_keys(old.signatures, bands)
+    want = sorted((x, y) for x in range(len(a)) for y in range(len(b)) if (a[x] == b[y]).any()
+                  and (batch.signatures[x] == old.signatures[y]).mean() >= 0.6)
+    i, j, sim = index.match(batch.signatures, 0.6)
+    assert list(zip(i.tolist(), j.tolist())) == want and len(want) > 20
+    assert sim.tolist() == [(batch.signatures[x] == old.signatures[y]).mean() for x, y in want]
+
+
+def test_jaccard_matches_python_sets_in_any_pass_size():
+    texts = _templated(60)
+    sk = minhash.sketch(texts, ngram=3)
+    i, j = np.triu_indices(len(texts), 1)
+    sets = [set(minhash.shingle_bytes(t, 3)) for t in texts]
+    want = [len(sets[x] & sets[y]) / len(sets[x] | sets[y]) if sets[x] | sets[y] else 0.0
+            for x, y in zip(i.tolist(), j.tolist())]
+    for rows in (1, 7, 1 << 22):
+        assert minhash.jaccard(sk, i, j, rows_per_pass=rows).tolist() == want
 
 
 def test_connected_components():

@@ -95,7 +95,7 @@ def test_minhash_dedup_checks_and_keeps_in_tasks(local_ray, tasks):
     near = here.columns.with_columns(pl.Series("trace_id", frame["trace_id"])).filter(
         pl.col("drop_reason").str.starts_with("near duplicate"))
     assert {"t17", "t21"} & set(near["trace_id"]) and here.stats["pairs"] >= 2
-    for name in ("_sketch_chunk", "_band_pairs", "_jaccard_part", "_resolve_part", "_normalized", "_math_keys"):
+    for name in ("_sketch_chunk", "_band_followers", "_band_pairs", "_resolve_part", "_normalized", "_math_keys"):
         assert tasks().get(name, 0) >= 2, name
 
 
@@ -174,5 +174,5 @@ def test_dedup_family_recipe_on_ray_is_byte_identical(local_ray, tmp_path, capsy
     assert stats == _stats(tmp_path / "local")
     drops = {s[0].split("-", 1)[1]: s[3] for s in stats}
     assert drops["exact_dedup"] and drops["dedup"] and drops["decontam"]  # each stage had work to do
-    for name in ("_exact_groups", "_sample_ranks", "_jaccard_part", "_resolve_part", "_match_block"):
+    for name in ("_exact_groups", "_sample_ranks", "_band_pairs", "_resolve_part", "_match_block"):
         assert tasks().get(name, 0) >= 2, name

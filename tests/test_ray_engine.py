@@ -216,16 +216,16 @@ def test_minhash_signatures_in_ray_tasks_are_the_same_bits(local_ray):
     import numpy as np
 
     from curate import minhash
-    from curate.engines.ray_data import RayEngine
+    from curate.engines.ray_parts import RayMapper
 
     texts = [f"Tom has {i} apples and buys {i % 7} more apples at the market today" for i in range(23)] + ["", "x"]
     here = minhash.sketch(texts, ngram=3)
-    engine = RayEngine.connect(batch_rows=4)
+    mapper = RayMapper(local_ray)
     calls = []
 
-    def counting(fn, chunks):
+    def counting(fn, chunks, *shared):  # the band search ships its keys to every task once (shared)
         calls.append(len(chunks))
-        return engine._map_chunks(fn, chunks)
+        return mapper(fn, chunks, *shared)
 
     with minhash.mapped(counting, 4):
         there = minhash.sketch(texts, ngram=3)

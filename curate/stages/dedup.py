@@ -37,7 +37,10 @@ class DedupConfig(StageConfig):
     bands: int | None = Field(None, gt=0, description="LSH bands (must divide num_perm); default from threshold")
     check: Literal["jaccard", "signature"] = Field("jaccard", description="candidate check: exact or estimate")
     seed: int = Field(1, description="datasketch permutation seed")
-    engine: Literal["auto", "polars", "duckdb"] = Field("auto", description="where band keys are grouped")
+    # Kept so older recipes load and keep their cache keys (it is part of every run's key chain).
+    engine: Literal["auto", "polars", "duckdb"] = Field(
+        "auto", description="no longer used: MinHash groups band keys one band at a time in memory "
+                            "(a recipe naming polars or duckdb gets a warning)")
     model: str | None = Field(None, description="sentence-transformers name or path (semantic); default MiniLM")
     index: Path | None = Field(None, description="saved MinHash index to dedup against")
     save_index: Path | None = Field(None, description="write the index, extended by this run's survivors")
@@ -73,6 +76,9 @@ class Dedup(Stage):
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         from curate.dedup import dedup_table
 
-        result = dedup_table(frame, **self.config.model_dump(exclude={"on_missing"}))
+        if self.config.engine != "auto":
+            ctx.warnings.append(f"dedup: engine: {self.config.engine} is no longer used (MinHash checks candidate "
+                                "pairs band by band in memory, bounded per chunk); remove it from the recipe")
+        result = dedup_table(frame, **self.config.model_dump(exclude={"on_missing", "engine"}))
         ctx.stats.update(result.stats)
         return pl.concat([frame.select("trace_id"), result.columns], how="horizontal")
