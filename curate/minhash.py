@@ -261,8 +261,6 @@ class Sketches:
 # `curate.parallel.map_parts`: here, or on a cluster's workers while an engine spreads a stage. A
 # text's signature depends on that text only, a band's pairs on that band only, a pair's Jaccard on
 # that pair's two shingle sets only, so the chunking and the place change no bit of the result.
-mapped = parallel.mapped  # where the engines and the tests set the mapper
-
 
 def _sketch_chunk(chunk: pa.Array, ngram: int, perms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(signatures, owning text within the chunk, hash) of each shingle of one chunk of texts."""

@@ -215,7 +215,7 @@ def test_stage_pools_get_one_process_per_ray_task_unless_the_recipe_sized_them()
 def test_minhash_signatures_in_ray_tasks_are_the_same_bits(local_ray):
     import numpy as np
 
-    from curate import minhash
+    from curate import minhash, parallel
     from curate.engines.ray_parts import RayMapper
 
     texts = [f"Tom has {i} apples and buys {i % 7} more apples at the market today" for i in range(23)] + ["", "x"]
@@ -227,7 +227,7 @@ def test_minhash_signatures_in_ray_tasks_are_the_same_bits(local_ray):
         calls.append(len(chunks))
         return mapper(fn, chunks, *shared)
 
-    with minhash.mapped(counting, 4):
+    with parallel.mapped(counting, 4):
         there = minhash.sketch(texts, ngram=3)
     assert calls == [7]  # 25 texts, 4 per task
     for a, b in zip((here.signatures, here.shingle_text, here.shingle_hash),
@@ -236,7 +236,7 @@ def test_minhash_signatures_in_ray_tasks_are_the_same_bits(local_ray):
     # candidate pairs: one Ray task per LSH band, the same pairs in the same order
     keys = minhash.band_keys(here.signatures, 32)
     want = minhash.candidate_pairs(keys)
-    with minhash.mapped(counting, 4):
+    with parallel.mapped(counting, 4):
         got = minhash.candidate_pairs(keys)
     assert calls[-1] == 32 and len(want[0]) > 10
     assert all(np.array_equal(a, b) for a, b in zip(want, got))

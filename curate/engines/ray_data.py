@@ -105,13 +105,6 @@ class RayEngine:
         with ray_parts.spread(self._ray, self.batch_rows):
             return stage.run(frame, ctx)
 
-    def _map_chunks(self, fn, chunks: list) -> list:
-        """[fn(chunk) for chunk in chunks], in order, one Ray task per chunk."""
-        if len(chunks) <= 1:
-            return [fn(c) for c in chunks]
-        task = self._ray.remote(num_cpus=1)(_apply)
-        return self._ray.get([task.remote(fn, c) for c in chunks])
-
 
 def _check_reachable(address: str | None, timeout: float = 5.0) -> None:
     """Ray retries an address that does not answer for minutes (forever, for a GCS address):
@@ -129,10 +122,6 @@ def _check_reachable(address: str | None, timeout: float = 5.0) -> None:
     except OSError as exc:
         why = exc.strerror or type(exc).__name__
         raise BadInput(f"--address {address}: no Ray cluster answers at {hostport} ({why})") from None
-
-
-def _apply(fn, chunk):
-    return fn(chunk)
 
 
 def one_cpu(stage: Stage) -> Stage:
