@@ -213,7 +213,7 @@ def dedup_table(frame: pl.DataFrame, *, on: str = "problem", method: Method = "m
     # "Solve 11x - 7 = 84" and "Solve 11x + 7 = 84" share most shingles and embed alike, yet are
     # different problems: a near-duplicate pair must have the same numbers and formulas (equal
     # keys). Every unit's key is computed once, so MinHash drops other-math pairs as it checks them.
-    math = _in_parts(_math_keys, texts["_norm"]) if same_math and method != "exact" else None
+    math = _in_parts(math_keys, texts["_norm"]) if same_math and method != "exact" else None
     similar = unlike = 0  # pairs reaching the threshold; of those, with other math
     if method == "exact":
         i = j = np.zeros(0, np.int64)
@@ -284,7 +284,7 @@ def dedup_table(frame: pl.DataFrame, *, on: str = "problem", method: Method = "m
     return Result(cols.select("dup_cluster", "dup_of", "dup_sim", DROP), stats)
 
 
-def _math_keys(norm: pl.Series) -> np.ndarray:
+def math_keys(norm: pl.Series) -> np.ndarray:
     """A 64-bit key per text for the sequence of its tokens that are not plain words: numbers,
     formulas, operators (`11x`, `-`, `7`, `=`, `-84`). Rewording and renaming leave it alone;
     changing a number or a sign does not, and neither does swapping two numbers ("2 red and 5

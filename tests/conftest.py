@@ -9,12 +9,13 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from curate import schema, store
+from curate import minhash, schema, store
 
 # Tests never touch the network: hub lookups fail at once instead of retrying for minutes.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -215,3 +216,53 @@ def synth_messages(path: Path, n: int = 24, seed: int = 3) -> Path:
     t = pl.from_arrow(generate(SynthConfig(n=n, seed=seed, attempts=False)).traces)
     t.with_columns(messages_expr()).write_parquet(path)
     return path
+
+
+# ------------------------------------------------------------------ MinHash references (minhash, dedup)
+
+# Template-heavy problems, as in real pools and synth's: short texts that share most 3-word
+# shingles ("Solve ... for real x"), so most pairs collide in several of 64 bands, and some same-math
+# rewordings that are true near duplicates.
+def templated_texts(n: int = 240, seed: int = 0) -> list[str]:
+    rng = np.random.default_rng(seed)
+    texts = []
+    for k in range(n):
+        a, b, c = (int(x) for x in rng.integers(1, 6, 3))
+        form = k % 4
+        texts.append(
+            f"Solve {a}x + {b} = {c} for real x." if form == 0 else
+            f"Solve {a}x + {b} = {c} for real x. Show your work." if form == 1 else
+            f"Find all real x with {a}x - {b} = {c}." if form == 2 else
+            f"Tom has {a} apples and buys {b} more. How many apples does Tom have?")
+    return texts + ["", "x", ""]
+
+
+def brute_force_pairs(texts, ngram, threshold, bands, labels=None):
+    """Every band's candidates by plain Python grouping (a bucket over MAX_BUCKET as a star), their
+    union, and every candidate's exact Jaccard from Python sets of the shingles datasketch hashes."""
+    keys = minhash.band_keys(minhash.sketch(texts, ngram=ngram).signatures, bands)
+    candidates = set()
+    for b in range(bands):
+        buckets = {}
+        for row, key in enumerate(keys[:, b].tolist()):
+            buckets.setdefault(key, []).append(row)
+        for rows in buckets.values():
+            if len(rows) > minhash.MAX_BUCKET:
+                candidates |= {(rows[0], r) for r in rows[1:]}
+            else:
+                candidates |= {(x, y) for n, x in enumerate(rows) for y in rows[n + 1:]}
+    sets = [set(minhash.shingle_bytes(t, ngram)) for t in texts]
+    sim = {(x, y): (len(sets[x] & sets[y]) / len(sets[x] | sets[y]) if sets[x] | sets[y] else 0.0)
+           for x, y in candidates}
+    similar = sorted(p for p, s in sim.items() if s >= threshold)
+    kept = [p for p in similar if labels is None or labels[p[0]] == labels[p[1]]]
+    return kept, [sim[p] for p in kept], len(candidates), len(similar)
+
+
+def listing_mapper(fn, parts, shared=None, calls=None):
+    """A mapper as an engine's: every part and the shared value go through pickle, one at a time."""
+    import pickle
+
+    calls.append((fn, len(parts)))
+    ship = lambda x: pickle.loads(pickle.dumps(x))  # noqa: E731
+    return [ship(fn(ship(p))) if shared is None else ship(fn(ship(p), ship(shared))) for p in parts]

@@ -7,7 +7,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from conftest import run_cli, trace_table
+from conftest import brute_force_pairs, listing_mapper, run_cli, templated_texts, trace_table
 from curate import recipe, run, store
 from curate.dedup import dedup_table
 from curate.errors import BadInput
@@ -260,26 +260,24 @@ def test_minhash_dedup_counts_equal_brute_force_on_templates():
     numbers, then a like question), here and with every part through a mapper."""
     import functools
 
-    from test_minhash import _brute_force, _listing, _templated
-
     from curate import parallel
-    from curate.dedup import _math_keys, question_shape, same_question
+    from curate.dedup import math_keys, question_shape, same_question
     from curate.text import normalize_for_dedup
 
     rng = np.random.default_rng(1)
     premised = [f"Note that x is real. Solve {a}x + {b} = {c} for real x." for a, b, c in rng.integers(1, 6, (40, 3))]
     texts, seen = [], set()
-    for text in _templated(200) + premised:  # one text per problem (a unit each), none empty
+    for text in templated_texts(200) + premised:  # one text per problem (a unit each), none empty
         if (norm := normalize_for_dedup(text)) and norm not in seen:
             seen.add(norm)
             texts.append(text)
-    math = _math_keys(pl.Series([normalize_for_dedup(t) for t in texts]))
-    pairs, _, _, similar = _brute_force(texts, 3, 0.5, 64, math)
+    math = math_keys(pl.Series([normalize_for_dedup(t) for t in texts]))
+    pairs, _, _, similar = brute_force_pairs(texts, 3, 0.5, 64, math)
     shapes = [question_shape(t) for t in texts]
     kept = [p for p in pairs if same_question(shapes[p[0]], shapes[p[1]])]
     frame = pl.DataFrame({"problem": texts})
     here = dedup_table(frame, method="minhash", ngram=3, threshold=0.5)
-    with parallel.mapped(functools.partial(_listing, calls=[]), 7):
+    with parallel.mapped(functools.partial(listing_mapper, calls=[]), 7):
         there = dedup_table(frame, method="minhash", ngram=3, threshold=0.5)
     assert there.columns.equals(here.columns) and there.stats == here.stats
     assert here.stats["units"] == len(texts)

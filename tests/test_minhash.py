@@ -5,6 +5,7 @@ import pytest
 import xxhash
 from datasketch import MinHash
 
+from conftest import brute_force_pairs, listing_mapper, templated_texts
 from curate import minhash
 from curate.errors import BadInput
 
@@ -70,54 +71,6 @@ def test_huge_bucket_is_paired_as_a_star():
     assert pairs == star | {(k, k + 1) for k in range(0, len(keys), 2)}
 
 
-# Template-heavy problems, as in real pools and synth's: short texts that share most 3-word
-# shingles ("Solve ... for real x"), so most pairs collide in several of 64 bands, and some same-math
-# rewordings that are true near duplicates.
-def _templated(n: int = 240, seed: int = 0) -> list[str]:
-    rng = np.random.default_rng(seed)
-    texts = []
-    for k in range(n):
-        a, b, c = (int(x) for x in rng.integers(1, 6, 3))
-        form = k % 4
-        texts.append(
-            f"Solve {a}x + {b} = {c} for real x." if form == 0 else
-            f"Solve {a}x + {b} = {c} for real x. Show your work." if form == 1 else
-            f"Find all real x with {a}x - {b} = {c}." if form == 2 else
-            f"Tom has {a} apples and buys {b} more. How many apples does Tom have?")
-    return texts + ["", "x", ""]
-
-
-def _brute_force(texts, ngram, threshold, bands, labels=None):
-    """Every band's candidates by plain Python grouping (a bucket over MAX_BUCKET as a star), their
-    union, and every candidate's exact Jaccard from Python sets of the shingles datasketch hashes."""
-    keys = minhash.band_keys(minhash.sketch(texts, ngram=ngram).signatures, bands)
-    candidates = set()
-    for b in range(bands):
-        buckets = {}
-        for row, key in enumerate(keys[:, b].tolist()):
-            buckets.setdefault(key, []).append(row)
-        for rows in buckets.values():
-            if len(rows) > minhash.MAX_BUCKET:
-                candidates |= {(rows[0], r) for r in rows[1:]}
-            else:
-                candidates |= {(x, y) for n, x in enumerate(rows) for y in rows[n + 1:]}
-    sets = [set(minhash.shingle_bytes(t, ngram)) for t in texts]
-    sim = {(x, y): (len(sets[x] & sets[y]) / len(sets[x] | sets[y]) if sets[x] | sets[y] else 0.0)
-           for x, y in candidates}
-    similar = sorted(p for p, s in sim.items() if s >= threshold)
-    kept = [p for p in similar if labels is None or labels[p[0]] == labels[p[1]]]
-    return kept, [sim[p] for p in kept], len(candidates), len(similar)
-
-
-def _listing(fn, parts, shared=None, calls=None):
-    """A mapper as an engine's: every part and the shared value go through pickle, one at a time."""
-    import pickle
-
-    calls.append((fn, len(parts)))
-    ship = lambda x: pickle.loads(pickle.dumps(x))  # noqa: E731
-    return [ship(fn(ship(p))) if shared is None else ship(fn(ship(p), ship(shared))) for p in parts]
-
-
 @pytest.mark.parametrize("max_bucket,chunk", [(256, 1 << 21), (12, 40)])
 def test_band_by_band_search_equals_brute_force(monkeypatch, max_bucket, chunk):
     """Pairs, similarities and counts of the streamed search (each band's new pairs, in chunks)
@@ -129,18 +82,18 @@ def test_band_by_band_search_equals_brute_force(monkeypatch, max_bucket, chunk):
 
     monkeypatch.setattr(minhash, "MAX_BUCKET", max_bucket)
     monkeypatch.setattr(minhash, "PAIRS_PER_CHUNK", chunk)
-    texts = _templated()
+    texts = templated_texts()
     labels = np.array([len(t) % 3 for t in texts], np.uint64)  # some pairs differ, some do not
     sk = minhash.sketch(texts, ngram=3)
     bands = minhash.choose_bands(0.5)
     for given in (None, labels):
-        pairs, sims, candidates, similar = _brute_force(texts, 3, 0.5, bands, given)
+        pairs, sims, candidates, similar = brute_force_pairs(texts, 3, 0.5, bands, given)
         calls = []
         for where in ("here", "parts"):
             if where == "here":
                 found = minhash.near_duplicates(sk, 0.5, labels=given)
             else:
-                with parallel.mapped(functools.partial(_listing, calls=calls), 7):
+                with parallel.mapped(functools.partial(listing_mapper, calls=calls), 7):
                     found = minhash.near_duplicates(sk, 0.5, labels=given)
             assert list(zip(found.i.tolist(), found.j.tolist())) == pairs, where
             assert found.sim.tolist() == sims
@@ -159,7 +112,7 @@ def test_band_by_band_search_equals_brute_force(monkeypatch, max_bucket, chunk):
 
 
 def test_index_match_equals_brute_force():
-    texts = _templated(120)
+    texts = templated_texts(120)
     batch, old = minhash.sketch(texts[:50], ngram=3), minhash.sketch(texts[50:], ngram=3)
     index = minhash.Index([str(k) for k in range(len(old))], old.signatures, 3, minhash.SEED)
     bands = minhash.choose_bands(0.6)
@@ -172,7 +125,7 @@ def test_index_match_equals_brute_force():
 
 
 def test_jaccard_matches_python_sets_in_any_pass_size():
-    texts = _templated(60)
+    texts = templated_texts(60)
     sk = minhash.sketch(texts, ngram=3)
     i, j = np.triu_indices(len(texts), 1)
     sets = [set(minhash.shingle_bytes(t, 3)) for t in texts]

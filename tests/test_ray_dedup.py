@@ -95,7 +95,7 @@ def test_minhash_dedup_checks_and_keeps_in_tasks(local_ray, tasks):
     near = here.columns.with_columns(pl.Series("trace_id", frame["trace_id"])).filter(
         pl.col("drop_reason").str.starts_with("near duplicate"))
     assert {"t17", "t21"} & set(near["trace_id"]) and here.stats["pairs"] >= 2
-    for name in ("_sketch_chunk", "_band_followers", "_band_pairs", "_resolve_part", "_normalized", "_math_keys"):
+    for name in ("_sketch_chunk", "_band_followers", "_band_pairs", "_resolve_part", "_normalized", "math_keys"):
         assert tasks().get(name, 0) >= 2, name
 
 
