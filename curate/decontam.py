@@ -31,8 +31,9 @@ import pyarrow as pa
 import xxhash
 
 from curate import minhash, parallel
-from curate.dedup import Result, check_table, check_threshold
+from curate.dedup import check_table, check_threshold
 from curate.errors import BadInput
+from curate.outcome import Outcome
 from curate.schema import DROP
 
 # An n-gram in this many benchmark problems is boilerplate ("relatively prime positive integers.
@@ -181,7 +182,7 @@ def decontaminate(frame: pl.DataFrame, *, bench: list[str], on: str = "problem",
                   drop: bool = True, missing: Literal["error", "skip"] = "error",
                   boilerplate: int | None = BOILERPLATE, boilerplate_from: list[str] | None = None,
                   batch: int = 20_000, beside: Path | None = None,
-                  warn: Callable[[str], None] | None = None) -> Result:
+                  warn: Callable[[str], None] | None = None) -> Outcome:
     """Mark rows whose `on` text shares a word `ngram` with a benchmark problem (or, with
     `fuzzy`, reaches that MinHash Jaccard with one). An n-gram found in at least `boilerplate`
     distinct problems of the benchmarks and of the `boilerplate_from` corpora (counted, not checked
@@ -219,7 +220,7 @@ def decontaminate(frame: pl.DataFrame, *, bench: list[str], on: str = "problem",
         cols = pl.DataFrame({"contaminated_with": pl.Series([None] * frame.height, dtype=pl.List(pl.String)),
                              "contaminated_ngram": pl.Series([None] * frame.height, dtype=pl.String),
                              DROP: pl.Series([None] * frame.height, dtype=pl.String)})
-        return Result(cols, {"ngram": ngram, "benchmarks": {}, "skipped_benchmarks": skipped}, warnings)
+        return Outcome(cols, {"ngram": ngram, "benchmarks": {}, "skipped_benchmarks": skipped}, warnings)
     labels = [f"{b.name}:{i}" for b in benches for i in b.ids]
     problems = [p for b in benches for p in b.problems]
     bench_of = np.repeat(np.arange(len(benches)), [len(b.ids) for b in benches])
@@ -288,7 +289,7 @@ def decontaminate(frame: pl.DataFrame, *, bench: list[str], on: str = "problem",
         mine = hit_bench == k
         stats["contaminated_rows"][b.name] = int(np.unique(found["row"].to_numpy()[mine]).size)
         stats["benchmark_problems_matched"][b.name] = int(np.unique(found["owner"].to_numpy()[mine]).size)
-    return Result(cols, stats, warnings)
+    return Outcome(cols, stats, warnings)
 
 
 def beside_input(spec: str, input_path: Path | None) -> str:

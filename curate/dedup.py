@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -29,6 +28,7 @@ import xxhash
 
 from curate import minhash, parallel
 from curate.errors import BadInput
+from curate.outcome import Outcome
 from curate.schema import DROP
 from curate.text import normalize_for_dedup
 
@@ -38,16 +38,6 @@ METHODS = ("exact", "minhash", "semantic")
 DEFAULT_THRESHOLD = {"exact": 1.0, "minhash": 0.8, "semantic": 0.9}
 # Columns a keep policy ranks by: it is an error to ask for a policy the table cannot support.
 KEEP_NEEDS = {"longest": "thinking", "shortest": "thinking", "verified": "verdict", "score": "score"}
-
-
-
-@dataclass
-class Result:
-    """New columns, one row per input row in input order, and figures for the manifest."""
-
-    columns: pl.DataFrame
-    stats: dict = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)  # for the caller to show: a library prints nothing
 
 
 # ------------------------------------------------------------------------------------- shared
@@ -98,7 +88,7 @@ EXACT_BATCH = 50_000  # texts normalised in one part (normalising is Python: lis
 
 def exact_problems(frame: pl.DataFrame, *, on: str = "problem",
                    keep: Literal["first", "last", "longest", "shortest"] = "first",
-                   max_per_problem: int | None = None) -> Result:
+                   max_per_problem: int | None = None) -> Outcome:
     """The `exact_dedup` stage's work: rows grouped by the normalised `on` text; in a group
     holding more than one problem, the problem of the best-ranked row (`rank_expr`) survives with
     all its samples and the others' rows drop; then at most `max_per_problem` samples per problem.
@@ -139,7 +129,7 @@ def exact_problems(frame: pl.DataFrame, *, on: str = "problem",
         pl.when(in_group).then(pl.lit(1.0)).alias("dup_sim"),
         reason.otherwise(None).cast(pl.String).alias(DROP),
     )
-    return Result(out, {"clusters": int(df.filter(in_group)["_key"].n_unique())}, warnings)
+    return Outcome(out, {"clusters": int(df.filter(in_group)["_key"].n_unique())}, warnings)
 
 
 def _exact_keys(text: pl.Series) -> pl.Series:
@@ -183,7 +173,7 @@ def dedup_table(frame: pl.DataFrame, *, on: str = "problem", method: Method = "m
                 check: Literal["jaccard", "signature"] = "jaccard", seed: int = minhash.SEED,
                 model: str | None = None, batch_size: int = 64,
                 index: Path | None = None, save_index: Path | None = None,
-                same_math: bool = True) -> Result:
+                same_math: bool = True) -> Outcome:
     """Mark duplicate problems in `frame` (see the module docstring); `index` is a saved MinHash
     index to dedup against, `save_index` where to write it extended by this batch's survivors.
     `same_math`: near-duplicates (minhash, semantic) must also have the same numbers and formulas,
@@ -281,7 +271,7 @@ def dedup_table(frame: pl.DataFrame, *, on: str = "problem", method: Method = "m
         units = survivors["_unit"].to_numpy()
         minhash.save_index(old.extended(survivors["_rid"].to_list(), sketches.signatures[units]), save_index)
         stats["index_size"] = len(old.ids) + len(units)
-    return Result(cols.select("dup_cluster", "dup_of", "dup_sim", DROP), stats)
+    return Outcome(cols.select("dup_cluster", "dup_of", "dup_sim", DROP), stats)
 
 
 def math_keys(norm: pl.Series) -> np.ndarray:

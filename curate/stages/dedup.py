@@ -79,6 +79,5 @@ class Dedup(Stage):
         if self.config.engine != "auto":
             ctx.warnings.append(f"dedup: engine: {self.config.engine} is no longer used (MinHash checks candidate "
                                 "pairs band by band in memory, bounded per chunk); remove it from the recipe")
-        result = dedup_table(frame, **self.config.model_dump(exclude={"on_missing", "engine"}))
-        ctx.stats.update(result.stats)
-        return pl.concat([frame.select("trace_id"), result.columns], how="horizontal")
+        columns = ctx.take(dedup_table(frame, **self.config.model_dump(exclude={"on_missing", "engine"})))
+        return pl.concat([frame.select("trace_id"), columns], how="horizontal")

@@ -47,8 +47,4 @@ class ExactDedup(Stage):
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         cfg = self.config
-        result = dedup.exact_problems(frame, on=cfg.on, keep=cfg.keep, max_per_problem=cfg.max_per_problem)
-        ctx.stats.update(result.stats)
-        for line in result.warnings:
-            ctx.nothing_to_do(line)
-        return result.columns
+        return ctx.take(dedup.exact_problems(frame, on=cfg.on, keep=cfg.keep, max_per_problem=cfg.max_per_problem))
