@@ -141,9 +141,9 @@ def summary(counts: dict, stats: dict, mode: str = "s1", attempts_from: str = "a
     if no_students and no_students != parts and fallback:
         # Some parts fell back to their samples where the whole table has student attempts: their
         # pass rates are not the ones one process computes, and no warning can make them so.
-        raise BadInput(f"student attempts {counts['where']} cover the problems of {parts - no_students} of "
-                       f"{parts} parts only, and attempts_from: auto fell back to the samples in the others; "
-                       "set attempts_from: students or samples")
+        raise BadInput(f"student attempts {counts['where']} exist for the problems of {parts - no_students} of "
+                       f"{parts} partitions only, and attempts_from: auto fell back to the samples in the "
+                       "others: set attempts_from: students or samples (or run on the local engine)")
     announced = no_students == parts and not fallback
     if no_students == parts:
         if fallback:

@@ -153,3 +153,21 @@ def test_on_missing_skip_keeps_the_whole_tables_note_in_the_manifest(local_ray, 
     assert _notes(tmp_path / "ray") == _notes(tmp_path / "local")
     stages, warnings = _notes(tmp_path / "ray")
     assert warnings == [] and stages[1][2] == ["7 of 24 rows have no gold answer (verdict no_gold): not graded"]
+
+
+def test_student_attempts_for_some_partitions_only_fail_on_ray_instead_of_other_pass_rates(
+        local_ray, pool, tmp_path, capsys):
+    # attempts_from: auto decides on the whole table (student attempts for any problem: students);
+    # a partition without any would fall back to its samples, pass rates one process never makes.
+    attempts = tmp_path / "attempts"
+    rows = [dict(_row(0, 0, s, True, "stop"), teacher="student-a") for s in range(2)]
+    store.save_traces(trace_table(rows), attempts, prefix="att")
+    recipe = f"name: att\nstages:\n  - difficulty: {{mode: window, attempts: '{attempts}', workers: 1}}\n"
+    runs = _both(recipe, pool, tmp_path, capsys)
+    assert runs["local"][0] == 0, runs["local"]
+    assert _notes(tmp_path / "local")[1] == ["01-difficulty: 15 of 16 problems have no gradable attempt (students; "
+                                              "no gold answer or no attempt): no pass rate, missing: keep"]
+    code, _, err = runs["ray"]
+    assert code == 2 and "error:" in err and "01-difficulty" in err, err
+    assert "auto fell back to the samples" in " ".join(err.split())
+    assert not (tmp_path / "ray" / "manifest.json").exists()
