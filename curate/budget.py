@@ -84,16 +84,24 @@ def check(frame: pl.DataFrame, tokenizer: str = "builtin:minilm", thinking_token
         else:
             reason = pl.when(pl.col(flag)).then(pl.lit(REASONS[flag])).otherwise(reason)
     out = df.select("trace_id", *COLUMNS, reason.alias(DROP))
-    result = Outcome(out, summary(out, tokenizer))
-    if frame.height and frame["finish_reason"].null_count() == frame.height:
-        result.warnings.append("finish_reason is null in every row: truncation by the length limit is not "
-                              "visible here (only thinking never closed is)")
+    result = summary(out, tokenizer, {"rows": frame.height, "finish_reason_null": frame["finish_reason"].null_count()})
+    result.columns = out
     return result
 
 
-def summary(out: pl.DataFrame, tokenizer: str) -> dict:
-    """The manifest's stats from `check`'s columns (quantiles: over every row at once, which is why
-    an engine that runs the stage in batches calls this again on the gathered columns)."""
+def summary(out: pl.DataFrame, tokenizer: str, counts: dict) -> Outcome:
+    """The manifest's stats from `check`'s columns and its warning from its additive `counts` (rows,
+    rows without finish_reason): quantiles are over every row at once, and a null finish_reason in
+    one block is not a null in every row, which is why an engine that runs the stage in batches
+    calls this again on the gathered columns and the blocks' counts added up."""
+    result = Outcome(stats=_stats(out, tokenizer), counts=counts)
+    if counts["rows"] and counts["finish_reason_null"] == counts["rows"]:
+        result.warnings.append("finish_reason is null in every row: truncation by the length limit is not "
+                               "visible here (only thinking never closed is)")
+    return result
+
+
+def _stats(out: pl.DataFrame, tokenizer: str) -> dict:
     return {
         "tokenizer": tokenizer,
         "thinking_tokens": _quantiles(out["thinking_tokens"]),

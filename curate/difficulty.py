@@ -53,33 +53,22 @@ def pass_rates(frame: pl.DataFrame, input_path: Path | None = None, mode: str = 
                missing: str = "keep", timeout_s: float = 5.0, workers: int | None = None) -> Outcome:
     """trace_id, the COLUMNS and drop_reason for every row of `frame` (the difficulty stage's keys);
     `input_path` is the run's input (its attempts folder, its samples)."""
-    result = Outcome(pl.DataFrame())
     path = Path(attempts) if attempts else default_attempts(input_path)
+    where = f"in {path}" if path is not None else "(no attempts path)"
     problems = frame.select("problem_id", pl.col("gold").alias("_pgold")).unique("problem_id", keep="first")
     rows, source, announced = None, "students", False
+    # No student attempt for these problems (0 or 1), this call's samples' rows and problems: a
+    # summary's additive figures (see `summary`).
+    no_students, sample_rows, sample_problems = 0, 0, 0
     if attempts_from != "samples":
         rows = load_attempts(path, students) if path is not None else None
         if rows is not None:
             rows = rows.join(problems, on="problem_id", how="inner")
         if rows is None or rows.height == 0:
-            where = f"in {path}" if path is not None else "(no attempts path)"
-            # s1 drops what is solved: the teachers solve every problem whose trace is kept, so
-            # their own samples are no stand-in for students there.
-            fallback = attempts_from == "auto" and mode != "s1"
-            if fallback:
-                result.warnings.append(f"no student attempts {where}: pass rates from the teachers' own samples "
-                                      f"of each problem (attempts_from: samples)")
-            else:
-                result.warnings.append(
-                    f"no student attempts {where} for these {problems.height:,} problems: "
-                    f"no pass rate, every problem {'passes' if missing == 'keep' else missing + 's'}"
-                    f" (missing: {missing})")
-            rows, announced = None, not fallback
+            rows, announced, no_students = None, not _falls_back(attempts_from, mode), 1
     if rows is None and not announced:
         rows, source = _samples(problems, frame, input_path), "samples"
-        if rows.height and rows["problem_id"].n_unique() == rows.height:
-            result.warnings.append("every problem has one sample: a pass rate over the samples is that "
-                                  "sample's own verdict")
+        sample_rows, sample_problems = rows.height, rows["problem_id"].n_unique() if rows.height else 0
     if rows is None:
         rows = pl.DataFrame(schema={"trace_id": pl.String, "problem_id": pl.String, "teacher": pl.String,
                                     "gold": pl.String,
@@ -108,9 +97,6 @@ def pass_rates(frame: pl.DataFrame, input_path: Path | None = None, mode: str = 
     if missing == "error" and no_attempts.any():
         raise BadInput(f"{int(no_attempts.sum()):,} row(s) have no graded attempts ({source}) "
                        f"(e.g. problem_id {out.filter(no_attempts)['problem_id'][0]})")
-    if without and not announced:
-        result.warnings.append(f"{without:,} of {problems.height:,} problems have no gradable attempt ({source}; "
-                              f"no gold answer or no attempt): no pass rate, missing: {missing}")
     out = out.with_columns(pl.col("attempts").fill_null(0), pl.col("solved").fill_null(0),
                            pl.when(pl.col("solved_by") == "").then(None).otherwise(pl.col("solved_by"))
                            .alias("solved_by"), pl.lit(source).alias("attempts_from"))
@@ -125,11 +111,56 @@ def pass_rates(frame: pl.DataFrame, input_path: Path | None = None, mode: str = 
         out = out.with_columns(pl.col("attempts").alias("_n"), pl.col("solved").alias("_s"))
     reason = _reason(pl.col("_n") == 0, mode, lo, hi, min_solved, max_solved, of, missing)
     out = out.with_columns(reason.cast(pl.String).alias(DROP))
-    result.stats.update({"mode": mode, "attempts_from": source, "attempt_rows": rows.height,
-                         "grade": grade, "problems": int(problems.height),
-                         "problems_without_attempts": without,
-                         "problems_kept": int(out.filter(pl.col(DROP).is_null())["problem_id"].n_unique())})
+    stats = {"mode": mode, "attempts_from": source, "attempt_rows": rows.height,
+             "grade": grade, "problems": int(problems.height),
+             "problems_without_attempts": without,
+             "problems_kept": int(out.filter(pl.col(DROP).is_null())["problem_id"].n_unique())}
+    counts = {"parts": 1, "problems": int(problems.height), "without": without, "no_students": no_students,
+              "sample_rows": sample_rows, "sample_problems": sample_problems, "where": where}
+    result = summary(counts, stats, mode, attempts_from, missing)
     result.columns = out.select("trace_id", *COLUMNS, DROP)
+    return result
+
+
+def _falls_back(attempts_from: str, mode: str) -> bool:
+    """No student attempt: pass rates from the samples instead? (s1 drops what is solved: the
+    teachers solve every problem whose trace is kept, so their own samples are no stand-in there.)"""
+    return attempts_from == "auto" and mode != "s1"
+
+
+def summary(counts: dict, stats: dict, mode: str = "s1", attempts_from: str = "auto",
+            missing: str = "keep") -> Outcome:
+    """`pass_rates`' stats (additive: `stats` as given) and warnings over a whole table, from its
+    additive `counts`: the parts it ran in, problems, problems without a gradable attempt, parts
+    that found no student attempt, the samples' rows and problems, and `where` the attempts were
+    looked for (the same in every part). An engine that runs the stage per partition of problems
+    adds the parts' counts up and calls this once."""
+    result = Outcome(stats=stats, counts=counts)
+    parts, problems, no_students = counts["parts"], counts["problems"], counts["no_students"]
+    fallback = _falls_back(attempts_from, mode)
+    if no_students and no_students != parts and fallback:
+        # Some parts fell back to their samples where the whole table has student attempts: their
+        # pass rates are not the ones one process computes, and no warning can make them so.
+        raise BadInput(f"student attempts {counts['where']} exist for the problems of {parts - no_students} of "
+                       f"{parts} partitions only, and attempts_from: auto fell back to the samples in the "
+                       "others: set attempts_from: students or samples (or run on the local engine)")
+    announced = no_students == parts and not fallback
+    if no_students == parts:
+        if fallback:
+            result.warnings.append(f"no student attempts {counts['where']}: pass rates from the teachers' own "
+                                   f"samples of each problem (attempts_from: samples)")
+        else:
+            result.warnings.append(
+                f"no student attempts {counts['where']} for these {problems:,} problems: "
+                f"no pass rate, every problem {'passes' if missing == 'keep' else missing + 's'}"
+                f" (missing: {missing})")
+    if counts["sample_rows"] and counts["sample_problems"] == counts["sample_rows"]:
+        result.warnings.append("every problem has one sample: a pass rate over the samples is that "
+                               "sample's own verdict")
+    if counts["without"] and not announced:
+        result.warnings.append(f"{counts['without']:,} of {problems:,} problems have no gradable attempt "
+                               f"({stats['attempts_from']}; no gold answer or no attempt): no pass rate, "
+                               f"missing: {missing}")
     return result
 
 

@@ -34,9 +34,18 @@ def by_predicate(frame: pl.DataFrame, reason: str, where: str | None = None, dro
                                          predicate.isnull().alias("_null")], "predicate")
     except BadInput as exc:
         raise BadInput(f"SQL predicate failed: {str(exc).removeprefix('predicate: ')}") from None
-    result = Outcome(out.drop("_null"))
+    result = summary({"rows": out.height, "null_rows": int(out["_null"].sum())}, where is not None)
+    result.columns = out.drop("_null")
+    return result
+
+
+def summary(counts: dict, keep: bool) -> Outcome:
+    """The warning of `by_predicate` over a whole table, from its additive `counts` (rows, rows where
+    the predicate is NULL); `keep`: the predicate was `where`. An engine that filters in blocks adds
+    the blocks' counts up and calls this once (NULL in one block is not NULL on every row)."""
+    result = Outcome(counts=counts)
     # "verdict = 'correct'" over a verdict column that is NULL everywhere is no check at all.
-    if out.height and out["_null"].all():
+    if counts["rows"] and counts["null_rows"] == counts["rows"]:
         result.warnings.append(f"the predicate is NULL on every row (is a column it reads empty?): "
-                              f"{'every row dropped' if where is not None else 'no row dropped'}")
+                               f"{'every row dropped' if keep else 'no row dropped'}")
     return result

@@ -10,10 +10,12 @@ checks, hash partitions of exact_dedup's and the keep policy's groupbys, deconta
 and boilerplate counts).
 
 The run folder's bytes do not depend on the engine, the number of workers or the batch size. A
-stage's per-batch `ctx.stats` are merged (counts add up, equal labels stay); a stage whose stats
-are not additive (a mean, a quantile, a warning about the whole table) defines
-`summarize(out, frame, merged)`, which the engine calls once on the stage's columns gathered here,
-the alive rows' `summary_reads` columns (default: all) and the merged stats.
+stage's per-batch `ctx.stats` and its library's additive `ctx.counts` are merged (counts add up,
+equal labels stay); a stage whose stats or warnings are not additive (a mean, a quantile, a warning
+about the whole table) defines `summarize(out, frame, merged)`, which the engine calls once with
+the merged `Outcome` (and, where it asks for them, the stage's columns gathered here and the alive
+rows' `summary_reads` columns); the `Outcome` it returns is the stage's stats and warnings
+(`curate.stages.Stage` and `curate.engines.ray_table` say more).
 
 A stage error raised on a worker (`BadInput`: a missing column, a bad SQL predicate) comes back
 as the same one line, not as a Ray traceback.

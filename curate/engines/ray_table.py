@@ -16,6 +16,14 @@ and the block each row lives in, which is all the funnel and the manifest count.
 - **`problems` stages**: each block's alive rows are hash-partitioned on `problem_id` (the shuffle
   of a groupby); one task per partition runs the stage on a problem's rows together, and its
   columns go back to the blocks the rows came from.
+- **a batched stage's stats and warnings**: each part's (block's, partition's) stats and the
+  library's additive counts (`Outcome.counts`) are added up (`ray_data.merge_stats`). The parts run
+  with `on_missing: warn`, so a part only collects its notes; a stage with `summarize` (see
+  `curate.stages.Stage`) then makes the whole table's stats and warnings once, from the merged
+  counts (and its own gathered columns, `summary_own`, and input columns, `summary_reads`, where
+  counts are not enough); a stage without one keeps the merged stats and each distinct note once.
+  Either way the warnings go through `ctx.nothing_to_do` here, so `on_missing: error` fails the run
+  on a whole-table warning as the local engine does, and never on one part's.
 - **`driver` stages**: the columns the stage reads (`Stage.reads()`, default all) of the alive rows
   are pulled here, the stage runs in this process (`RayEngine.run_stage`: MinHash inside it in Ray
   tasks), and its columns go back to the blocks.
@@ -44,6 +52,7 @@ from curate import schema as trace_schema
 from curate import stages as registry
 from curate.engines import local
 from curate.errors import BadInput
+from curate.outcome import Outcome
 from curate.stages import Stage, StageContext
 
 DROPPED_BY, DROP = registry.DROPPED_BY, registry.DROP
@@ -151,22 +160,25 @@ class RayTable:
         if errors:
             raise BadInput(sorted(errors)[0])
         schema = pl.concat([pl.DataFrame(schema=m["schema"]) for m in metas], how="vertical_relaxed").schema
-        # A block's no-op notes (no gold, nothing to cut…) reach the run once each: identical notes
-        # of several blocks are one line; notes with per-block counts stay one line per block.
-        notes = [(kind, note) for m in metas for kind in ("warnings", "skipped") for note in m[kind]]
-        for kind, note in dict.fromkeys(notes):
-            if note not in getattr(ctx, kind):
-                getattr(ctx, kind).append(note)
         from curate.engines.ray_data import merge_stats
 
-        merged = merge_stats([m["stats"] for m in metas])
+        # The parts' notes (each distinct one once), stats and counts added up; a stage's summary
+        # replaces them with what its library says of the whole table.
+        merged = Outcome(stats=merge_stats([m["stats"] for m in metas]),
+                         warnings=list(dict.fromkeys(n for m in metas for n in m["warnings"])),
+                         counts=merge_stats([m["counts"] for m in metas]))
         out = StageOut(schema, pieces=pieces, ranges=self._sorted_ranges(pieces, schema))
         summarize = getattr(stage, "summarize", None)
         if summarize is not None:  # stats over every row at once (quantiles, means, a whole-table warning)
-            gathered = self._gather(out, ctx.label)
-            frame = self._pull(stage.summary_reads, ctx.label + " (summary)")
-            merged = summarize(gathered, frame, merged)
-        ctx.stats.update(merged)
+            gathered = self._gather(out, ctx.label) if stage.summary_own else None
+            frame = None if stage.summary_reads == () else self._pull(stage.summary_reads, ctx.label + " (summary)")
+            try:
+                merged = summarize(gathered, frame, merged)
+            except BadInput as exc:
+                raise ctx.located(exc) from None
+        ctx.stats.update(merged.stats)
+        for note in merged.warnings:  # on_missing decides, here, on what the whole table showed
+            ctx.nothing_to_do(note)
         ctx.seconds = round(time.perf_counter() - t0, 3)
         return out
 
@@ -401,11 +413,13 @@ def _prepare(block: pa.Table, schema: pa.Schema) -> pa.Table:
 
 def _meta(ctx: StageContext, out: pl.DataFrame | None, error: str | None = None) -> dict:
     return {"error": error, "schema": None if out is None else out.schema, "stats": ctx.stats,
-            "warnings": ctx.warnings, "skipped": ctx.skipped}
+            "warnings": ctx.warnings, "counts": ctx.counts}
 
 
 def _run(stage: Stage, ctx: StageContext, frame: pl.DataFrame) -> tuple[pl.DataFrame | None, dict]:
-    ctx = replace(ctx, stats={}, warnings=[], skipped=[])
+    # A part only collects its notes: what on_missing makes of them is decided on the driver, over
+    # the whole table (one block's "no row has a gold answer" is not the table's).
+    ctx = replace(ctx, stats={}, warnings=[], skipped=[], counts={}, on_missing="warn")
     try:
         out = stage.check_output(stage.run(frame, ctx), frame, ctx)
     except BadInput as exc:

@@ -85,6 +85,9 @@ class StageContext:
     warnings: list[str] = field(default_factory=list)  # printed after the stage, kept in the manifest
     skipped: list[str] = field(default_factory=list)  # no-ops the recipe chose to skip (manifest only)
     seconds: float = 0.0  # what the stage's run took (set by `Stage.__call__`)
+    # A library's additive figures (`Outcome.counts`): not in the manifest; an engine that runs the
+    # stage in parts adds them up for the stage's `summarize`.
+    counts: dict = field(default_factory=dict)
 
     def nothing_to_do(self, message: str) -> None:
         """Record that the stage had (partly) nothing to work on, as the recipe's `on_missing` says:
@@ -95,9 +98,10 @@ class StageContext:
         (self.warnings if self.on_missing == "warn" else self.skipped).append(message)
 
     def take(self, outcome: Outcome) -> pl.DataFrame:
-        """A library's result copied into the context (its stats; its warnings through `nothing_to_do`):
-        the columns the stage returns."""
+        """A library's result copied into the context (its stats and counts; its warnings through
+        `nothing_to_do`): the columns the stage returns."""
         self.stats.update(outcome.stats)
+        self.counts.update(outcome.counts)
         for message in outcome.warnings:
             self.nothing_to_do(message)
         return outcome.columns
@@ -135,9 +139,25 @@ class Stage(ABC):
     # Extras (pyproject optional dependencies) every configuration of the stage needs; a stage
     # whose needs depend on its config overrides `needs`.
     requires: ClassVar[tuple[str, ...]] = ()
-    # The alive rows' columns a `summarize` reads besides the stage's own (None: all); an engine
-    # that holds the table elsewhere gathers only these for a batched stage's summary.
-    summary_reads: ClassVar[tuple[str, ...] | None] = None
+    # What a batched stage's `summarize` reads besides the merged stats and counts (see below): its
+    # own columns (`summary_own`) and the alive rows' input columns `summary_reads` (None: all; ():
+    # none). An engine that holds the table elsewhere gathers only these to its driver.
+    summary_own: ClassVar[bool] = False
+    summary_reads: ClassVar[tuple[str, ...] | None] = ()
+
+    # A `rows` or `problems` stage whose library judges the whole table (a warning such as "no row has
+    # a gold answer", a quantile, a mean) defines
+    #
+    #     def summarize(self, out, frame, merged: Outcome) -> Outcome
+    #
+    # which an engine that runs the stage in parts (the Ray engine: per block, per problem partition)
+    # calls once on its driver: `out` the stage's columns of every alive row (`summary_own`, else
+    # None), `frame` the alive rows' `summary_reads` columns (None when it reads none), `merged` the
+    # parts' stats and counts added up (`curate.engines.ray_data.merge_stats`) and their warnings
+    # (each distinct one once). It returns the library's whole-table summary: `stats` replace the
+    # merged stats, `warnings` replace the parts' (each still goes through `nothing_to_do`, so
+    # `on_missing: error` fails the run on a whole-table warning on every engine). The local engine
+    # never calls it: there the library makes the same summary itself, over the whole table.
 
     def __init__(self, config: StageConfig):
         self.config = config

@@ -23,6 +23,7 @@ from pydantic import Field, field_validator
 
 from curate import budget as lib
 from curate.budget import REASONS, Flag
+from curate.outcome import Outcome
 from curate.stages import Stage, StageConfig, StageContext, register
 
 
@@ -51,7 +52,7 @@ class BudgetConfig(StageConfig):
 class Budget(Stage):
     name = "budget"
     execution = "rows"
-    summary_reads = ()  # `summarize` reads only the stage's own columns
+    summary_own = True  # `summarize` reads the stage's own columns (quantiles), no input column
     Config = BudgetConfig
     version = 2  # quoted text is not counted in script_ratio; unclosed thinking as curate.layouts says
 
@@ -62,7 +63,7 @@ class Budget(Stage):
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         return ctx.take(lib.check(frame, **self.config.model_dump(exclude={"on_missing"})))
 
-    def summarize(self, out: pl.DataFrame, frame: pl.DataFrame | None = None, merged: dict | None = None) -> dict:
-        """The manifest's stats over every row at once (an engine that runs the stage in batches
-        calls this on the gathered columns)."""
-        return lib.summary(out, self.config.tokenizer)
+    def summarize(self, out: pl.DataFrame, frame: None, merged: Outcome) -> Outcome:
+        """The manifest's stats and the warning over every row at once (an engine that runs the
+        stage in batches calls this on the gathered columns and the blocks' counts added up)."""
+        return lib.summary(out, self.config.tokenizer, merged.counts)

@@ -37,7 +37,8 @@ from typing import Literal
 import polars as pl
 from pydantic import Field, model_validator
 
-from curate.difficulty import pass_rates
+from curate.difficulty import pass_rates, summary
+from curate.outcome import Outcome
 from curate.stages import Stage, StageConfig, StageContext, register
 
 
@@ -81,3 +82,9 @@ class Difficulty(Stage):
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         config = self.config.model_dump(exclude={"on_missing"})
         return ctx.take(pass_rates(frame, ctx.input_path, **config))
+
+    def summarize(self, out: None, frame: None, merged: Outcome) -> Outcome:
+        """The warnings over every problem at once, from the partitions' counts added up (an engine
+        that runs the stage per partition of problems calls this once); the stats are counts."""
+        cfg = self.config
+        return summary(merged.counts, merged.stats, cfg.mode, cfg.attempts_from, cfg.missing)

@@ -19,6 +19,7 @@ from pydantic import Field, field_validator, model_validator
 
 from curate import filtering, sandbox
 from curate.errors import BadInput
+from curate.outcome import Outcome
 from curate.stages import Stage, StageConfig, StageContext, register
 
 
@@ -53,3 +54,8 @@ class Filter(Stage):
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         cfg = self.config
         return ctx.take(filtering.by_predicate(frame, cfg.reason, cfg.where, cfg.drop_where, ctx.where))
+
+    def summarize(self, out: None, frame: None, merged: Outcome) -> Outcome:
+        """The warning over every row at once, from the blocks' counts added up (an engine that
+        filters in blocks calls this once)."""
+        return filtering.summary(merged.counts, self.config.where is not None)

@@ -24,6 +24,7 @@ import polars as pl
 from pydantic import Field
 
 from curate.gold_audit import AuditOptions, audit_golds, summary
+from curate.outcome import Outcome
 from curate.stages import Stage, StageConfig, StageContext, register
 
 
@@ -41,7 +42,7 @@ class GoldAuditConfig(StageConfig):
 class GoldAudit(Stage):
     name = "gold_audit"
     execution = "problems"
-    summary_reads = ("gold",)  # the alive rows' columns `summarize` reads (default: all)
+    summary_reads = ("gold",)  # the alive rows' input columns `summarize` reads (none of its own)
     Config = GoldAuditConfig
     replaces: ClassVar[tuple[str, ...]] = ("gold", "meta")   # action replace only; recorded in meta
 
@@ -50,7 +51,7 @@ class GoldAudit(Stage):
         options = AuditOptions(cfg.min_samples, cfg.min_share, cfg.timeout_s, cfg.workers)
         return ctx.take(audit_golds(frame, options, cfg.action))
 
-    def summarize(self, out: pl.DataFrame, frame: pl.DataFrame, merged: dict) -> dict:
-        """`merged` (counts over every problem) with the warning about the whole frame: an engine
-        that runs the stage per group of problems calls this once, on everything gathered."""
-        return summary(frame, merged, self.config.min_samples)
+    def summarize(self, out: None, frame: pl.DataFrame, merged: Outcome) -> Outcome:
+        """The merged stats (counts over every problem) with the warning about the whole frame: an
+        engine that runs the stage per group of problems calls this once, on the gathered golds."""
+        return Outcome(stats=summary(frame, merged.stats, self.config.min_samples), warnings=merged.warnings)

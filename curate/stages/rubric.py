@@ -13,6 +13,7 @@ import polars as pl
 from pydantic import Field
 
 from curate import rubric as lib
+from curate.outcome import Outcome
 from curate.stages import Stage, StageConfig, StageContext, register
 
 
@@ -27,14 +28,14 @@ class RubricConfig(StageConfig):
 class RubricStage(Stage):
     name = "rubric"
     execution = "rows"
-    summary_reads = ()  # `summarize` reads only the stage's own columns
+    summary_own = True  # `summarize` reads the stage's own columns (means), no input column
     Config = RubricConfig
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         cfg = self.config
         return ctx.take(lib.apply(frame, cfg.rubric, cfg.prefix, cfg.score_column, cfg.min_score))
 
-    def summarize(self, out: pl.DataFrame, frame: pl.DataFrame | None = None, merged: dict | None = None) -> dict:
+    def summarize(self, out: pl.DataFrame, frame: None, merged: Outcome) -> Outcome:
         """The manifest's stats over every row at once (an engine that runs the stage in batches
-        calls this on the gathered columns)."""
-        return lib.summary(out, self.config.rubric, self.config.score_column)
+        calls this on the gathered columns); the library warns of nothing."""
+        return Outcome(stats=lib.summary(out, self.config.rubric, self.config.score_column), warnings=merged.warnings)

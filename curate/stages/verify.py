@@ -25,7 +25,8 @@ from pydantic import Field
 
 from curate.stages import Stage, StageConfig, StageContext, register
 from curate.verify import Options
-from curate.verify.traces import grade_traces
+from curate.outcome import Outcome
+from curate.verify.traces import grade_traces, summary
 
 
 class VerifyConfig(StageConfig):
@@ -55,3 +56,8 @@ class Verify(Stage):
                           min_digits=cfg.min_digits, decimal_comma=cfg.decimal_comma, ordered=cfg.ordered,
                           fallback_last_number=cfg.fallback_last_number)
         return ctx.take(grade_traces(frame, options, cfg.timeout_s, cfg.workers, cfg.thinking_fallback))
+
+    def summarize(self, out: None, frame: None, merged: Outcome) -> Outcome:
+        """The stats and warnings over every problem at once, from the partitions' counts added up
+        (an engine that grades per partition of problems calls this once)."""
+        return summary(merged.counts)

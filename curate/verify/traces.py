@@ -59,12 +59,23 @@ def grade_traces(frame: pl.DataFrame, options: Options = Options(), timeout: flo
         .alias("problem_pass_rate")
     ).with_columns(pl.col("problem_pass_rate").fill_nan(None))
     counts = out.group_by("verdict").len().sort("verdict")
-    result = Outcome(out.drop("problem_id"),
-                     {"verdicts": dict(zip(counts["verdict"].to_list(), counts["len"].to_list()))})
-    no_gold = int((out["verdict"] == "no_gold").sum())
+    result = summary({"rows": out.height, "problems": out["problem_id"].n_unique() if out.height else 0,
+                      "verdicts": dict(zip(counts["verdict"].to_list(), counts["len"].to_list()))})
+    result.columns = out.drop("problem_id")
+    return result
+
+
+def summary(counts: dict) -> Outcome:
+    """The stats and warnings of `grade_traces` over a whole table, from its additive `counts` (rows,
+    problems, rows per verdict): an engine that grades per partition of problems adds the parts'
+    counts up and calls this once."""
+    verdicts = dict(sorted(counts["verdicts"].items()))
+    rows, problems = counts["rows"], counts["problems"]
+    result = Outcome(stats={"verdicts": verdicts}, counts=counts)
+    no_gold = verdicts.get("no_gold", 0)
     if no_gold:
-        result.warnings.append("no row has a gold answer: nothing was graded" if no_gold == out.height else
-                              f"{no_gold:,} of {out.height:,} rows have no gold answer (verdict no_gold): not graded")
-    if out.height and out["problem_id"].n_unique() == out.height:
+        result.warnings.append("no row has a gold answer: nothing was graded" if no_gold == rows else
+                               f"{no_gold:,} of {rows:,} rows have no gold answer (verdict no_gold): not graded")
+    if rows and problems == rows:
         result.stats["problem_pass_rate"] = "one sample per problem: each row's own verdict"
     return result
