@@ -1,10 +1,11 @@
 """The same recipe with the local and the Ray engine on this machine: rows/s, peak memory, same bytes.
 
-    python bench/ray_engine.py                 # 1M synthetic traces (hours on 2 cores: verify is sympy)
+    python bench/ray_engine.py                 # 1M synthetic traces (about an hour on 2 cores)
     python bench/ray_engine.py --n 4000        # minutes
     python bench/ray_engine.py --n 4000 --nodes 16 --cores-per-node 32 --target 30000000
 
-`distillery synth --n N` (not timed), then `distillery curate RECIPE` in a child process, once per
+`distillery synth --n N --no-attempts --heldout 200` (not timed; the pool bench/scale.py makes, so
+`--keep` may point at its folder's pool), then `distillery curate RECIPE` in a child process, once per
 engine (`--engine ray` starts a local Ray on this machine's cores). Peak memory is the largest sum
 of RSS over the child's process tree, sampled every 0.1 s (the driver, and for Ray its GCS, raylet
 and workers; the object store's shared memory is counted in each process that maps it, so the Ray
@@ -22,7 +23,7 @@ selected.parquet are the same bytes, and estimates RECIPE on `--target` traces o
   still counts it as one process, which overstates its time on a cluster;
 - after a `select` or `sample` stage the rows are its k, not scaled with the pool;
 - the driver holds the spine (three columns of every row) and the columns driver stages read
-  (exact_dedup, dedup and decontam: every input column, today): the estimate names the largest
+  (the dedup family: its text, problem_id and ranking columns): the estimate names the largest
   frame it held here, which grows with the rows.
 
     python bench/ray_engine.py --driver-sizes 20000 80000   # the Ray engine only, at two sizes
@@ -48,6 +49,9 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
+# bench/scale.py's pool: the held-out split is what the demo recipe decontaminates against; the
+# difficulty stage reads the teachers' own samples (no student attempts needed)
+SYNTH = ("--no-attempts", "--heldout", "200")
 sys.path.insert(0, str(ROOT))
 
 
@@ -122,7 +126,7 @@ def main() -> None:
         return driver_memory(args, base)
     pool = base / "pool"
     if not pool.exists():
-        _, _, res, *_ = _cli("synth", "--out", str(pool), "--n", str(args.n), "--seed", "0")
+        _, _, res, *_ = _cli("synth", "--out", str(pool), "--n", str(args.n), "--seed", "0", *SYNTH)
         if res.returncode:
             sys.exit(f"synth failed: {res.stderr.strip().splitlines()[-1:]}")
     from curate import stages as registry
@@ -130,17 +134,19 @@ def main() -> None:
 
     runs = {}
     print(f"{args.recipe} on {args.n:,} synthetic traces, {os.cpu_count()} CPUs\n")
-    print(f"{'engine':<8} {'seconds':>9} {'rows/s':>9} {'peak RSS':>10}")
+    print(f"{'engine':<8} {'seconds':>9} {'rows/s':>9} {'peak RSS':>10} {'driver RSS':>11} {'driver anon':>12}")
     for engine in ("local", "ray"):
         out = base / f"run-{engine}"
         shutil.rmtree(out, ignore_errors=True)  # every stage computed, none read from a cache
         extra = ["--engine", "ray", "--batch-rows", str(args.batch_rows)] if engine == "ray" else []
-        seconds, peak, res, *_ = _cli("curate", args.recipe, "--input", str(pool), "--out", str(out), *extra)
+        seconds, peak, res, driver, _, anon = _cli("curate", args.recipe, "--input", str(pool), "--out", str(out),
+                                                   *extra)
         if res.returncode:
             sys.exit(f"{engine}: curate failed: {res.stderr.strip().splitlines()[-1:]}")
         manifest = json.loads((out / "manifest.json").read_text())
         runs[engine] = (seconds, peak, manifest, out)
-        print(f"{engine:<8} {seconds:>9.1f} {args.n / seconds:>9,.0f} {peak / 2**20:>8.0f}MB")
+        print(f"{engine:<8} {seconds:>9.1f} {args.n / seconds:>9,.0f} {peak / 2**20:>8.0f}MB "
+              f"{driver / 2**20:>9.0f}MB {anon / 2**20:>10.0f}MB", flush=True)
     local_seconds, ray_seconds = runs["local"][0], runs["ray"][0]
     print(f"ray / local wall time: {ray_seconds / local_seconds:.2f}x")
     same = all(store.file_hash(runs["local"][3] / f) == store.file_hash(runs["ray"][3] / f)
@@ -189,7 +195,7 @@ def driver_memory(args, base: Path) -> None:
     for n in args.driver_sizes:
         pool = base / f"pool-{n}"
         if not pool.exists():
-            _, _, res, *_ = _cli("synth", "--out", str(pool), "--n", str(n), "--seed", "0")
+            _, _, res, *_ = _cli("synth", "--out", str(pool), "--n", str(n), "--seed", "0", *SYNTH)
             if res.returncode:
                 sys.exit(f"synth failed: {res.stderr.strip().splitlines()[-1:]}")
         out = base / f"run-ray-{n}"
