@@ -154,7 +154,7 @@ def audit_golds(frame: pl.DataFrame, options: AuditOptions = AuditOptions(), act
         raise BadInput(f"needs column(s) {', '.join(missing)}")
     out, stats = audit(frame, options)
     stats["action"] = action
-    result = Outcome(out, summary(frame, stats, options.min_samples))
+    result = summary(frame, stats, options.min_samples)
     suspect = pl.col("gold_suspect")
     if action == "drop":
         out = out.with_columns(pl.when(suspect).then(
@@ -171,16 +171,17 @@ def audit_golds(frame: pl.DataFrame, options: AuditOptions = AuditOptions(), act
     return result
 
 
-def summary(frame: pl.DataFrame, merged: dict, min_samples: int) -> dict:
+def summary(frame: pl.DataFrame, merged: dict, min_samples: int) -> Outcome:
     """`merged` (counts over every problem) with the warning about the whole frame: an engine that
-    audits per group of problems calls this once, on everything gathered."""
+    audits per group of problems calls this once, on everything gathered. A stage with nothing to
+    audit says so as a warning (the run's warning line, `on_missing`), and in its stats as before."""
     stats = {k: v for k, v in merged.items() if k != "warning"}
     if frame["gold"].null_count() == frame.height:
         stats["warning"] = "no row has a gold answer: nothing to audit"
     elif stats["problems_with_min_samples"] == 0:
         stats["warning"] = (f"no problem has {min_samples} or more samples with an answer: "
                             "nothing to audit (gold_audit needs several samples per problem)")
-    return stats
+    return Outcome(stats=stats, warnings=[stats["warning"]] if "warning" in stats else [])
 
 
 def _recorded(meta: str | None, gold: str | None, majority: str, share: float) -> str:

@@ -12,6 +12,7 @@ import pytest
 from curate import recipe as recipes
 from curate import run as runner
 from curate import schema, store
+from curate.errors import BadInput
 from curate.gold_audit import AuditOptions, audit
 
 
@@ -97,6 +98,11 @@ def test_stage_actions_through_the_runner(tmp_path, action):
         store.save_traces(frame.filter(pl.col("sample_idx") == 0).to_arrow(), lone, prefix="t")
         res = runner.run(recipes.parse(RECIPE.format(action=action)), lone, tmp_path / "lone-run")
         assert "nothing to audit" in res.manifest["stages"][0]["stats"]["warning"]
+        # ...as the stage's warning line too (manifest warnings), which `on_missing: error` refuses
+        assert [w for w in res.manifest["warnings"] if w.startswith("01-gold_audit: no problem has")]
+        strict = RECIPE.format(action=action).replace("gold_audit: {", "gold_audit: {on_missing: error, ", 1)
+        with pytest.raises(BadInput, match="nothing to audit"):
+            runner.run(recipes.parse(strict), lone, tmp_path / "lone-strict")
     # the named query lists exactly the suspect problem
     from curate import sql
 

@@ -54,4 +54,4 @@ class GoldAudit(Stage):
     def summarize(self, out: None, frame: pl.DataFrame, merged: Outcome) -> Outcome:
         """The merged stats (counts over every problem) with the warning about the whole frame: an
         engine that runs the stage per group of problems calls this once, on the gathered golds."""
-        return Outcome(stats=summary(frame, merged.stats, self.config.min_samples), warnings=merged.warnings)
+        return summary(frame, merged.stats, self.config.min_samples)

@@ -23,9 +23,9 @@ from typing import Literal
 import polars as pl
 from pydantic import Field
 
+from curate.outcome import Outcome
 from curate.stages import Stage, StageConfig, StageContext, register
 from curate.verify import Options
-from curate.outcome import Outcome
 from curate.verify.traces import grade_traces, summary
 
 
