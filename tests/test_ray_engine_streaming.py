@@ -7,6 +7,7 @@ import random
 
 import polars as pl
 import pyarrow as pa
+import pytest
 
 from curate import store
 
@@ -47,8 +48,6 @@ def test_a_failed_stream_leaves_no_file(tmp_path):
         yield _table(10)
         raise RuntimeError("a worker died")
 
-    try:
+    with pytest.raises(RuntimeError, match="a worker died"):  # the error reaches the caller
         store.write_parquet_stream(pieces(), _table(0).schema, tmp_path / "out.parquet")
-    except RuntimeError:
-        pass
     assert list(tmp_path.iterdir()) == []
