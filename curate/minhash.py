@@ -256,6 +256,26 @@ class Sketches:
     def __len__(self) -> int:
         return self.signatures.shape[0]
 
+    def take(self, rows: np.ndarray, shingles: bool = True, signatures: bool = True) -> Sketches:
+        """The sketches of texts `rows`, renumbered 0..len(rows)-1 in that order; without the
+        shingle sets or the signatures when a check does not need them (a sketch without them
+        gives none: a band partition carries only what its check reads)."""
+        sig = self.signatures[rows] if signatures else np.zeros((len(rows), 0), np.uint32)
+        if not shingles:
+            return Sketches(sig, np.zeros(0, np.uint32), np.zeros(0, np.uint32))
+        lo = np.searchsorted(self.shingle_text, rows, "left")
+        counts = np.searchsorted(self.shingle_text, rows, "right") - lo
+        at = np.repeat(lo - np.concatenate(([0], np.cumsum(counts)[:-1])), counts) + np.arange(counts.sum())
+        return Sketches(sig, np.repeat(np.arange(len(rows), dtype=np.uint32), counts), self.shingle_hash[at])
+
+    @staticmethod
+    def concat(parts: list[Sketches]) -> Sketches:
+        """One Sketches of several, texts numbered on in order."""
+        sizes = np.cumsum([0] + [len(p) for p in parts])
+        return Sketches(np.concatenate([p.signatures for p in parts]),
+                        np.concatenate([p.shingle_text.astype(np.int64) + k for p, k in zip(parts, sizes)]).astype(np.uint32),
+                        np.concatenate([p.shingle_hash for p in parts]))
+
 
 # Chunks of texts are sketched, LSH bands grouped and candidate pairs checked with
 # `curate.parallel.map_parts`: here, or on a cluster's workers while an engine spreads a stage. A
@@ -576,6 +596,89 @@ def search_pairs(keys: np.ndarray, other: np.ndarray | None = None, *,
     order = np.lexsort((j, i))
     return Pairs(i[order].astype(np.int64), j[order].astype(np.int64), sim[order],
                  *(sum(f[k] for f in found) for k in range(3, 6)))
+
+
+# ------------------------------------------------------------------ pair search by shuffle
+# Where an engine spreads the work and the table is not in one place, the same search runs as a
+# shuffle: each text's entry in each band goes to the partition of (band, key), so a band's bucket
+# meets in one partition, and the entry carries the text's keys in every band (to skip the pairs
+# an earlier band made) and what the check needs (shingles or signature). A first pass finds each
+# band's huge-bucket followers (needed by the later bands' skip, whose buckets live elsewhere); the
+# second makes, skips and checks each band's pairs with `_band_pairs`, as `search_pairs` does.
+
+
+@dataclass(frozen=True)
+class BandEntries:
+    """One band partition's entries: the texts (ascending ids) with an entry here, their keys in
+    every band, in which bands their entry lives here, their labels and sketches."""
+
+    ids: np.ndarray  # (m,) int64, ascending
+    keys: np.ndarray  # (m, bands) uint64
+    here: np.ndarray  # (m, bands) bool
+    labels: np.ndarray | None  # (m,) same-math keys, or None
+    sketches: Sketches  # shingle sets (a jaccard check) or signatures (a signature check)
+
+    @staticmethod
+    def scatter(ids: np.ndarray, keys: np.ndarray, labels: np.ndarray | None, sk: Sketches,
+                check: str, n: int) -> list[BandEntries]:
+        """Texts `ids` (ascending) with their band `keys`, cut into the `n` partitions of (band, key)."""
+        bands = keys.shape[1]
+        band = np.broadcast_to(np.arange(bands, dtype=np.uint64), keys.shape)
+        dest = (combine64([band.ravel(), keys.ravel()]) % np.uint64(n)).astype(np.int64).reshape(keys.shape)
+        out = []
+        for q in range(n):
+            here = dest == q
+            rows = np.flatnonzero(here.any(axis=1))
+            out.append(BandEntries(ids[rows], keys[rows], here[rows], None if labels is None else labels[rows],
+                                   sk.take(rows, shingles=check == "jaccard", signatures=check != "jaccard")))
+        return out
+
+    @staticmethod
+    def gather(parts: list[BandEntries]) -> BandEntries:
+        """One partition's entries from every unit partition (each text comes from one of them)."""
+        ids = np.concatenate([p.ids for p in parts])
+        order = np.argsort(ids, kind="stable")
+        sk = Sketches.concat([p.sketches for p in parts])
+        labels = None if parts[0].labels is None else np.concatenate([p.labels for p in parts])[order]
+        return BandEntries(ids[order], np.concatenate([p.keys for p in parts])[order],
+                           np.concatenate([p.here for p in parts])[order], labels, sk.take(order))
+
+
+def band_followers(parts: list[BandEntries]) -> list[np.ndarray]:
+    """Per band, the ids of the texts that follow the first of a huge bucket (`_band_followers`)."""
+    e = BandEntries.gather(parts)
+    out = []
+    for b in range(e.keys.shape[1]):
+        sub = np.flatnonzero(e.here[:, b])
+        out.append(e.ids[sub[_band_followers(e.keys[sub, b])]])
+    return out
+
+
+def band_pairs(parts: list[BandEntries], followers: list[np.ndarray], check: str, threshold: float
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, int]:
+    """The pairs (ids) of the bands' buckets in one partition, as `search_pairs` makes them:
+    (i, j, similarity) of those that pass, and the counts of distinct candidates, of those reaching
+    the threshold and of those with unequal labels. `followers`: every band's, by id."""
+    e = BandEntries.gather(parts)
+    bands = e.keys.shape[1]
+    found = []
+    for b in range(bands):
+        sub = np.flatnonzero(e.here[:, b])
+        if len(sub) < 2:
+            continue
+        ids = e.ids[sub]
+        sk = e.sketches.take(sub)
+        how = (_Jaccard(ShingleSets.of(sk.shingle_text, sk.shingle_hash, len(sk))) if check == "jaccard"
+               else _Estimate(sk.signatures, sk.signatures))
+        mine_followers = tuple(np.flatnonzero(np.isin(ids, followers[x])) if x < b else np.zeros(0, np.int64)
+                               for x in range(bands))
+        s = _Search(np.ascontiguousarray(e.keys[sub].T), None, mine_followers, how, threshold,
+                    None if e.labels is None else e.labels[sub])
+        i, j, sim, *counts = _band_pairs(b, s)
+        found.append((ids[i], ids[j], sim, *counts))
+    if not found:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), 0, 0, 0
+    return (*(np.concatenate([f[k] for f in found]) for k in range(3)), *(sum(f[k] for f in found) for k in range(3, 6)))
 
 
 def candidate_pairs(keys: np.ndarray, other: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

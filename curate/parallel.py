@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -75,3 +76,75 @@ def hash_parts(frame: pl.DataFrame, key: str | list[str], n: int) -> list[pl.Dat
 def slices(items, size: int) -> list:
     """`items` (a list, array, Series or Arrow array) in consecutive slices of `size`."""
     return [items[lo:lo + size] for lo in range(0, len(items), size)]
+
+
+# ----------------------------------------------------------------------- a table cut into parts
+# A stage whose library shuffles the table itself (the dedup family: groups by normalised text, by
+# LSH band key, by cluster) is handed the alive rows as `Parts`, not one frame: on the local engine
+# one part, the frame itself; on an engine that spreads the work, references to blocks that stay
+# on the workers, so the rows never meet in one process. The library then runs `tasks` over them
+# (each task's values stay where they were made unless fetched) and fetches only small results.
+
+
+@dataclass(frozen=True)
+class Parts:
+    """A table cut into parts, in input order: `handles` (the frames themselves here; object
+    references where an engine spreads the work) and each part's row count."""
+
+    handles: list
+    rows: list[int]
+
+    @classmethod
+    def of(cls, frame: pl.DataFrame) -> Parts:
+        return cls([frame], [frame.height])
+
+    @property
+    def offsets(self) -> list[int]:
+        """The input position of each part's first row."""
+        return [sum(self.rows[:k]) for k in range(len(self.rows))]
+
+    def __len__(self) -> int:
+        return sum(self.rows)
+
+
+def tasks(fn: Callable, calls: list[list], shared: Any = _NOTHING, returns: int | None = None,
+          fetch: bool = False) -> list:
+    """`fn(*args)` (or `fn(*args, shared)`) for each `args` in `calls`, in order. An argument may
+    be a handle an earlier `tasks` returned. Each call gives a handle to its value, or, given
+    `returns` = k, a list of k handles (`fn` returns a sequence of k values); `fetch` gives the
+    values themselves here. Here handles are the values; where an engine spreads the work, each
+    call is a task (`shared` shipped once for all of them) and its values stay on the workers
+    until fetched, so a library can shuffle a table that never meets in one process."""
+    current = _MAP.get()
+    if current is not None:
+        return current[0].tasks(fn, calls, returns, fetch, *(() if shared is _NOTHING else (shared,)))
+    out = [fn(*args) if shared is _NOTHING else fn(*args, shared) for args in calls]
+    return out if returns is None else [list(v) for v in out]
+
+
+def columns(parts: Parts) -> list[str]:
+    """The column names of a table given as parts (its first part's)."""
+    if not parts.handles:
+        return []
+    return tasks(_column_names, [[parts.handles[0]]], fetch=True)[0]
+
+
+def _column_names(frame: pl.DataFrame) -> list[str]:
+    return list(frame.columns)
+
+
+def split(frame: pl.DataFrame, key: str | list[str], n: int) -> list[pl.DataFrame]:
+    """`frame` cut into exactly `n` hash partitions on `key` (some may be empty), rows in order:
+    one side of a shuffle, whose partition p meets every other part's partition p."""
+    if n == 1:
+        return [frame]
+    keys = [key] if isinstance(key, str) else key
+    part = (pl.struct(keys).hash(seed=0) % n).cast(pl.Int64)
+    return [frame.filter(part == p) for p in range(n)]
+
+
+def fetch(handles: list) -> list:
+    """The values behind `handles` (from `tasks`), here."""
+    current = _MAP.get()
+    return list(handles) if current is None else current[0].fetch(handles)
+

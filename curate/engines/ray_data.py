@@ -104,7 +104,7 @@ class RayEngine:
         tasks (`ray_parts`)."""
         from curate.engines import ray_parts
 
-        with ray_parts.spread(self._ray, self.batch_rows):
+        with ray_parts.spread(self._ray, self.batch_rows, self.driver_held):
             return stage.run(frame, ctx)
 
 

@@ -29,9 +29,11 @@ _NOTHING = object()
 class RayMapper:
     """`mapper(fn, parts[, shared])` for `curate.parallel.mapped`: one Ray task per part."""
 
-    def __init__(self, ray):
+    def __init__(self, ray, held=None):
         self._ray = ray
         self._task = ray.remote(num_cpus=1)(_apply)
+        self._call = ray.remote(num_cpus=1)(_call)
+        self._held = held  # held(what, rows, columns): the engine's record of what the driver held
 
     def __call__(self, fn, parts: list, shared=_NOTHING) -> list:
         if len(parts) <= 1:  # one part: shipping it to a worker and back gains nothing
@@ -39,6 +41,30 @@ class RayMapper:
         TASKS[_name(fn)] += len(parts)
         ref = None if shared is _NOTHING else self._ray.put(shared)  # once, for every task
         return self._ray.get([self._task.remote(fn, p, ref, shared is not _NOTHING) for p in parts])
+
+    def tasks(self, fn, calls: list[list], returns: int | None, fetch: bool, *shared) -> list:
+        """`curate.parallel.tasks`: one task per call (`shared`, when given, put in the object
+        store once); handles are object references, which Ray hands a task as their values."""
+        TASKS[_name(fn)] += len(calls)
+        ref = self._ray.put(shared[0]) if shared else None
+        call = self._call.options(num_returns=returns or 1)
+        out = [call.remote(fn, ref, bool(shared), returns == 1, *args) for args in calls]
+        if returns == 1:
+            out = [[r] for r in out]
+        return [self.fetch(o) if returns else self.fetch([o])[0] for o in out] if fetch else out
+
+    def fetch(self, handles: list) -> list:
+        values = self._ray.get(list(handles))
+        if self._held is not None:
+            for v in values:
+                if hasattr(v, "height") and hasattr(v, "width"):  # a frame: the driver held it
+                    self._held("library results (one part)", v.height, v.width)
+        return values
+
+
+def _call(fn, shared, has_shared: bool, one: bool, *args):
+    value = fn(*args, shared) if has_shared else fn(*args)
+    return value[0] if one else value  # returns=1: the sequence's one value is the task's value
 
 
 def _apply(fn, part, shared, has_shared: bool):
@@ -52,7 +78,8 @@ def _name(fn) -> str:
 
 
 @contextlib.contextmanager
-def spread(ray, batch_rows: int) -> Iterator[None]:
-    """While in the block, libraries' parts run as Ray tasks, `batch_rows` rows (texts, pairs) a part."""
-    with parallel.mapped(RayMapper(ray), batch_rows):
+def spread(ray, batch_rows: int, held=None) -> Iterator[None]:
+    """While in the block, libraries' parts run as Ray tasks, `batch_rows` rows (texts, pairs) a
+    part; `held(what, rows, columns)` records the frames the driver fetches."""
+    with parallel.mapped(RayMapper(ray, held), batch_rows):
         yield

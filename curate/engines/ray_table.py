@@ -144,7 +144,9 @@ class RayTable:
     def run_stage(self, stage: Stage, ctx: StageContext) -> StageOut:
         how = getattr(stage, "execution", "driver")
         alive = self.alive()
-        if how == "driver" or alive == 0:
+        if how == "parts" and alive:
+            return self._by_parts(stage, ctx, alive)
+        if how in ("driver", "parts"):
             frame = self._pull(stage.reads(), ctx.label)
             out = stage(frame, ctx, self.engine)  # timed, checked, sorted by trace_id
             return StageOut(out.schema, frame=out)
@@ -218,6 +220,41 @@ class RayTable:
                 pieces[b].append(refs[b])
             meta_refs.append(refs[-1])
         return pieces, self.ray.get(meta_refs)
+
+    def _by_parts(self, stage: Stage, ctx: StageContext, alive: int) -> StageOut:
+        """A stage whose library shuffles the rows itself (`curate.parallel.Parts`): it is handed
+        the blocks' alive rows (the columns it reads) where they are, runs here with its parts as
+        Ray tasks, and returns its columns as parts, each cut back into the blocks its rows live in."""
+        from curate import parallel
+        from curate.engines import ray_parts
+
+        t0 = time.perf_counter()
+        take = self.ray.remote(num_cpus=1)(_alive_frame)
+        reads = stage.reads()
+        cols = None if reads is None else list(dict.fromkeys(["trace_id", *reads]))
+        handles, rows = [], []
+        for block, n in zip(self.blocks, self._alive_per_block()):
+            if n:
+                handles.append(take.remote(block, cols))
+                rows.append(n)
+        with ray_parts.spread(self.ray, self.engine.batch_rows, self.engine.driver_held):
+            try:
+                out = stage.run(parallel.Parts(handles, rows), ctx)
+            except BadInput as exc:
+                raise ctx.located(exc) from None
+        nb = len(self.blocks)
+        where = self.ray.put(self._spine.filter(pl.col(DROPPED_BY).is_null()).select("trace_id", BLOCK).to_arrow())
+        split = self.ray.remote(num_cpus=1)(_parts_to_blocks).options(num_returns=nb + 1)
+        cut = [split.remote(h, where, nb) for h in out.handles]
+        metas = self.ray.get([c[-1] for c in cut])
+        stray, total = sum(m["stray"] for m in metas), sum(m["rows"] for m in metas)
+        if stray or total != alive:
+            raise ctx.error(f"returned {total} rows for {alive} alive rows ({stray} trace_id(s) it was not given)")
+        schema = pl.concat([pl.DataFrame(schema=m["schema"]) for m in metas], how="vertical_relaxed").schema
+        pieces = [[c[b] for c in cut] for b in range(nb)]
+        out = StageOut(schema, pieces=pieces, ranges=self._sorted_ranges(pieces, schema))
+        ctx.seconds = round(time.perf_counter() - t0, 3)
+        return out
 
     def _sorted_ranges(self, pieces: list[list], schema: pl.Schema) -> list:
         """The stage's rows range-partitioned on trace_id and each range sorted in a task: read in
@@ -475,6 +512,21 @@ def _merge_block(block: pa.Table, label: str, schema: pl.Schema, *pieces: pa.Tab
     table), and the block's dropped_by / drop_reason for the driver's spine."""
     full = local.merge(pl.from_arrow(block), _frame(pieces, schema), label)
     return full.to_arrow(), full.select(DROPPED_BY, DROP).to_arrow()
+
+
+def _alive_frame(block: pa.Table, columns: list[str] | None) -> pl.DataFrame:
+    """A `parts` stage's part: the block's alive rows, the columns it reads (those there are)."""
+    return pl.from_arrow(_alive_columns(block, columns))
+
+
+def _parts_to_blocks(part: pl.DataFrame, where: pa.Table, nb: int):
+    """A `parts` stage's output part cut into the `nb` blocks its rows live in (`where`: the alive
+    rows' trace_id and block), and how many rows it had and how many no block holds."""
+    frame = part.join(pl.from_arrow(where), on="trace_id", how="left", maintain_order="left")
+    known = frame.filter(pl.col(BLOCK).is_not_null())
+    back = [known.filter(pl.col(BLOCK) == b).drop(BLOCK).to_arrow() for b in range(nb)]
+    meta = {"rows": part.height, "stray": frame.height - known.height, "schema": part.schema}
+    return _returns([*back, meta])
 
 
 def _alive_columns(block: pa.Table, columns: list[str] | None) -> pa.Table:

@@ -133,8 +133,10 @@ class Stage(ABC):
     # any other input column, and the stage records what it changed.
     replaces: ClassVar[tuple[str, ...]] = ()
     # How an engine may spread the stage out (curate.engines): "rows" (any split of the rows gives
-    # the same columns), "problems" (any split that keeps a problem's rows together), "driver"
-    # (every row at once, in one process).
+    # the same columns), "problems" (any split that keeps a problem's rows together), "parts" (the
+    # library takes the rows as `curate.parallel.Parts` and shuffles them itself: `run` is given
+    # Parts where an engine spreads the work, the frame itself otherwise, and returns the same kind),
+    # "driver" (every row at once, in one process).
     execution: ClassVar[str] = "driver"
     # Extras (pyproject optional dependencies) every configuration of the stage needs; a stage
     # whose needs depend on its config overrides `needs`.
