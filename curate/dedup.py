@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -54,12 +55,13 @@ def check_threshold(threshold: float, name: str = "threshold") -> None:
         raise BadInput(f"{name} must be in (0, 1], got {threshold}")
 
 
-def _row_ids(frame: pl.DataFrame) -> pl.Expr:
-    """How a row is named in `dup_of`: trace_id, else id, else its row number."""
+def _row_ids(frame: pl.DataFrame, offset: int = 0) -> pl.Expr:
+    """How a row is named in `dup_of`: trace_id, else id, else its row number (the part's first
+    row being row `offset`)."""
     for name in ("trace_id", "id"):
         if name in frame.columns:
             return pl.col(name).cast(pl.String)
-    return pl.int_range(pl.len()).cast(pl.String)
+    return (pl.int_range(pl.len(), dtype=pl.Int64) + offset).cast(pl.String)
 
 
 def answerable_first(columns) -> list[pl.Expr]:
@@ -83,74 +85,109 @@ def rank_expr(keep: Literal["first", "last", "longest", "shortest"], columns=())
         "longest": [-length, pl.col("_pos")], "shortest": [length, pl.col("_pos")]}[keep]
 
 
-EXACT_BATCH = 50_000  # texts normalised in one part (normalising is Python: lists of a part, not a column)
-
-
-def exact_problems(frame: pl.DataFrame, *, on: str = "problem",
+def exact_problems(frame: pl.DataFrame | parallel.Parts, *, on: str = "problem",
                    keep: Literal["first", "last", "longest", "shortest"] = "first",
                    max_per_problem: int | None = None) -> Outcome:
     """The `exact_dedup` stage's work: rows grouped by the normalised `on` text; in a group
     holding more than one problem, the problem of the best-ranked row (`rank_expr`) survives with
     all its samples and the others' rows drop; then at most `max_per_problem` samples per problem.
-    Columns keyed by `trace_id` (in input order): dup_cluster, dup_of, dup_sim, drop_reason.
+    Columns keyed by `trace_id`: dup_cluster, dup_of, dup_sim, drop_reason (given a frame, in input
+    order; given `parallel.Parts`, as parts).
 
-    Parts (`curate.parallel`): the keys are computed `EXACT_BATCH` texts a part; the groups meet in
-    hash partitions of the key (the shuffle of a groupby), where each group's kept row is chosen;
-    with `max_per_problem`, a problem's samples are ranked in hash partitions of problem_id. The
-    ranking is a total order (input position breaks ties), so any partition gives the same rows."""
-    if on not in frame.columns:
+    A shuffle (`curate.parallel.tasks`): each part computes its rows' keys and cuts them by the key;
+    a group's rows meet in one partition, which picks its kept row; with `max_per_problem` they
+    are cut again by problem_id, where a problem's samples are ranked. The ranking is a total order
+    (input position breaks ties), so any partition gives the same rows."""
+    parts = _as_parts(frame)
+    columns = parallel.columns(parts)
+    if on not in columns:
         raise BadInput(f"no column {on!r} to deduplicate on")
-    extra = [c for c in ("gold", "verdict") if c in frame.columns]
-    ranked = extra + (["thinking"] if keep in ("longest", "shortest") else [])
-    text = frame[on].cast(pl.String).fill_null("")
-    keys = parallel.map_parts(_exact_keys, parallel.slices(text, parallel.part_size(EXACT_BATCH)))
-    df = frame.select("trace_id", "problem_id", *ranked).with_columns(
-        pl.concat(keys) if keys else pl.Series("_key", [], pl.String), pl.int_range(pl.len()).alias("_pos"))
-    n = parallel.n_parts(df.height, max(df.height, 1))
-    df = pl.concat(parallel.map_parts(functools.partial(_exact_groups, keep=keep, extra=tuple(extra)),
-                                      parallel.hash_parts(df, "_key", n)))
-    in_group = pl.col("_problems") > 1
+    extra = tuple(c for c in ("gold", "verdict") if c in columns)
+    ranked = extra + (("thinking",) if keep in ("longest", "shortest") else ())
+    n = parallel.n_parts(len(parts), max(len(parts), 1))
+    cut = parallel.tasks(functools.partial(_exact_keys, on=on, ranked=ranked, n=n),
+                         [[h, off] for h, off in zip(parts.handles, parts.offsets)], returns=n)
+    grouped = parallel.tasks(functools.partial(_exact_groups, keep=keep, extra=extra, n=n),
+                             [[c[p] for c in cut] for p in range(n)], returns=n + 1)
+    clusters = sum(parallel.fetch([g[-1] for g in grouped]))
+    groups = [g[:-1] for g in grouped]  # per key partition: its rows cut by problem_id
     warnings = []
     if max_per_problem is not None:
-        df = pl.concat(parallel.map_parts(
-            functools.partial(_sample_ranks, keep=keep, extra=tuple(extra), limit=max_per_problem),
-            parallel.hash_parts(df, "problem_id", n)))
-        if not df["_over"].any():
+        ranked_parts = parallel.tasks(functools.partial(_sample_ranks, keep=keep, extra=extra, limit=max_per_problem),
+                                      [[g[p] for g in groups] for p in range(n)], returns=2)
+        if not sum(parallel.fetch([r[1] for r in ranked_parts])):
             warnings.append(f"max_per_problem: {max_per_problem}: no problem has more samples than that")
-    other_problem = pl.col("problem_id") != pl.col("_top_pid")
+        done = [r[0] for r in ranked_parts]
+    else:
+        done = parallel.tasks(_concat, [[*g] for g in groups]) if n > 1 else [groups[0][0]]
+    out = parallel.tasks(functools.partial(_exact_columns, limit=max_per_problem), [[d] for d in done])
+    return Outcome(_collect(out, frame), {"clusters": int(clusters)}, warnings)
+
+
+def _as_parts(frame: pl.DataFrame | parallel.Parts) -> parallel.Parts:
+    return frame if isinstance(frame, parallel.Parts) else parallel.Parts.of(frame)
+
+
+def _collect(out: list, frame: pl.DataFrame | parallel.Parts) -> pl.DataFrame | parallel.Parts:
+    """A library's output parts (each with `_pos`): for parts given, the parts without `_pos`;
+    for a frame given, one frame in its row order."""
+    if isinstance(frame, parallel.Parts):
+        return parallel.Parts(parallel.tasks(_drop_pos, [[h] for h in out]), [])
+    return pl.concat(parallel.fetch(out), how="vertical_relaxed").sort("_pos").drop("_pos")
+
+
+def _drop_pos(part: pl.DataFrame) -> pl.DataFrame:
+    return part.drop("_pos")
+
+
+def _concat(*pieces: pl.DataFrame) -> pl.DataFrame:
+    return pl.concat(pieces, how="vertical_relaxed")
+
+
+def _exact_keys(part: pl.DataFrame, offset: int, on: str, ranked: tuple[str, ...], n: int) -> list[pl.DataFrame]:
+    """A part's rows with their group key (the hash of the normalised text) and input position,
+    cut by the key into the `n` partitions of the shuffle."""
+    distinct = part.select(pl.col(on).cast(pl.String).fill_null("").unique(maintain_order=True).alias("_text"))
+    keys = [xxhash.xxh3_64_hexdigest(normalize_for_dedup(t).encode()) for t in distinct["_text"].to_list()]
+    distinct = distinct.with_columns(pl.Series("_key", keys, pl.String))
+    rows = part.select("trace_id", "problem_id", *ranked, pl.col(on).cast(pl.String).fill_null("").alias("_text"),
+                       (pl.int_range(pl.len(), dtype=pl.Int64) + offset).alias("_pos"))
+    rows = rows.join(distinct, on="_text", how="left", maintain_order="left").drop("_text")
+    return parallel.split(rows, "_key", n)
+
+
+def _exact_groups(*pieces: pl.DataFrame, keep: str, extra: tuple[str, ...], n: int) -> list:
+    """One key partition: each group's best-ranked row and problem, and its problems; the rows cut
+    by problem_id into `n` for the next shuffle, then how many groups hold more than one problem."""
+    part = pl.concat(pieces, how="vertical_relaxed").sort(rank_expr(keep, extra)).with_columns(
+        pl.col("trace_id").first().over("_key").alias("_top"),
+        pl.col("problem_id").first().over("_key").alias("_top_pid"),
+        pl.col("problem_id").n_unique().over("_key").alias("_problems"),
+    ).sort("_pos")
+    clusters = part.filter(pl.col("_problems") > 1)["_key"].n_unique()
+    return [*parallel.split(part, "problem_id", n), clusters]
+
+
+def _sample_ranks(*pieces: pl.DataFrame, keep: str, extra: tuple[str, ...], limit: int) -> tuple[pl.DataFrame, int]:
+    """One problem_id partition: whether a row ranks past `limit` among its problem's samples."""
+    part = pl.concat(pieces, how="vertical_relaxed").sort(rank_expr(keep, extra)).with_columns(
+        (pl.int_range(pl.len()).over("problem_id") >= limit).alias("_over"))
+    return part, int(part["_over"].sum())
+
+
+def _exact_columns(part: pl.DataFrame, limit: int | None) -> pl.DataFrame:
+    in_group = pl.col("_problems") > 1
     # One fixed text per cause, so reasons group in SQL; which row was kept is in dup_of.
-    reason = pl.when(other_problem).then(pl.lit("exact duplicate of another problem"))
-    if max_per_problem is not None:
-        reason = reason.when(pl.col("_over")).then(pl.lit(f"more than {max_per_problem} sample(s) of the problem"))
-    out = df.sort("_pos").select(
-        "trace_id",
+    reason = pl.when(pl.col("problem_id") != pl.col("_top_pid")).then(pl.lit("exact duplicate of another problem"))
+    if limit is not None:
+        reason = reason.when(pl.col("_over")).then(pl.lit(f"more than {limit} sample(s) of the problem"))
+    return part.select(
+        "_pos", "trace_id",
         pl.when(in_group).then(pl.col("_key")).alias("dup_cluster"),
         pl.when(in_group).then(pl.col("_top")).alias("dup_of"),
         pl.when(in_group).then(pl.lit(1.0)).alias("dup_sim"),
         reason.otherwise(None).cast(pl.String).alias(DROP),
     )
-    return Outcome(out, {"clusters": int(df.filter(in_group)["_key"].n_unique())}, warnings)
-
-
-def _exact_keys(text: pl.Series) -> pl.Series:
-    """exact_dedup's group key of each text: the hash of its normalised form."""
-    return pl.Series("_key", [xxhash.xxh3_64_hexdigest(normalize_for_dedup(t).encode()) for t in text.to_list()],
-                     pl.String)
-
-
-def _exact_groups(part: pl.DataFrame, keep: str, extra: tuple[str, ...]) -> pl.DataFrame:
-    """One hash partition of the key: each group's best-ranked row and problem, and its problems."""
-    return part.sort(rank_expr(keep, extra)).with_columns(
-        pl.col("trace_id").first().over("_key").alias("_top"),
-        pl.col("problem_id").first().over("_key").alias("_top_pid"),
-        pl.col("problem_id").n_unique().over("_key").alias("_problems"),
-    )
-
-
-def _sample_ranks(part: pl.DataFrame, keep: str, extra: tuple[str, ...], limit: int) -> pl.DataFrame:
-    """One hash partition of problem_id: whether a row ranks past `limit` among its problem's samples."""
-    return part.sort(rank_expr(keep, extra)).with_columns(
-        (pl.int_range(pl.len()).over("problem_id") >= limit).alias("_over"))
 
 
 def _keep_order(keep: Keep, columns) -> list[pl.Expr]:
@@ -167,7 +204,7 @@ def _keep_order(keep: Keep, columns) -> list[pl.Expr]:
 
 # -------------------------------------------------------------------------------------- dedup
 
-def dedup_table(frame: pl.DataFrame, *, on: str = "problem", method: Method = "minhash",
+def dedup_table(frame: pl.DataFrame | parallel.Parts, *, on: str = "problem", method: Method = "minhash",
                 threshold: float | None = None, keep: Keep = "first", ngram: int = minhash.NGRAM,
                 num_perm: int = minhash.NUM_PERM, bands: int | None = None,
                 check: Literal["jaccard", "signature"] = "jaccard", seed: int = minhash.SEED,
@@ -177,10 +214,25 @@ def dedup_table(frame: pl.DataFrame, *, on: str = "problem", method: Method = "m
     """Mark duplicate problems in `frame` (see the module docstring); `index` is a saved MinHash
     index to dedup against, `save_index` where to write it extended by this batch's survivors.
     `same_math`: near-duplicates (minhash, semantic) must also have the same numbers and formulas,
-    and minhash pairs as many premise sentences before a like question sentence (`question_shape`)."""
+    and minhash pairs as many premise sentences before a like question sentence (`question_shape`).
+    Given a frame, the columns are aligned with its rows; given `parallel.Parts`, they come as
+    parts keyed by trace_id.
+
+    The work is a chain of shuffles (`curate.parallel.tasks`), so on an engine that spreads it no
+    process holds more than a partition of rows, units or band entries: rows meet their unit (their
+    normalised text) in a partition of the text, where the units are sketched; each unit's entry
+    in each LSH band meets its bucket in a partition of (band, key), where pairs are made, checked
+    and filtered (`minhash.band_pairs`); only the pairs that pass come here, for the union-find;
+    then rows meet their cluster in a partition of the cluster, where the keep policy picks the
+    surviving problem. Semantic dedup embeds the units here (one model, one place)."""
     if method not in METHODS:
         raise BadInput(f"unknown dedup method {method!r} (known: {', '.join(METHODS)})")
-    check_table(frame, on, "deduplicate")
+    parts = _as_parts(frame)
+    columns = parallel.columns(parts)
+    if on not in columns:
+        raise BadInput(f"no column {on!r} to deduplicate on (columns: {', '.join(columns)})")
+    if len(parts) == 0:
+        raise BadInput("the table to deduplicate is empty")
     threshold = DEFAULT_THRESHOLD[method] if threshold is None else threshold
     check_threshold(threshold)
     if ngram < 1 or num_perm < 1:
@@ -189,47 +241,44 @@ def dedup_table(frame: pl.DataFrame, *, on: str = "problem", method: Method = "m
         minhash.rows_per_band(num_perm, bands)
     if (index or save_index) and method != "minhash":
         raise BadInput("a saved index (index / save_index) needs method minhash")
-    if keep in KEEP_NEEDS and KEEP_NEEDS[keep] not in frame.columns:
+    if keep in KEEP_NEEDS and KEEP_NEEDS[keep] not in columns:
         raise BadInput(f"keep {keep!r} needs a {KEEP_NEEDS[keep]!r} column, which the table lacks")
+    bands = (bands or minhash.choose_bands(threshold, num_perm)) if method == "minhash" else None
+    spec = _Spec(method, on, tuple(c for c in ("thinking", "gold", "verdict", "score") if c in columns), keep,
+                 threshold, ngram, num_perm, seed, bands, check,
+                 minhash.permutations(num_perm, seed) if method == "minhash" else None,
+                 same_math and method == "minhash", isinstance(frame, parallel.Parts), save_index is not None)
+    n = parallel.n_parts(len(parts), max(len(parts), 1))
 
-    rows = _units(frame, on)
-    texts = rows.group_by("_unit").agg(pl.col("_norm").first(), pl.col("_text").first()).sort("_unit")
-    n_units = texts.height
-    stats: dict = {"method": method, "threshold": threshold, "units": n_units}
-    empty = (texts["_norm"] == "").to_numpy()  # empty text duplicates nothing
-    sketches = vectors = None
+    # 1. rows to the partition of their normalised text; empty texts are units of their own.
+    cut = parallel.tasks(functools.partial(_rows_by_text, spec=spec, n=n),
+                         [[h, off] for h, off in zip(parts.handles, parts.offsets)], returns=n + 1)
+    empties = [c[-1] for c in cut]
+    made = parallel.tasks(functools.partial(_unit_part, spec=spec), [[c[p] for c in cut] for p in range(n)], returns=2)
+    units = [m[0] for m in made]
+    n_units = sum(parallel.fetch([m[1] for m in made]))
+    n_empty = sum(parallel.tasks(_height, [[e] for e in empties], fetch=True))
+    stats: dict = {"method": method, "threshold": threshold, "units": n_units + n_empty}
+    math = None
     old = minhash.empty_index(ngram, num_perm, seed)
     matched = pl.DataFrame(schema={"_unit": pl.Int64, "_ext_id": pl.String, "_ext_sim": pl.Float64})
-    # "Solve 11x - 7 = 84" and "Solve 11x + 7 = 84" share most shingles and embed alike, yet are
-    # different problems: a near-duplicate pair must have the same numbers and formulas (equal
-    # keys). Every unit's key is computed once, so MinHash drops other-math pairs as it checks them.
-    math = _in_parts(math_keys, texts["_norm"]) if same_math and method != "exact" else None
+    vectors = None
     similar = unlike = 0  # pairs reaching the threshold; of those, with other math
+    blocked = np.zeros(0, np.int64)  # units that leave the clustering: empty texts, index matches
     if method == "exact":
         i = j = np.zeros(0, np.int64)
     elif method == "minhash":
-        sketches = minhash.sketch(texts["_norm"], ngram, num_perm, seed, normalized=True)
-        bands = bands or minhash.choose_bands(threshold, num_perm)
         stats["bands"], stats["rows"] = bands, num_perm // bands
         if index:
             old = minhash.load_index(index)
             old.check_compatible(ngram, num_perm, seed, str(index))
-            u, k, sim = old.match(sketches.signatures, threshold, bands)
-            matched = _best_match(u[~empty[u]], k[~empty[u]], sim[~empty[u]], old.ids)
+            matched = pl.concat(parallel.tasks(functools.partial(_index_matches, threshold=threshold, bands=bands),
+                                               [[u] for u in units], shared=old, fetch=True))
             stats["index_matches"] = matched.height
-        found = minhash.near_duplicates(sketches, threshold, bands, check, labels=math)
-        i, j, similar, unlike = found.i, found.j, found.similar, found.unlike
+        i, j, sim, similar, unlike = _minhash_pairs(units, n_units, spec)
     else:
-        from curate import semantic
-
-        vectors = semantic.embed(texts["_text"].to_list(), model, batch_size)
-        i, j, _ = semantic.neighbours(vectors, threshold)
-        similar = len(i)
-        if math is not None and len(i):
-            same = math[i] == math[j]
-            unlike = int((~same).sum())
-            i, j = i[same], j[same]
-    if math is not None and similar:
+        vectors, i, j, similar, unlike, blocked = _semantic_pairs(units, empties, spec, model, batch_size, same_math)
+    if (same_math and method != "exact") and similar:
         stats["pairs_with_other_math"] = unlike
         # A premise removed (or added) leaves the numbers of the rest and most shingles, and makes
         # another problem (often an unanswerable one): the pair must also state as many premises
@@ -237,41 +286,195 @@ def dedup_table(frame: pl.DataFrame, *, on: str = "problem", method: Method = "m
         # which restructure sentences (their premises are judged by meaning).
         if len(i) and method == "minhash":
             asked = np.unique(np.concatenate([i, j]))
-            shape = dict(zip(asked.tolist(), _in_parts(_question_shapes, texts["_text"].gather(asked))))
+            shape = {}
+            for found in parallel.tasks(_question_shapes_of, [[u] for u in units], shared=asked, fetch=True):
+                shape.update(found)
             same = np.array([same_question(shape[a], shape[b]) for a, b in zip(i.tolist(), j.tolist())], bool)
             stats["pairs_with_other_question"] = int((~same).sum())
             i, j = i[same], j[same]
     # Units already in the index leave the batch's own clustering: a survivor must not be dropped
     # as a duplicate of a row that is itself dropped.
-    blocked = empty.copy()
-    blocked[matched["_unit"].to_numpy()] = True
-    ok = ~(blocked[i] | blocked[j])
-    labels = minhash.connected_components(n_units, i[ok], j[ok])
+    blocked = np.union1d(blocked, matched["_unit"].to_numpy())
+    ok = ~(np.isin(i, blocked) | np.isin(j, blocked))
     stats["pairs"] = int(ok.sum())
+    clusters = _clusters(i[ok], j[ok])
 
-    cols = _resolve(rows, labels, keep)
-    cols = _add_similarity(cols, method, texts, sketches, vectors, check)
-    reason = {"exact": "exact duplicate",  # equal normalised text, whatever the method
-              "minhash": f"near duplicate (minhash J ≥ {threshold:g})",
-              "semantic": f"semantic duplicate (cosine ≥ {threshold:g})"}[method]
-    cols = cols.join(matched, on="_unit", how="left").with_columns(
-        pl.when(pl.col("_ext_id").is_not_null()).then(pl.lit(f"near duplicate of an indexed row (minhash J ≥ {threshold:g})"))
-        .when(pl.col("_dropped") & (pl.col("_unit") == pl.col("_top_unit"))).then(pl.lit("exact duplicate"))
-        .when(pl.col("_dropped")).then(pl.lit(reason)).alias(DROP),
-        pl.coalesce(pl.col("_ext_id").map_batches(_text_key, return_dtype=pl.String), "dup_cluster").alias("dup_cluster"),
-        pl.coalesce("_ext_id", "dup_of").alias("dup_of"),
-        pl.coalesce("_ext_sim", "dup_sim").alias("dup_sim"),
-    ).sort("_pos")
-    stats["clusters"] = int(cols.filter(pl.col("_ext_id").is_null())["dup_cluster"].drop_nulls().n_unique())
-    stats["dropped"] = int(cols[DROP].is_not_null().sum())
-
+    # 2. rows to the partition of their cluster, where the kept row is chosen.
+    moved = parallel.tasks(functools.partial(_rows_by_cluster, n=n), [[u] for u in units],
+                           shared=(clusters, matched), returns=n)
+    resolved = parallel.tasks(functools.partial(_resolve_cluster_part, spec=spec),
+                              [[m[p] for m in moved] for p in range(n)], shared=vectors, returns=2)
+    metas = parallel.fetch([r[1] for r in resolved])
+    stats["clusters"] = sum(m["clusters"] for m in metas)
+    stats["dropped"] = sum(m["dropped"] for m in metas)
     if save_index:
-        survivors = (cols.filter(pl.col(DROP).is_null() & (pl.col("_norm") != ""))
-                     .group_by("_unit").agg(pl.col("_rid").first()).sort("_unit"))
-        units = survivors["_unit"].to_numpy()
-        minhash.save_index(old.extended(survivors["_rid"].to_list(), sketches.signatures[units]), save_index)
-        stats["index_size"] = len(old.ids) + len(units)
-    return Outcome(cols.select("dup_cluster", "dup_of", "dup_sim", DROP), stats)
+        survivors = pl.concat([m["survivors"] for m in metas]).sort("_unit")
+        signatures = np.asarray(survivors["_sig"].to_list(), np.uint32).reshape(survivors.height, num_perm)
+        minhash.save_index(old.extended(survivors["_rid"].to_list(), signatures), save_index)
+        stats["index_size"] = len(old.ids) + survivors.height
+    out = [r[0] for r in resolved] + parallel.tasks(functools.partial(_empty_columns, spec=spec), [[e] for e in empties])
+    return Outcome(_collect(out, frame), stats)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What every part of a dedup needs to know (shipped with each task: it is small)."""
+
+    method: Method
+    on: str
+    extra: tuple[str, ...]  # ranking columns the table has
+    keep: Keep
+    threshold: float
+    ngram: int
+    num_perm: int
+    seed: int
+    bands: int | None
+    check: str
+    perms: np.ndarray | None  # MinHash permutations (minhash)
+    same_math: bool  # minhash pairs carry same-math labels
+    keyed: bool  # output keyed by trace_id (parts) rather than in row order
+    save_index: bool  # the survivors' signatures are wanted
+
+
+@dataclass
+class _Units:
+    """One partition of units (distinct normalised texts): their rows, and (minhash) sketches."""
+
+    rows: pl.DataFrame  # _pos, _rid, _pid, ranking columns, _norm, _unit (a unit is its first row's _pos)
+    units: pl.DataFrame  # _unit (ascending), _norm, _text (its first row's text)
+    sketches: minhash.Sketches | None = None
+    keys: np.ndarray | None = None  # (units, bands) LSH band keys
+    math: np.ndarray | None = None  # same-math keys
+
+
+def _rows_by_text(part: pl.DataFrame, offset: int, spec: _Spec, n: int) -> list[pl.DataFrame]:
+    """A part's rows (input position, id, problem, ranking columns, text and normalised text),
+    cut by the normalised text into the `n` unit partitions; last, its rows of empty text."""
+    problem = (pl.col("problem_id").cast(pl.String) if "problem_id" in part.columns
+               else (pl.int_range(pl.len(), dtype=pl.Int64) + offset).cast(pl.String))
+    rows = part.select(
+        (pl.int_range(pl.len(), dtype=pl.Int64) + offset).alias("_pos"), _row_ids(part, offset).alias("_rid"),
+        problem.alias("_pid"), *spec.extra, pl.col(spec.on).cast(pl.String).fill_null("").alias("_text"))
+    # Samples of a problem repeat its text: normalise each distinct text once.
+    distinct = rows.select(pl.col("_text").unique(maintain_order=True))
+    distinct = distinct.with_columns(pl.Series("_norm", [normalize_for_dedup(t) for t in distinct["_text"].to_list()],
+                                               pl.String))
+    rows = rows.join(distinct, on="_text", how="left", maintain_order="left")
+    real = pl.col("_norm") != ""
+    return [*parallel.split(rows.filter(real), "_norm", n), rows.filter(~real)]
+
+
+def _height(frame: pl.DataFrame) -> int:
+    return frame.height
+
+
+def _unit_part(*pieces: pl.DataFrame, spec: _Spec) -> tuple[_Units, int]:
+    """One unit partition: its rows (from every part, in input order) with their unit, the units,
+    and for minhash their sketches, band keys and same-math keys; and how many units."""
+    rows = pl.concat(pieces, how="vertical_relaxed")
+    rows = rows.with_columns(pl.col("_pos").min().over("_norm").alias("_unit"))
+    units = rows.group_by("_unit").agg(pl.col("_norm").first(), pl.col("_text").first()).sort("_unit")
+    found = _Units(rows.drop("_text"), units)
+    if spec.method == "minhash":
+        found.sketches = minhash.sketch(units["_norm"], spec.ngram, spec.num_perm, spec.seed, normalized=True)
+        found.keys = minhash.band_keys(found.sketches.signatures, spec.bands)
+        if spec.same_math:
+            found.math = math_keys(units["_norm"])
+    return found, units.height
+
+
+def _empty_columns(rows: pl.DataFrame, spec: _Spec) -> pl.DataFrame:
+    """Rows of empty text duplicate nothing: their columns are empty."""
+    return _output(rows.with_columns(*(pl.lit(None, t).alias(c) for c, t in _OUT_TYPES.items())), spec)
+
+
+_OUT_TYPES = {"dup_cluster": pl.String, "dup_of": pl.String, "dup_sim": pl.Float64, DROP: pl.String}
+
+
+def _output(frame: pl.DataFrame, spec: _Spec) -> pl.DataFrame:
+    ident = [pl.col("_rid").alias("trace_id")] if spec.keyed else []
+    return frame.select("_pos", *ident, *(pl.col(c).cast(t) for c, t in _OUT_TYPES.items()))
+
+
+def _minhash_pairs(units: list, n_units: int, spec: _Spec) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """The checked pairs (unit ids i < j, similarity) of a MinHash dedup and its counts of pairs
+    reaching the threshold and of those with other math: each unit's entry in each band goes to
+    the partition of (band, key); a first pass there finds every band's huge-bucket followers, a
+    second makes, skips and checks the pairs (`minhash.band_pairs`)."""
+    q = parallel.n_parts(n_units * spec.bands, max(n_units * spec.bands, 1))
+    entries = parallel.tasks(functools.partial(_band_entries, check=spec.check, n=q), [[u] for u in units], returns=q)
+    per_partition = [[e[p] for e in entries] for p in range(q)]
+    found = parallel.tasks(_band_followers, per_partition, fetch=True)
+    followers = [np.sort(np.concatenate([f[b] for f in found])) for b in range(spec.bands)]
+    pairs = parallel.tasks(functools.partial(_band_pairs, check=spec.check, threshold=spec.threshold),
+                           per_partition, shared=followers, fetch=True)
+    i, j, sim = (np.concatenate([p[k] for p in pairs]) for k in range(3))
+    order = np.lexsort((j, i))
+    return (i[order].astype(np.int64), j[order].astype(np.int64), sim[order],
+            sum(p[4] for p in pairs), sum(p[5] for p in pairs))
+
+
+def _band_entries(found: _Units, check: str, n: int) -> list[minhash.BandEntries]:
+    return minhash.BandEntries.scatter(found.units["_unit"].to_numpy(), found.keys, found.math, found.sketches,
+                                       check, n)
+
+
+def _band_followers(*entries: minhash.BandEntries) -> list[np.ndarray]:
+    return minhash.band_followers(list(entries))
+
+
+def _band_pairs(*args, check: str, threshold: float):
+    *entries, followers = args
+    return minhash.band_pairs(entries, followers, check, threshold)
+
+
+def _index_matches(found: _Units, index: minhash.Index, threshold: float, bands: int) -> pl.DataFrame:
+    """The units of one partition that match the saved index: each one's most similar indexed row."""
+    u, k, sim = index.match(found.sketches.signatures, threshold, bands)
+    return _best_match(found.units["_unit"].to_numpy()[u], k, sim, index.ids)
+
+
+def _question_shapes_of(found: _Units, asked: np.ndarray) -> dict:
+    """`question_shape` of the units of one partition that are `asked` (their first row's text)."""
+    mine = found.units.filter(pl.col("_unit").is_in(pl.Series(asked).implode()))
+    return dict(zip(mine["_unit"].to_list(), _question_shapes(mine["_text"])))
+
+
+def _semantic_pairs(units: list, empties: list, spec: _Spec, model: str | None, batch_size: int, same_math: bool):
+    """Semantic pairs, here: every unit's text (empty ones included, in unit order) embedded by
+    the one model, neighbours at the threshold, other-math pairs dropped. (unit ids, vectors),
+    pairs, pairs reaching the threshold, other-math pairs, and the empty units (never clustered)."""
+    from curate import semantic
+
+    texts = pl.concat([*parallel.tasks(_unit_texts, [[u] for u in units], fetch=True),
+                       *parallel.tasks(_empty_units, [[e] for e in empties], fetch=True)], how="vertical_relaxed")
+    texts = texts.sort("_unit")
+    ids = texts["_unit"].to_numpy()
+    vectors = semantic.embed(texts["_text"].to_list(), model, batch_size)
+    i, j, _ = semantic.neighbours(vectors, spec.threshold)
+    similar, unlike = len(i), 0
+    if same_math and len(i):
+        math = _in_parts(math_keys, texts["_norm"])
+        same = math[i] == math[j]
+        unlike = int((~same).sum())
+        i, j = i[same], j[same]
+    return (ids, vectors), ids[i], ids[j], similar, unlike, ids[(texts["_norm"] == "").to_numpy()]
+
+
+def _unit_texts(found: _Units) -> pl.DataFrame:
+    return found.units
+
+
+def _empty_units(rows: pl.DataFrame) -> pl.DataFrame:
+    return rows.select(pl.col("_pos").alias("_unit"), "_norm", "_text")
+
+
+def _clusters(i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The union-find on the checked pairs: (unit ids that are in a pair, ascending; the cluster
+    of each, its smallest unit id). A unit in no pair is a cluster of its own."""
+    ids = np.unique(np.concatenate([i, j]))
+    labels = minhash.connected_components(len(ids), np.searchsorted(ids, i), np.searchsorted(ids, j))
+    return ids, ids[labels]
 
 
 def math_keys(norm: pl.Series) -> np.ndarray:
@@ -338,38 +541,46 @@ def same_question(a: tuple[int, frozenset[str]], b: tuple[int, frozenset[str]]) 
     return union == 0 or len(a[1] & b[1]) / union >= QUESTION_JACCARD
 
 
-def _units(frame: pl.DataFrame, on: str) -> pl.DataFrame:
-    """One row per input row: position, id, problem, normalised text and unit (distinct
-    normalised text; every empty text is a unit of its own)."""
-    extra = [c for c in ("thinking", "gold", "verdict", "score") if c in frame.columns]
-    problem = pl.col("problem_id").cast(pl.String) if "problem_id" in frame.columns \
-        else pl.int_range(pl.len()).cast(pl.String)
-    rows = frame.select(
-        pl.int_range(pl.len()).alias("_pos"), _row_ids(frame).alias("_rid"), problem.alias("_pid"), *extra,
-        pl.col(on).cast(pl.String).fill_null("").alias("_text"),
-    )
-    # Samples of a problem repeat its text: normalise each distinct text once.
-    distinct = rows.select(pl.col("_text").unique(maintain_order=True))
-    norm = _in_parts(_normalized, distinct["_text"])
-    distinct = distinct.with_columns(pl.Series("_norm", norm, dtype=pl.String))
-    rows = rows.join(distinct, on="_text", how="left", maintain_order="left")
-    rows = rows.with_columns(pl.when(pl.col("_norm") == "").then(pl.col("_pos")).otherwise(-1).alias("_alone"))
-    units = rows.select("_norm", "_alone").unique(maintain_order=True).with_row_index("_unit")
-    return (rows.join(units, on=["_norm", "_alone"], how="left", maintain_order="left")
-            .with_columns(pl.col("_unit").cast(pl.Int64)).drop("_alone"))
+def _rows_by_cluster(found: _Units, shared: tuple, n: int) -> list[pl.DataFrame]:
+    """One unit partition's rows with their cluster (and index match), cut by the cluster into the
+    `n` partitions where the keep policy runs."""
+    (ids, label), matched = shared
+    unit = found.rows["_unit"].to_numpy()
+    at = np.minimum(np.searchsorted(ids, unit), max(len(ids) - 1, 0))
+    paired = (ids[at] == unit) if len(ids) else np.zeros(len(unit), bool)
+    cluster = np.where(paired, label[at] if len(ids) else unit, unit)
+    rows = found.rows.with_columns(pl.Series("_cluster", cluster, pl.Int64))
+    rows = rows.join(matched, on="_unit", how="left", maintain_order="left")
+    return parallel.split(rows, "_cluster", n)
 
 
-def _normalized(texts: pl.Series) -> list[str]:
-    return [normalize_for_dedup(t) for t in texts.to_list()]
-
-
-def _resolve(rows: pl.DataFrame, labels: np.ndarray, keep: Keep) -> pl.DataFrame:
-    """Pick the kept row of each cluster and mark the rows of every other problem in it: in hash
-    partitions of the cluster (`curate.parallel`), where a cluster's rows meet. The keep order is
-    total (input position breaks ties), so any partition picks the same row."""
-    df = rows.drop("_text").with_columns(pl.Series("_cluster", labels[rows["_unit"].to_numpy()]))
-    parts = parallel.hash_parts(df, "_cluster", parallel.n_parts(df.height, max(df.height, 1)))
-    return pl.concat(parallel.map_parts(functools.partial(_resolve_part, keep=keep), parts))
+def _resolve_cluster_part(*args, spec: _Spec) -> tuple[pl.DataFrame, dict]:
+    """One cluster partition: the kept row of each cluster, the rows of every other problem in it
+    marked, each grouped row's similarity to the kept unit, the drop reason; and its counts
+    (clusters, dropped) and, for a saved index, its surviving units with their signatures."""
+    *pieces, vectors = args
+    df = _resolve_part(pl.concat(pieces, how="vertical_relaxed"), spec.keep)
+    df = _add_similarity(df, spec, vectors)
+    threshold = spec.threshold
+    reason = {"exact": "exact duplicate",  # equal normalised text, whatever the method
+              "minhash": f"near duplicate (minhash J ≥ {threshold:g})",
+              "semantic": f"semantic duplicate (cosine ≥ {threshold:g})"}[spec.method]
+    cols = df.with_columns(
+        pl.when(pl.col("_ext_id").is_not_null()).then(pl.lit(f"near duplicate of an indexed row (minhash J ≥ {threshold:g})"))
+        .when(pl.col("_dropped") & (pl.col("_unit") == pl.col("_top_unit"))).then(pl.lit("exact duplicate"))
+        .when(pl.col("_dropped")).then(pl.lit(reason)).alias(DROP),
+        pl.coalesce(pl.col("_ext_id").map_batches(_text_key, return_dtype=pl.String), "dup_cluster").alias("dup_cluster"),
+        pl.coalesce("_ext_id", "dup_of").alias("dup_of"),
+        pl.coalesce("_ext_sim", "dup_sim").alias("dup_sim"),
+    ).sort("_pos")
+    meta = {"clusters": int(cols.filter(pl.col("_ext_id").is_null())["dup_cluster"].drop_nulls().n_unique()),
+            "dropped": int(cols[DROP].is_not_null().sum()), "survivors": None}
+    if spec.save_index:
+        survivors = (cols.filter(pl.col(DROP).is_null())
+                     .group_by("_unit").agg(pl.col("_rid").first(), pl.col("_norm").first()).sort("_unit"))
+        sig = minhash.sketch(survivors["_norm"], spec.ngram, spec.num_perm, spec.seed, normalized=True).signatures
+        meta["survivors"] = survivors.select("_unit", "_rid", pl.Series("_sig", sig.tolist(), pl.List(pl.UInt32)))
+    return _output(cols, spec), meta
 
 
 def _resolve_part(part: pl.DataFrame, keep: Keep) -> pl.DataFrame:
@@ -396,18 +607,23 @@ def _text_key(texts: pl.Series) -> pl.Series:
                      dtype=pl.String)
 
 
-def _add_similarity(df: pl.DataFrame, method: Method, texts: pl.DataFrame, sketches, vectors,
-                    check: str) -> pl.DataFrame:
-    """dup_sim: each grouped row's similarity to the kept row's unit (1.0 for the same text)."""
+def _add_similarity(df: pl.DataFrame, spec: _Spec, vectors) -> pl.DataFrame:
+    """dup_sim: each grouped row's similarity to the kept row's unit (1.0 for the same text); the
+    units' shingles or signatures made again from their normalised text (a cluster's units are
+    all here, its sketches were made in their unit partitions)."""
     pairs = df.filter(pl.col("_grouped") & (pl.col("_unit") != pl.col("_top_unit"))) \
         .select("_unit", "_top_unit").unique()
     u, t = pairs["_unit"].to_numpy(), pairs["_top_unit"].to_numpy()
-    if method == "minhash" and check == "jaccard":
-        sim = minhash.jaccard(sketches, u, t)
-    elif method == "minhash":
-        sim = minhash.estimate(sketches.signatures, sketches.signatures, u, t)
-    elif method == "semantic":
-        sim = np.einsum("ij,ij->i", vectors[u], vectors[t]).astype(np.float64)
+    if spec.method == "minhash" and len(u):
+        involved = np.unique(np.concatenate([u, t]))
+        norms = df.select("_unit", "_norm").unique("_unit").sort("_unit")
+        norms = norms.filter(pl.col("_unit").is_in(pl.Series(involved).implode()))
+        sk = minhash.sketch(norms["_norm"], spec.ngram, spec.num_perm, spec.seed, normalized=True)
+        a, b = np.searchsorted(involved, u), np.searchsorted(involved, t)
+        sim = minhash.jaccard(sk, a, b) if spec.check == "jaccard" else minhash.estimate(sk.signatures, sk.signatures, a, b)
+    elif spec.method == "semantic" and len(u):
+        ids, vec = vectors
+        sim = np.einsum("ij,ij->i", vec[np.searchsorted(ids, u)], vec[np.searchsorted(ids, t)]).astype(np.float64)
     else:
         sim = np.ones(len(u))
     sims = pairs.with_columns(pl.Series("_sim", sim, dtype=pl.Float64))

@@ -661,24 +661,36 @@ def band_pairs(parts: list[BandEntries], followers: list[np.ndarray], check: str
     the threshold and of those with unequal labels. `followers`: every band's, by id."""
     e = BandEntries.gather(parts)
     bands = e.keys.shape[1]
+    sk = e.sketches
+    whole = (_Jaccard(ShingleSets.of(sk.shingle_text, sk.shingle_hash, len(sk))) if check == "jaccard"
+             else _Estimate(sk.signatures, sk.signatures))
     found = []
     for b in range(bands):
         sub = np.flatnonzero(e.here[:, b])
         if len(sub) < 2:
             continue
         ids = e.ids[sub]
-        sk = e.sketches.take(sub)
-        how = (_Jaccard(ShingleSets.of(sk.shingle_text, sk.shingle_hash, len(sk))) if check == "jaccard"
-               else _Estimate(sk.signatures, sk.signatures))
         mine_followers = tuple(np.flatnonzero(np.isin(ids, followers[x])) if x < b else np.zeros(0, np.int64)
                                for x in range(bands))
-        s = _Search(np.ascontiguousarray(e.keys[sub].T), None, mine_followers, how, threshold,
+        s = _Search(np.ascontiguousarray(e.keys[sub].T), None, mine_followers, _Within(whole, sub), threshold,
                     None if e.labels is None else e.labels[sub])
         i, j, sim, *counts = _band_pairs(b, s)
         found.append((ids[i], ids[j], sim, *counts))
     if not found:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), 0, 0, 0
     return (*(np.concatenate([f[k] for f in found]) for k in range(3)), *(sum(f[k] for f in found) for k in range(3, 6)))
+
+
+@dataclass(frozen=True)
+class _Within:
+    """A check over a subset `rows` of the texts another check knows (a band's entries among a
+    partition's): the pair's similarity is the same, whichever texts are around it."""
+
+    check: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    rows: np.ndarray
+
+    def __call__(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        return self.check(self.rows[i], self.rows[j])
 
 
 def candidate_pairs(keys: np.ndarray, other: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

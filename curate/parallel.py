@@ -96,7 +96,9 @@ class Parts:
 
     @classmethod
     def of(cls, frame: pl.DataFrame) -> Parts:
-        return cls([frame], [frame.height])
+        """A frame as parts: itself here; `part_size` rows a part where an engine spreads the work."""
+        cut = slices(frame, part_size(max(frame.height, 1))) or [frame]
+        return cls(cut, [p.height for p in cut])
 
     @property
     def offsets(self) -> list[int]:

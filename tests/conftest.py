@@ -259,10 +259,29 @@ def brute_force_pairs(texts, ngram, threshold, bands, labels=None):
     return kept, [sim[p] for p in kept], len(candidates), len(similar)
 
 
-def listing_mapper(fn, parts, shared=None, calls=None):
-    """A mapper as an engine's: every part and the shared value go through pickle, one at a time."""
-    import pickle
+class ListingMapper:
+    """A mapper as an engine's (`curate.parallel.mapped`), in this process: every part, argument,
+    shared value and result goes through pickle, one call at a time; `calls` lists (fn, parts)."""
 
-    calls.append((fn, len(parts)))
-    ship = lambda x: pickle.loads(pickle.dumps(x))  # noqa: E731
-    return [ship(fn(ship(p))) if shared is None else ship(fn(ship(p), ship(shared))) for p in parts]
+    def __init__(self, calls: list | None = None):
+        self.calls = [] if calls is None else calls
+
+    @staticmethod
+    def _ship(x):
+        import pickle
+
+        return pickle.loads(pickle.dumps(x))
+
+    def __call__(self, fn, parts, shared=None):
+        self.calls.append((fn, len(parts)))
+        ship = self._ship
+        return [ship(fn(ship(p))) if shared is None else ship(fn(ship(p), ship(shared))) for p in parts]
+
+    def tasks(self, fn, calls, returns, fetch, *shared):
+        self.calls.append((fn, len(calls)))
+        ship = self._ship
+        out = [ship(fn(*ship(list(args)), *ship(list(shared)))) for args in calls]
+        return out if returns is None else [list(v) for v in out]
+
+    def fetch(self, handles):
+        return list(handles)

@@ -7,7 +7,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from conftest import brute_force_pairs, listing_mapper, run_cli, templated_texts, trace_table
+from conftest import brute_force_pairs, ListingMapper, run_cli, templated_texts, trace_table
 from curate import recipe, run, store
 from curate.dedup import dedup_table
 from curate.errors import BadInput
@@ -277,7 +277,7 @@ def test_minhash_dedup_counts_equal_brute_force_on_templates():
     kept = [p for p in pairs if same_question(shapes[p[0]], shapes[p[1]])]
     frame = pl.DataFrame({"problem": texts})
     here = dedup_table(frame, method="minhash", ngram=3, threshold=0.5)
-    with parallel.mapped(functools.partial(listing_mapper, calls=[]), 7):
+    with parallel.mapped(ListingMapper(), 7):
         there = dedup_table(frame, method="minhash", ngram=3, threshold=0.5)
     assert there.columns.equals(here.columns) and there.stats == here.stats
     assert here.stats["units"] == len(texts)

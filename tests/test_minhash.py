@@ -5,7 +5,7 @@ import pytest
 import xxhash
 from datasketch import MinHash
 
-from conftest import brute_force_pairs, listing_mapper, templated_texts
+from conftest import brute_force_pairs, ListingMapper, templated_texts
 from curate import minhash
 from curate.errors import BadInput
 
@@ -93,7 +93,7 @@ def test_band_by_band_search_equals_brute_force(monkeypatch, max_bucket, chunk):
             if where == "here":
                 found = minhash.near_duplicates(sk, 0.5, labels=given)
             else:
-                with parallel.mapped(functools.partial(listing_mapper, calls=calls), 7):
+                with parallel.mapped(ListingMapper(calls), 7):
                     found = minhash.near_duplicates(sk, 0.5, labels=given)
             assert list(zip(found.i.tolist(), found.j.tolist())) == pairs, where
             assert found.sim.tolist() == sims

@@ -78,9 +78,8 @@ def test_exact_dedup_groups_meet_across_blocks(local_ray, tasks):
     # row 0 has no gold: the group of rows 0, 12 and 23 keeps 12's problem, found in another block
     assert dropped["t12"] is None and dropped["t00"] == dropped["t23"] == "exact duplicate of another problem"
     assert [dropped["t05"], dropped["t09"]] == ["more than 1 sample(s) of the problem", None]  # t09 thinks longer
-    ran = tasks()  # 25 rows, 5 a part: 5 slices, and up to 5 hash partitions (the empty ones start no task)
-    assert ran["_exact_keys"] == 2 * 5 and 2 * 2 <= ran["_exact_groups"] <= 2 * 5
-    assert 2 * 2 <= ran["_sample_ranks"] <= 2 * 5
+    ran = tasks()  # 25 rows, 5 a part: 5 slices, 5 partitions of the key, 5 of problem_id
+    assert ran["_exact_keys"] == ran["_exact_groups"] == ran["_sample_ranks"] == ran["_exact_columns"] == 2 * 5
 
 
 def test_minhash_dedup_checks_and_keeps_in_tasks(local_ray, tasks):
@@ -95,8 +94,11 @@ def test_minhash_dedup_checks_and_keeps_in_tasks(local_ray, tasks):
     near = here.columns.with_columns(pl.Series("trace_id", frame["trace_id"])).filter(
         pl.col("drop_reason").str.starts_with("near duplicate"))
     assert {"t17", "t21"} & set(near["trace_id"]) and here.stats["pairs"] >= 2
-    for name in ("_sketch_chunk", "_band_followers", "_band_pairs", "_resolve_part", "_normalized", "math_keys"):
-        assert tasks().get(name, 0) >= 2, name
+    ran = tasks()  # 25 rows, 5 a part: 5 slices, 5 unit partitions, 5 cluster partitions (each run twice)
+    assert ran["_rows_by_text"] == ran["_unit_part"] == ran["_rows_by_cluster"] == ran["_resolve_cluster_part"] == 10
+    # each unit's entry in each LSH band, 5 entries a partition of (band, key)
+    entries = here.stats["units"] * here.stats["bands"]
+    assert ran["_band_entries"] == 10 and ran["_band_followers"] == ran["_band_pairs"] == 2 * -(-entries // 5)
 
 
 def test_jaccard_in_parts_is_the_same_bits(local_ray, tasks):
@@ -174,5 +176,9 @@ def test_dedup_family_recipe_on_ray_is_byte_identical(local_ray, tmp_path, capsy
     assert stats == _stats(tmp_path / "local")
     drops = {s[0].split("-", 1)[1]: s[3] for s in stats}
     assert drops["exact_dedup"] and drops["dedup"] and drops["decontam"]  # each stage had work to do
-    for name in ("_exact_groups", "_sample_ranks", "_band_pairs", "_resolve_part", "_match_block"):
+    for name in ("_exact_groups", "_sample_ranks", "_band_pairs", "_resolve_cluster_part", "_match_block"):
         assert tasks().get(name, 0) >= 2, name
+    # exact_dedup and dedup never pulled their rows into the driver: their parts stayed in the
+    # cluster, and what the driver fetched was small (pairs, counts), never a frame of rows
+    held = json.loads((tmp_path / "ray" / "manifest.json").read_text())["engine"]["driver"]["held"]
+    assert not [k for k in held if "dedup" in k or "library results" in k], held

@@ -21,6 +21,7 @@ from typing import Literal
 import polars as pl
 from pydantic import Field, model_validator
 
+from curate.parallel import Parts
 from curate.stages import Stage, StageConfig, StageContext, register
 
 
@@ -59,6 +60,7 @@ class DedupConfig(StageConfig):
 class Dedup(Stage):
     name = "dedup"
     Config = DedupConfig
+    execution = "parts"  # curate.dedup shuffles the rows itself: by text, by LSH band key, by cluster
     version = 2  # same_math compares premises and the question; answerable rows kept first
 
     def reads(self) -> tuple[str, ...]:
@@ -73,11 +75,13 @@ class Dedup(Stage):
     def needs(self) -> tuple[str, ...]:
         return ("embed",) if self.config.method == "semantic" else ()  # MiniLM, sentence-transformers
 
-    def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
+    def run(self, frame: pl.DataFrame | Parts, ctx: StageContext) -> pl.DataFrame | Parts:
         from curate.dedup import dedup_table
 
         if self.config.engine != "auto":
             ctx.warnings.append(f"dedup: engine: {self.config.engine} is no longer used (MinHash checks candidate "
                                 "pairs band by band in memory, bounded per chunk); remove it from the recipe")
         columns = ctx.take(dedup_table(frame, **self.config.model_dump(exclude={"on_missing", "engine"})))
+        if isinstance(columns, Parts):  # keyed by trace_id already
+            return columns
         return pl.concat([frame.select("trace_id"), columns], how="horizontal")

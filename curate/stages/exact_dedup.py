@@ -18,6 +18,7 @@ import polars as pl
 from pydantic import Field
 
 from curate import dedup
+from curate.parallel import Parts
 from curate.stages import Stage, StageConfig, StageContext, register
 
 Keep = Literal["first", "last", "longest", "shortest"]
@@ -34,6 +35,7 @@ class ExactDedupConfig(StageConfig):
 class ExactDedup(Stage):
     name = "exact_dedup"
     Config = ExactDedupConfig
+    execution = "parts"  # curate.dedup shuffles the rows itself: by normalised text, by problem
     version = 2  # answerable, verified rows first
 
     def reads(self) -> tuple[str, ...]:
@@ -45,6 +47,6 @@ class ExactDedup(Stage):
         ranked = (KEEP_NEEDS[cfg.keep],) if cfg.keep in KEEP_NEEDS else ()
         return ("trace_id", "problem_id", cfg.on, "gold", "verdict", *ranked)
 
-    def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
+    def run(self, frame: pl.DataFrame | Parts, ctx: StageContext) -> pl.DataFrame | Parts:
         cfg = self.config
         return ctx.take(dedup.exact_problems(frame, on=cfg.on, keep=cfg.keep, max_per_problem=cfg.max_per_problem))
