@@ -101,6 +101,50 @@ def test_minhash_dedup_checks_and_keeps_in_tasks(local_ray, tasks):
     assert ran["_band_entries"] == 10 and ran["_band_followers"] == ran["_band_pairs"] == 2 * -(-entries // 5)
 
 
+def test_dedup_variants_in_tasks_equal_local(local_ray, tmp_path):
+    """A saved index (matched per unit partition, survivors' signatures from the cluster
+    partitions), the signature check, the exact method, empty texts and rows without a
+    problem_id give the local engine's columns, stats and index bytes."""
+    from curate.dedup import dedup_table
+
+    frame = _table().with_columns(
+        pl.when(pl.int_range(pl.len()).is_in([4, 19])).then(pl.lit("  ")).otherwise(pl.col("problem")).alias("problem"))
+    seen = frame.head(10)
+    for kwargs in ({"check": "signature"}, {"method": "exact"}, {"same_math": False, "keep": "verified"}):
+        args = {"ngram": 3, "threshold": 0.5, **kwargs}
+        here = dedup_table(frame.with_columns(pl.lit("correct").alias("verdict")), **args)
+        with _spread(5):
+            there = dedup_table(frame.with_columns(pl.lit("correct").alias("verdict")), **args)
+        assert there.columns.equals(here.columns) and there.stats == here.stats, kwargs
+    here = dedup_table(seen, ngram=3, threshold=0.5, save_index=tmp_path / "a.parquet")
+    with _spread(5):
+        there = dedup_table(seen, ngram=3, threshold=0.5, save_index=tmp_path / "b.parquet")
+    assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
+    rest = frame.tail(15).drop("problem_id")
+    here = dedup_table(rest, ngram=3, threshold=0.5, index=tmp_path / "a.parquet", save_index=tmp_path / "c.parquet")
+    with _spread(5):
+        there = dedup_table(rest, ngram=3, threshold=0.5, index=tmp_path / "a.parquet",
+                            save_index=tmp_path / "d.parquet")
+    assert there.columns.equals(here.columns) and there.stats == here.stats
+    assert here.stats["index_matches"] > 0 and here.columns["drop_reason"].null_count() < 15
+    assert (tmp_path / "c.parquet").read_bytes() == (tmp_path / "d.parquet").read_bytes()
+
+
+def test_semantic_dedup_embeds_in_the_driver_and_keeps_in_tasks(local_ray, tasks):
+    pytest.importorskip("sentence_transformers")
+    from curate.dedup import dedup_table
+
+    frame = pl.DataFrame({"problem": ["How many positive divisors does the number 36 have?", "",
+                                      "What is the number of positive divisors of 36?", " ",
+                                      "Name the capital city of France.", "How many positive divisors does 36 have?"]})
+    here = dedup_table(frame, method="semantic", threshold=0.8)
+    with _spread(2):
+        there = dedup_table(frame, method="semantic", threshold=0.8)
+    assert there.columns.equals(here.columns) and there.stats == here.stats
+    assert here.columns["dup_of"].to_list() == ["0", None, "0", None, None, "0"]
+    assert tasks()["_resolve_cluster_part"] == 3
+
+
 def test_jaccard_in_parts_is_the_same_bits(local_ray, tasks):
     sk = minhash.sketch(BASE + ["", "x"], ngram=3)
     i, j = np.triu_indices(len(BASE) + 2, 1)
