@@ -664,15 +664,18 @@ def band_pairs(parts: list[BandEntries], followers: list[np.ndarray], check: str
     sk = e.sketches
     whole = (_Jaccard(ShingleSets.of(sk.shingle_text, sk.shingle_hash, len(sk))) if check == "jaccard"
              else _Estimate(sk.signatures, sk.signatures))
+    follows = np.stack([np.isin(e.ids, f) for f in followers], axis=1) if bands else e.here
+    every = np.ascontiguousarray(e.keys.T)  # a partition holding every entry (one process) copies none
     found = []
     for b in range(bands):
         sub = np.flatnonzero(e.here[:, b])
         if len(sub) < 2:
             continue
         ids = e.ids[sub]
-        mine_followers = tuple(np.flatnonzero(np.isin(ids, followers[x])) if x < b else np.zeros(0, np.int64)
+        mine_followers = tuple(np.flatnonzero(follows[sub, x]) if x < b else np.zeros(0, np.int64)
                                for x in range(bands))
-        s = _Search(np.ascontiguousarray(e.keys[sub].T), None, mine_followers, _Within(whole, sub), threshold,
+        keys = every if len(sub) == len(e.ids) else np.ascontiguousarray(e.keys[sub].T)
+        s = _Search(keys, None, mine_followers, _Within(whole, sub), threshold,
                     None if e.labels is None else e.labels[sub])
         i, j, sim, *counts = _band_pairs(b, s)
         found.append((ids[i], ids[j], sim, *counts))
