@@ -255,11 +255,11 @@ def dedup_table(frame: pl.DataFrame | parallel.Parts, *, on: str = "problem", me
                          [[h, off] for h, off in zip(parts.handles, parts.offsets)], returns=n + 1)
     empties = [c[-1] for c in cut]
     made = parallel.tasks(functools.partial(_unit_part, spec=spec), [[c[p] for c in cut] for p in range(n)], returns=2)
+    del cut  # on an engine that spreads the work, a handle let go frees its object
     units = [m[0] for m in made]
     n_units = sum(parallel.fetch([m[1] for m in made]))
     n_empty = sum(parallel.tasks(_height, [[e] for e in empties], fetch=True))
     stats: dict = {"method": method, "threshold": threshold, "units": n_units + n_empty}
-    math = None
     old = minhash.empty_index(ngram, num_perm, seed)
     matched = pl.DataFrame(schema={"_unit": pl.Int64, "_ext_id": pl.String, "_ext_sim": pl.Float64})
     vectors = None
@@ -408,6 +408,7 @@ def _minhash_pairs(units: list, n_units: int, spec: _Spec) -> tuple[np.ndarray, 
     followers = [np.sort(np.concatenate([f[b] for f in found])) for b in range(spec.bands)]
     pairs = parallel.tasks(functools.partial(_band_pairs, check=spec.check, threshold=spec.threshold),
                            per_partition, shared=followers, fetch=True)
+    del entries, per_partition
     i, j, sim = (np.concatenate([p[k] for p in pairs]) for k in range(3))
     order = np.lexsort((j, i))
     return (i[order].astype(np.int64), j[order].astype(np.int64), sim[order],

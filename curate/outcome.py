@@ -20,13 +20,16 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from curate.parallel import Parts
+
 
 @dataclass
 class Outcome:
     # The new columns (one of them may be drop_reason), one row per input row: with trace_id, except
     # where a library also serves tables without one (dedup_table and decontaminate: input order);
-    # a summary's Outcome has none.
-    columns: pl.DataFrame = field(default_factory=pl.DataFrame)
+    # a summary's Outcome has none. A library given its table as `curate.parallel.Parts` returns
+    # its columns as Parts too (keyed by trace_id, on the workers that made them).
+    columns: pl.DataFrame | Parts = field(default_factory=pl.DataFrame)
     stats: dict = field(default_factory=dict)  # for the manifest, in the order they were found
     warnings: list[str] = field(default_factory=list)  # for the caller to show: a library prints nothing
     counts: dict = field(default_factory=dict)  # additive figures for a whole-table summary (not in the manifest)

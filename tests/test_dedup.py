@@ -7,7 +7,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from conftest import brute_force_pairs, ListingMapper, run_cli, templated_texts, trace_table
+from conftest import ListingMapper, brute_force_pairs, run_cli, templated_texts, trace_table
 from curate import recipe, run, store
 from curate.dedup import dedup_table
 from curate.errors import BadInput
@@ -258,7 +258,6 @@ def test_minhash_dedup_counts_equal_brute_force_on_templates():
     """On template-heavy problems (most pairs collide in many bands), the counts MinHash dedup
     reports equal an all-pairs reference (every band's candidates, exact Jaccard, then the same
     numbers, then a like question), here and with every part through a mapper."""
-    import functools
 
     from curate import parallel
     from curate.dedup import math_keys, question_shape, same_question

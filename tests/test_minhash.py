@@ -5,7 +5,7 @@ import pytest
 import xxhash
 from datasketch import MinHash
 
-from conftest import brute_force_pairs, ListingMapper, templated_texts
+from conftest import ListingMapper, brute_force_pairs, templated_texts
 from curate import minhash
 from curate.errors import BadInput
 
@@ -76,7 +76,6 @@ def test_band_by_band_search_equals_brute_force(monkeypatch, max_bucket, chunk):
     """Pairs, similarities and counts of the streamed search (each band's new pairs, in chunks)
     equal an all-pairs reference, here and with every band a part through a mapper; with a small
     MAX_BUCKET the templates make buckets over it in most bands, and chunks of 40 pairs cut bands."""
-    import functools
 
     from curate import parallel
 
