@@ -121,23 +121,11 @@ def exact_problems(frame: pl.DataFrame | parallel.Parts, *, on: str = "problem",
     else:
         done = parallel.tasks(_concat, [[*g] for g in groups]) if n > 1 else [groups[0][0]]
     out = parallel.tasks(functools.partial(_exact_columns, limit=max_per_problem), [[d] for d in done])
-    return Outcome(_collect(out, frame), {"clusters": int(clusters)}, warnings)
+    return Outcome(parallel.collect(out, frame), {"clusters": int(clusters)}, warnings)
 
 
 def _as_parts(frame: pl.DataFrame | parallel.Parts) -> parallel.Parts:
     return frame if isinstance(frame, parallel.Parts) else parallel.Parts.of(frame)
-
-
-def _collect(out: list, frame: pl.DataFrame | parallel.Parts) -> pl.DataFrame | parallel.Parts:
-    """A library's output parts (each with `_pos`): for parts given, the parts without `_pos`;
-    for a frame given, one frame in its row order."""
-    if isinstance(frame, parallel.Parts):
-        return parallel.Parts(parallel.tasks(_drop_pos, [[h] for h in out]), [])
-    return pl.concat(parallel.fetch(out), how="vertical_relaxed").sort("_pos").drop("_pos")
-
-
-def _drop_pos(part: pl.DataFrame) -> pl.DataFrame:
-    return part.drop("_pos")
 
 
 def _concat(*pieces: pl.DataFrame) -> pl.DataFrame:
@@ -182,7 +170,7 @@ def _exact_columns(part: pl.DataFrame, limit: int | None) -> pl.DataFrame:
     if limit is not None:
         reason = reason.when(pl.col("_over")).then(pl.lit(f"more than {limit} sample(s) of the problem"))
     return part.select(
-        "_pos", "trace_id",
+        pl.col("_pos").alias(parallel.POS), "trace_id",
         pl.when(in_group).then(pl.col("_key")).alias("dup_cluster"),
         pl.when(in_group).then(pl.col("_top")).alias("dup_of"),
         pl.when(in_group).then(pl.lit(1.0)).alias("dup_sim"),
@@ -313,7 +301,7 @@ def dedup_table(frame: pl.DataFrame | parallel.Parts, *, on: str = "problem", me
         minhash.save_index(old.extended(survivors["_rid"].to_list(), signatures), save_index)
         stats["index_size"] = len(old.ids) + survivors.height
     out = [r[0] for r in resolved] + parallel.tasks(functools.partial(_empty_columns, spec=spec), [[e] for e in empties])
-    return Outcome(_collect(out, frame), stats)
+    return Outcome(parallel.collect(out, frame), stats)
 
 
 @dataclass(frozen=True)
@@ -393,7 +381,7 @@ _OUT_TYPES = {"dup_cluster": pl.String, "dup_of": pl.String, "dup_sim": pl.Float
 
 def _output(frame: pl.DataFrame, spec: _Spec) -> pl.DataFrame:
     ident = [pl.col("_rid").alias("trace_id")] if spec.keyed else []
-    return frame.select("_pos", *ident, *(pl.col(c).cast(t) for c, t in _OUT_TYPES.items()))
+    return frame.select(pl.col("_pos").alias(parallel.POS), *ident, *(pl.col(c).cast(t) for c, t in _OUT_TYPES.items()))
 
 
 def _minhash_pairs(units: list, n_units: int, spec: _Spec) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:

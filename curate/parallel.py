@@ -89,7 +89,8 @@ def slices(items, size: int) -> list:
 @dataclass(frozen=True)
 class Parts:
     """A table cut into parts, in input order: `handles` (the frames themselves here; object
-    references where an engine spreads the work) and each part's row count."""
+    references where an engine spreads the work) and each part's row count (a library's output
+    parts, whose rows carry `POS`, leave it empty)."""
 
     handles: list
     rows: list[int]
@@ -107,6 +108,19 @@ class Parts:
 
     def __len__(self) -> int:
         return sum(self.rows)
+
+
+# The column a library's output parts carry: each row's position in the Parts it was given (the
+# part's offset plus its row number), so an engine can put the rows back where they came from.
+POS = "__distillery_pos"
+
+
+def collect(out: list, given: pl.DataFrame | Parts) -> pl.DataFrame | Parts:
+    """A library's output (handles of frames whose rows carry `POS`): given Parts, the output as
+    Parts (an engine places each row by its POS); given a frame, one frame in its row order."""
+    if isinstance(given, Parts):
+        return Parts(list(out), [])
+    return pl.concat(fetch(out), how="vertical_relaxed").sort(POS).drop(POS)
 
 
 def tasks(fn: Callable, calls: list[list], shared: Any = _NOTHING, returns: int | None = None,

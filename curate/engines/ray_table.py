@@ -43,6 +43,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -232,24 +233,22 @@ class RayTable:
         take = self.ray.remote(num_cpus=1)(_alive_frame)
         reads = stage.reads()
         cols = None if reads is None else list(dict.fromkeys(["trace_id", *reads]))
-        handles, rows = [], []
-        for block, n in zip(self.blocks, self._alive_per_block()):
-            if n:
-                handles.append(take.remote(block, cols))
-                rows.append(n)
+        per_block = self._alive_per_block()
+        given = [b for b, n in enumerate(per_block) if n]  # part k is block given[k]
+        parts = parallel.Parts([take.remote(self.blocks[b], cols) for b in given], [per_block[b] for b in given])
         with ray_parts.spread(self.ray, self.engine.batch_rows, self.engine.driver_held):
             try:
-                out = stage.run(parallel.Parts(handles, rows), ctx)
+                out = stage.run(parts, ctx)
             except BadInput as exc:
                 raise ctx.located(exc) from None
         nb = len(self.blocks)
-        where = self.ray.put(self._spine.filter(pl.col(DROPPED_BY).is_null()).select("trace_id", BLOCK).to_arrow())
+        # Each output row carries its position in `parts` (parallel.POS): that says its block.
         split = self.ray.remote(num_cpus=1)(_parts_to_blocks).options(num_returns=nb + 1)
-        cut = [split.remote(h, where, nb) for h in out.handles]
+        cut = [split.remote(h, parts.offsets, given, alive, nb) for h in out.handles]
         metas = self.ray.get([c[-1] for c in cut])
         stray, total = sum(m["stray"] for m in metas), sum(m["rows"] for m in metas)
         if stray or total != alive:
-            raise ctx.error(f"returned {total} rows for {alive} alive rows ({stray} trace_id(s) it was not given)")
+            raise ctx.error(f"returned {total} rows for {alive} alive rows ({stray} not among them)")
         schema = pl.concat([pl.DataFrame(schema=m["schema"]) for m in metas], how="vertical_relaxed").schema
         pieces = [[c[b] for c in cut] for b in range(nb)]
         out = StageOut(schema, pieces=pieces, ranges=self._sorted_ranges(pieces, schema))
@@ -519,13 +518,19 @@ def _alive_frame(block: pa.Table, columns: list[str] | None) -> pl.DataFrame:
     return pl.from_arrow(_alive_columns(block, columns))
 
 
-def _parts_to_blocks(part: pl.DataFrame, where: pa.Table, nb: int):
-    """A `parts` stage's output part cut into the `nb` blocks its rows live in (`where`: the alive
-    rows' trace_id and block), and how many rows it had and how many no block holds."""
-    frame = part.join(pl.from_arrow(where), on="trace_id", how="left", maintain_order="left")
-    known = frame.filter(pl.col(BLOCK).is_not_null())
-    back = [known.filter(pl.col(BLOCK) == b).drop(BLOCK).to_arrow() for b in range(nb)]
-    meta = {"rows": part.height, "stray": frame.height - known.height, "schema": part.schema}
+def _parts_to_blocks(part: pl.DataFrame, starts: list[int], given: list[int], alive: int, nb: int):
+    """A `parts` stage's output part cut into the `nb` blocks its rows live in, by each row's
+    input position (`curate.parallel.POS`; part k of the input, from `starts[k]`, was block
+    `given[k]`), and how many rows it had and how many were at no input position."""
+    from curate import parallel
+
+    pos = part[parallel.POS]
+    inside = ((pos >= 0) & (pos < alive)).to_numpy()
+    block = np.asarray(given)[np.searchsorted(np.asarray(starts), pos.to_numpy(), side="right") - 1]
+    frame = part.filter(inside).drop(parallel.POS)
+    block = block[inside]
+    back = [frame.filter(pl.Series(block == b)).to_arrow() for b in range(nb)]
+    meta = {"rows": part.height, "stray": int((~inside).sum()), "schema": frame.schema}
     return _returns([*back, meta])
 
 
