@@ -371,7 +371,7 @@ def decontaminate(frame: pl.DataFrame | parallel.Parts, *, bench: list[str], on:
         for size in bench_grams:
             common[size] = set(keys.filter(pl.col("size") == size)["key"].to_list())
     # A boilerplate n-gram is taken out of the table the rows are matched against: it never counts.
-    grams = {size: t.filter(~pl.col("key").is_in(pl.Series(sorted(common[size]), dtype=pl.UInt64)))
+    grams = {size: t.join(pl.DataFrame({"key": sorted(common[size])}, schema={"key": pl.UInt64}), on="key", how="anti")
              for size, t in bench_grams.items()}
     shared = _Matching(on, ngram, grams, common, problems, labels, [b.name for b in benches], bench_of, drop, given)
     if fuzzy is not None:
