@@ -9,12 +9,17 @@ distinct texts being checked; add corpora such as the MATH test set by name or p
 `contaminated_with`: the benchmark ids (`math500:test/…`); `contaminated_ngram`: the n-gram that
 matched, so a person can judge.
 
-Where the work runs (`curate.parallel`: one part here, `batch` rows a Ray task on --engine ray):
-the benchmarks' n-gram table is built once, in the calling process, and shipped to every part;
-each block of rows is matched against it and counts the n-grams of the distinct input problems it
-owns (the first block holding a problem's text owns it, so a problem repeated across blocks counts
-once); the per-block counts are summed here, which makes the boilerplate set, and only the few
-matched rows are looked at again here for the n-gram that matched.
+Where the work runs: the rows come as `curate.parallel.Parts` (a frame is one part here, or slices
+of `batch` rows while an engine spreads the work; on the Ray engine, the blocks in the object
+store) and every per-row step is a `parallel.tasks` call on one part, so no row's text comes to
+the calling process. The benchmarks' n-grams (and corpora's counts) are built here, once. The
+distinct input problems are counted by a shuffle: each part's distinct lowered problems are cut
+into hash partitions of their text (a problem repeated across parts meets itself in one), each
+partition counts its problems' n-grams, cut into hash partitions of the n-gram, and each of those
+adds the benchmarks' and corpora's counts; only how many n-grams are boilerplate and which of the
+benchmarks' own are (the only ones that can stop a match) come back. Each part is then matched
+against the benchmarks' n-grams less the boilerplate ones (and the fuzzy index), makes its columns
+and the n-gram that matched, and sends back its matched benchmark problems and rows per benchmark.
 """
 
 from __future__ import annotations
