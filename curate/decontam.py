@@ -131,11 +131,11 @@ class _Counting:
     """What counting the distinct input problems' n-grams needs (shipped once per step)."""
 
     on: str
-    n: int  # hash partitions of the shuffle
     ngram: int
     sizes: list[int]  # the benchmarks' n-gram sizes: only those are counted
     weight: int  # how many times "input" is named in boilerplate_from
     bench_lowered: frozenset[str]
+    n: int = 1  # hash partitions of the shuffle
 
 
 def _problem_pieces(part: pl.DataFrame, how: _Counting) -> list[pl.DataFrame]:
@@ -175,7 +175,7 @@ def _boilerplate(parts: parallel.Parts, corpus: pl.DataFrame, bench_keys: pl.Dat
         found = [_boilerplate_keys(corpus, (boilerplate, bench_keys))]
     else:
         n = parallel.n_parts(len(parts), batch)
-        how = _Counting(how.on, n, how.ngram, how.sizes, how.weight, how.bench_lowered)
+        how = replace(how, n=n)
         pieces = parallel.tasks(_problem_pieces, [[h] for h in parts.handles], shared=how, returns=n)
         counts = parallel.tasks(_problem_counts, [[p[q] for p in pieces] for q in range(n)], shared=how, returns=n)
         found = parallel.tasks(_boilerplate_keys,
@@ -370,7 +370,7 @@ def decontaminate(frame: pl.DataFrame | parallel.Parts, *, bench: list[str], on:
     if boilerplate is not None:
         bench_keys = pl.concat([pl.DataFrame(schema=_COUNTS).select(_KEYS),
                                 *(t.select(pl.lit(size, pl.Int64).alias("size"), "key").unique() for size, t in bench_grams.items())])
-        how = _Counting(on, 1, ngram, list(bench_grams), also.count(INPUT), frozenset(_lower(p) for p in problems))
+        how = _Counting(on, ngram, list(bench_grams), also.count(INPUT), frozenset(_lower(p) for p in problems))
         n_common, keys = _boilerplate(parts, _boilerplate_counts(problems, ngram, list(bench_grams), also, bench_dir),
                                       bench_keys, boilerplate, how, batch)
         for size in bench_grams:
