@@ -156,18 +156,20 @@ def _problem_counts(*pieces_and_how) -> list[pl.DataFrame]:
     return parallel.split(counts.cast(_COUNTS), _KEYS, how.n)
 
 
-def _boilerplate_keys(corpus: pl.DataFrame, *counts_and_shared) -> tuple[int, pl.DataFrame]:
+def _boilerplate_keys(corpus: pl.DataFrame, *counts_and_shared) -> tuple[int, dict[int, np.ndarray]]:
     """One hash partition of the n-grams: the benchmarks' and corpora's counts plus the input's,
     and of the n-grams in at least `boilerplate` problems, how many there are and which of them
-    are the benchmarks' own (only those can stop a match)."""
+    are the benchmarks' own (only those can stop a match), as keys by n-gram size."""
     *counts, (boilerplate, bench_keys) = counts_and_shared
     common = (pl.concat([corpus, *counts]).group_by(_KEYS).agg(pl.col("df").sum())
               .filter(pl.col("df") >= boilerplate))
-    return common.height, common.select(_KEYS).join(bench_keys, on=_KEYS, how="semi")
+    theirs = common.select(_KEYS).join(bench_keys, on=_KEYS, how="semi")
+    return common.height, {int(size): theirs.filter(pl.col("size") == size)["key"].to_numpy()
+                           for size in theirs["size"].unique().to_list()}
 
 
 def _boilerplate(parts: parallel.Parts, corpus: pl.DataFrame, bench_keys: pl.DataFrame, boilerplate: int,
-                 how: _Counting, batch: int) -> tuple[int, pl.DataFrame]:
+                 how: _Counting, batch: int) -> tuple[int, dict[int, set[int]]]:
     """(how many n-grams are boilerplate, those of them that are benchmark n-grams): each distinct
     input problem counted once (`how.weight` times) across every part, by a shuffle on its text."""
     corpus = corpus.cast(_COUNTS)
@@ -181,7 +183,11 @@ def _boilerplate(parts: parallel.Parts, corpus: pl.DataFrame, bench_keys: pl.Dat
         found = parallel.tasks(_boilerplate_keys,
                                [[c, *(k[q] for k in counts)] for q, c in enumerate(parallel.split(corpus, _KEYS, n))],
                                shared=(boilerplate, bench_keys), returns=2, fetch=True)
-    return sum(f[0] for f in found), pl.concat([f[1] for f in found])
+    keys: dict[int, set[int]] = {size: set() for size in how.sizes}
+    for _, part in found:
+        for size, some in part.items():
+            keys[size].update(some.tolist())
+    return sum(f[0] for f in found), keys
 
 
 @dataclass(frozen=True)
@@ -371,10 +377,8 @@ def decontaminate(frame: pl.DataFrame | parallel.Parts, *, bench: list[str], on:
         bench_keys = pl.concat([pl.DataFrame(schema=_COUNTS).select(_KEYS),
                                 *(t.select(pl.lit(size, pl.Int64).alias("size"), "key").unique() for size, t in bench_grams.items())])
         how = _Counting(on, ngram, list(bench_grams), also.count(INPUT), frozenset(_lower(p) for p in problems))
-        n_common, keys = _boilerplate(parts, _boilerplate_counts(problems, ngram, list(bench_grams), also, bench_dir),
-                                      bench_keys, boilerplate, how, batch)
-        for size in bench_grams:
-            common[size] = set(keys.filter(pl.col("size") == size)["key"].to_list())
+        n_common, common = _boilerplate(parts, _boilerplate_counts(problems, ngram, list(bench_grams), also, bench_dir),
+                                        bench_keys, boilerplate, how, batch)
     # A boilerplate n-gram is taken out of the table the rows are matched against: it never counts.
     grams = {size: t.join(pl.DataFrame({"key": sorted(common[size])}, schema={"key": pl.UInt64}), on="key", how="anti")
              for size, t in bench_grams.items()}
