@@ -13,17 +13,17 @@ figure is an upper bound). Prints each stage's rows/s per engine, checks that tr
 selected.parquet are the same bytes, and estimates RECIPE on `--target` traces on a cluster of
 `--nodes` x `--cores-per-node` from the per-stage rows/s measured here:
 
-- stages that run on the workers (`rows`, `problems`): the rows/s per CPU measured on Ray here,
+- stages that run on the workers (`rows`, `problems`, and `parts`: decontam, whose blocks are
+  matched and shuffled in Ray tasks where they lie): the rows/s per CPU measured on Ray here,
   times the cluster's CPUs (linear scaling: no shuffle or network cost, so a lower bound on time);
 - `driver` stages: the local engine's rows/s here, one process, scaled linearly with the rows
-  (MinHash and selection are not linear at worst, so again a lower bound). The dedup family
-  (exact_dedup, dedup, decontam) is called in the driver but hands its heavy parts to Ray tasks
-  (`curate.parallel`: keys, hash-partitioned groups, signatures, LSH bands, Jaccard checks, n-gram
-  matching and counts), keeping the union-find and the sums of per-block counts; the estimate
-  still counts it as one process, which overstates its time on a cluster;
+  (MinHash and selection are not linear at worst, so again a lower bound). exact_dedup and dedup
+  are called in the driver but hand their heavy parts to Ray tasks (`curate.parallel`: keys,
+  hash-partitioned groups, signatures, LSH bands, Jaccard checks), keeping the union-find; the
+  estimate still counts them as one process, which overstates their time on a cluster;
 - after a `select` or `sample` stage the rows are its k, not scaled with the pool;
 - the driver holds the spine (three columns of every row) and the columns driver stages read
-  (the dedup family: its text, problem_id and ranking columns): the estimate names the largest
+  (exact_dedup and dedup: their text, problem_id and ranking columns): the estimate names the largest
   frame it held here, which grows with the rows.
 
     python bench/ray_engine.py --driver-sizes 20000 80000   # the Ray engine only, at two sizes

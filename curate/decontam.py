@@ -9,26 +9,29 @@ distinct texts being checked; add corpora such as the MATH test set by name or p
 `contaminated_with`: the benchmark ids (`math500:test/…`); `contaminated_ngram`: the n-gram that
 matched, so a person can judge.
 
-Where the work runs (`curate.parallel`: one part here, `batch` rows a Ray task on --engine ray):
-the benchmarks' n-gram table is built once, in the calling process, and shipped to every part;
-each block of rows is matched against it and counts the n-grams of the distinct input problems it
-owns (the first block holding a problem's text owns it, so a problem repeated across blocks counts
-once); the per-block counts are summed here, which makes the boilerplate set, and only the few
-matched rows are looked at again here for the n-gram that matched.
+Where the work runs: the rows come as `curate.parallel.Parts` (a frame is one part here, or slices
+of `batch` rows while an engine spreads the work; on the Ray engine, the blocks in the object
+store) and every per-row step is a `parallel.tasks` call on one part, so no row's text comes to
+the calling process. The benchmarks' n-grams (and corpora's counts) are built here, once. The
+distinct input problems are counted by a shuffle: each part's distinct lowered problems are cut
+into hash partitions of their text (a problem repeated across parts meets itself in one), each
+partition counts its problems' n-grams, cut into hash partitions of the n-gram, and each of those
+adds the benchmarks' and corpora's counts; only how many n-grams are boilerplate and which of the
+benchmarks' own are (the only ones that can stop a match) come back. Each part is then matched
+against the benchmarks' n-grams less the boilerplate ones (and the fuzzy index), makes its columns
+and the n-gram that matched, and sends back its matched benchmark problems and rows per benchmark.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
-import xxhash
 
 from curate import minhash, parallel
 from curate.dedup import check_table, check_threshold
@@ -103,56 +106,195 @@ def _boilerplate_counts(problems: list[str], n: int, sizes: list[int], also: lis
     return _df_counts(_ngram_table(texts, n), sizes)
 
 
+_COUNTS = {"size": pl.Int64, "key": pl.UInt64, "df": pl.Int64}
+_KEYS = ["size", "key"]
+
+
 def _df_counts(tables: dict[int, pl.DataFrame], sizes: list[int]) -> pl.DataFrame:
     """(size, key, df): the distinct owners of each n-gram of `_ngram_table`'s tables, for `sizes`."""
     counts = [t.group_by("key").agg(pl.col("owner").n_unique().cast(pl.Int64).alias("df"))
               .select(pl.lit(size, pl.Int64).alias("size"), "key", "df")
               for size, t in tables.items() if size in sizes]
-    return pl.concat(counts) if counts else pl.DataFrame(schema={"size": pl.Int64, "key": pl.UInt64, "df": pl.Int64})
+    return pl.concat(counts) if counts else pl.DataFrame(schema=_COUNTS)
 
 
-def _text_ids(texts: list[str]) -> list[str]:
-    """A 128-bit name per (lowered) text: which block owns a distinct input problem."""
-    return [xxhash.xxh3_128_hexdigest(t.encode()) for t in texts]
-
-
-def _distinct_problems(texts: pl.Series, bench_lowered: frozenset[str]) -> pl.Series:
-    """One block's distinct input problems (lowered, not empty, not a benchmark problem), named."""
-    lowered = {_lower(t) for t in texts.to_list() if t} - bench_lowered
-    return pl.Series("_text", _text_ids(sorted(lowered)), pl.String)
+# ---------------------------------------------------------------- the work, part by part
+# The rows come as `curate.parallel.Parts`: here one part (or, while an engine spreads the work,
+# slices of the frame); on the Ray engine the blocks themselves, which stay on the workers. Every
+# function below runs on one part (or one hash partition) as a `parallel.tasks` call; the calling
+# process gets only what the benchmarks bound: the boilerplate n-grams among the benchmarks' own,
+# and each part's matched benchmark problems and row counts.
 
 
 @dataclass(frozen=True)
-class _Shared:
-    """What every block's task gets once: the benchmarks' n-grams by size, and how to count."""
+class _Counting:
+    """What counting the distinct input problems' n-grams needs (shipped once per step)."""
 
-    grams: dict[int, pl.DataFrame]
-    n: int
+    on: str
+    ngram: int
+    sizes: list[int]  # the benchmarks' n-gram sizes: only those are counted
+    weight: int  # how many times "input" is named in boilerplate_from
     bench_lowered: frozenset[str]
+    n: int = 1  # hash partitions of the shuffle
 
 
-def _match_block(part: tuple[pl.Series, int, pl.Series | None], shared: _Shared) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """One block of rows (its texts, its first row's number, the problems it owns or None): every
-    (row, benchmark problem, n-gram size, n-gram key) they share, and the (size, key, df) counts of
-    the n-grams of the distinct problems the block owns (boilerplate's share of "input")."""
-    texts, start, owned = part
+def _problem_pieces(part: pl.DataFrame, how: _Counting) -> list[pl.DataFrame]:
+    """One part's distinct input problems (lowered, not empty, not a benchmark problem) in the
+    `how.n` hash partitions of the shuffle: a problem repeated across parts meets itself in one."""
+    texts = part[how.on].cast(pl.String).to_list()
+    lowered = sorted({_lower(t) for t in texts if t} - how.bench_lowered)
+    return parallel.split(pl.DataFrame({"text": lowered}, schema={"text": pl.String}), "text", how.n)
+
+
+def _problem_counts(*pieces_and_how) -> list[pl.DataFrame]:
+    """One hash partition of the distinct input problems (every part's piece of it): the (size,
+    key, df) counts of their n-grams, in the `how.n` hash partitions of (size, key)."""
+    *pieces, how = pieces_and_how
+    texts = pl.concat(pieces)["text"].unique().sort().to_list()
+    counts = _df_counts(_ngram_table(texts, how.ngram), how.sizes) if texts else pl.DataFrame(schema=_COUNTS)
+    counts = counts.with_columns(pl.col("df") * how.weight)
+    return parallel.split(counts.cast(_COUNTS), _KEYS, how.n)
+
+
+def _boilerplate_keys(corpus: pl.DataFrame, *counts_and_shared) -> tuple[int, dict[int, np.ndarray]]:
+    """One hash partition of the n-grams: the benchmarks' and corpora's counts plus the input's,
+    and of the n-grams in at least `boilerplate` problems, how many there are and which of them
+    are the benchmarks' own (only those can stop a match), as keys by n-gram size."""
+    *counts, (boilerplate, bench_keys) = counts_and_shared
+    common = (pl.concat([corpus, *counts]).group_by(_KEYS).agg(pl.col("df").sum())
+              .filter(pl.col("df") >= boilerplate))
+    theirs = common.select(_KEYS).join(bench_keys, on=_KEYS, how="semi")
+    return common.height, {int(size): theirs.filter(pl.col("size") == size)["key"].to_numpy()
+                           for size in theirs["size"].unique().to_list()}
+
+
+def _boilerplate(parts: parallel.Parts, corpus: pl.DataFrame, bench_keys: pl.DataFrame, boilerplate: int,
+                 how: _Counting, batch: int) -> tuple[int, dict[int, set[int]]]:
+    """(how many n-grams are boilerplate, those of them that are benchmark n-grams): each distinct
+    input problem counted once (`how.weight` times) across every part, by a shuffle on its text."""
+    corpus = corpus.cast(_COUNTS)
+    if how.weight == 0 or not parts.handles:
+        found = [_boilerplate_keys(corpus, (boilerplate, bench_keys))]
+    else:
+        n = parallel.n_parts(len(parts), batch)
+        how = replace(how, n=n)
+        pieces = parallel.tasks(_problem_pieces, [[h] for h in parts.handles], shared=how, returns=n)
+        counts = parallel.tasks(_problem_counts, [[p[q] for p in pieces] for q in range(n)], shared=how, returns=n)
+        found = parallel.tasks(_boilerplate_keys,
+                               [[c, *(k[q] for k in counts)] for q, c in enumerate(parallel.split(corpus, _KEYS, n))],
+                               shared=(boilerplate, bench_keys), returns=2, fetch=True)
+    keys: dict[int, set[int]] = {size: set() for size in how.sizes}
+    for _, part in found:
+        for size, some in part.items():
+            keys[size].update(some.tolist())
+    return sum(f[0] for f in found), keys
+
+
+@dataclass(frozen=True)
+class _Matching:
+    """What every part's matching gets once: the benchmarks' n-grams by size (boilerplate ones
+    removed), their problems and labels, the boilerplate keys (for the evidence), the fuzzy index."""
+
+    on: str
+    ngram: int
+    grams: dict[int, pl.DataFrame]
+    common: dict[int, set[int]]
+    problems: list[str]
+    labels: list[str]
+    bench_names: list[str]
+    bench_of: np.ndarray
+    drop: bool
+    with_id: bool  # the part's trace_id goes with its columns (the engine's parts)
+    fuzzy: float | None = None
+    index: minhash.Index | None = None
+    real: np.ndarray | None = None  # benchmark problems that have a shingle at all
+
+
+def _match_block(part: pl.DataFrame, offset: int, shared: _Matching) -> tuple[pl.DataFrame, dict]:
+    """One part's rows against the benchmarks (its first row being row `offset`): its columns
+    (contaminated_with, contaminated_ngram, drop_reason; with trace_id and `parallel.POS` when
+    `with_id`), in its row order, and a summary for the stats (rows matched per benchmark, the
+    benchmark problems matched)."""
+    texts = part[shared.on].cast(pl.String).fill_null("")
     hits = []
     # Only the n-gram sizes the benchmarks have: nearly always just `ngram`.
     row_w = minhash.words(minhash.normalize_column(texts, _lower), wide=True)
     for size, grams in shared.grams.items():
         keys, owner = minhash.ngram_hashes(row_w, size, minhash.combine64)
-        hits.append(pl.DataFrame({"key": keys, "row": owner + start}).join(grams, on="key")
-                    .select(pl.col("row").cast(pl.Int64), pl.col("owner").cast(pl.Int64),
-                            pl.lit(size, pl.Int64).alias("size"), "key").unique())
-    found = pl.concat(hits) if hits else pl.DataFrame(schema={"row": pl.Int64, "owner": pl.Int64,
-                                                              "size": pl.Int64, "key": pl.UInt64})
-    counts = _df_counts({}, [])
-    if owned is not None and len(owned):
-        lowered = sorted({_lower(t) for t in texts.to_list() if t} - shared.bench_lowered)
-        mine = set(owned.to_list())
-        lowered = [t for t, name in zip(lowered, _text_ids(lowered)) if name in mine]
-        counts = _df_counts(_ngram_table(lowered, shared.n), list(shared.grams))
-    return found, counts
+        hits.append(pl.DataFrame({"key": keys, "row": owner}).join(grams, on="key").select("row", "owner"))
+    if shared.fuzzy is not None:
+        row_sk = minhash.sketch(texts)
+        r, k, _ = shared.index.match(row_sk.signatures, shared.fuzzy)
+        # Empty texts have equal (empty) signatures but share nothing.
+        real = (np.bincount(row_sk.shingle_text, minlength=len(texts))[r] > 0) & shared.real[k]
+        hits.append(pl.DataFrame({"row": r[real], "owner": k[real]}))
+    found = (pl.concat([h.cast({"row": pl.Int64, "owner": pl.Int64}) for h in hits]) if hits
+             else pl.DataFrame(schema={"row": pl.Int64, "owner": pl.Int64})).unique().sort("row", "owner")
+
+    label_s = pl.Series(shared.labels, dtype=pl.String)
+    per_row = (found.with_columns(label_s.gather(found["owner"]).alias("label"))
+               .group_by("row").agg(pl.col("label"), pl.col("owner").first()))
+    names = pl.Series(shared.bench_names, dtype=pl.String)
+    first_bench = names.gather(shared.bench_of[per_row["owner"].to_numpy()])
+    per_row = per_row.with_columns(first_bench.alias("_bench"))
+    cols = (pl.DataFrame({"row": np.arange(part.height, dtype=np.int64)})
+            .join(per_row, on="row", how="left", maintain_order="left"))
+    # The n-gram that matched, so a person can judge the drop (fuzzy-only matches have none).
+    matched_text = texts.gather(per_row["row"]).to_list()
+    evidence = {row: _matched_ngram(text, shared.problems[owner], shared.ngram, shared.common)
+                for row, text, owner in zip(per_row["row"].to_list(), matched_text, per_row["owner"].to_list())}
+    cols = cols.with_columns(pl.Series("contaminated_ngram", [evidence.get(r) for r in range(part.height)],
+                                       dtype=pl.String))
+    reason = pl.concat_str(pl.lit("contaminated: overlaps benchmark "), pl.col("_bench"))
+    cols = cols.select(pl.col("label").alias("contaminated_with"), "contaminated_ngram",
+                       (reason if shared.drop else pl.lit(None, pl.String)).alias(DROP))
+
+    hit_bench = shared.bench_of[found["owner"].to_numpy()]
+    rows = found["row"].to_numpy()
+    summary = {"rows": [int(np.unique(rows[hit_bench == k]).size) for k in range(len(shared.bench_names))],
+               "owners": np.unique(found["owner"].to_numpy())}
+    return _with_id(part, offset, cols, shared.with_id), summary
+
+
+def _unmatched(part: pl.DataFrame, offset: int, with_id: bool) -> pl.DataFrame:
+    """A part's columns when no benchmark could be read: nothing matched."""
+    h = part.height
+    cols = pl.DataFrame({"contaminated_with": pl.Series([None] * h, dtype=pl.List(pl.String)),
+                         "contaminated_ngram": pl.Series([None] * h, dtype=pl.String),
+                         DROP: pl.Series([None] * h, dtype=pl.String)})
+    return _with_id(part, offset, cols, with_id)
+
+
+def _with_id(part: pl.DataFrame, offset: int, cols: pl.DataFrame, with_id: bool) -> pl.DataFrame:
+    """The columns, after each row's trace_id and input position when they go back as parts."""
+    if not with_id:
+        return cols
+    where = part.select((pl.int_range(pl.len(), dtype=pl.Int64) + offset).alias(parallel.POS), "trace_id")
+    return pl.concat([where, cols], how="horizontal")
+
+
+def _with_offsets(parts: parallel.Parts) -> list[list]:
+    return [[h, off] for h, off in zip(parts.handles, parts.offsets)]
+
+
+def _checked_parts(frame: pl.DataFrame | parallel.Parts, on: str) -> tuple[parallel.Parts, bool]:
+    """The rows as parts, and whether they came as parts (the columns then go back as parts)."""
+    if isinstance(frame, parallel.Parts):
+        names = parallel.columns(frame)
+        if on not in names:
+            raise BadInput(f"no column {on!r} to decontaminate on (columns: {', '.join(names)})")
+        if not len(frame):
+            raise BadInput("the table to decontaminate is empty")
+        return frame, True
+    check_table(frame, on, "decontaminate")
+    return parallel.Parts.of(frame.select(on)), False
+
+
+def _result(parts: parallel.Parts, handles: list, given: bool) -> pl.DataFrame | parallel.Parts:
+    """The columns as parts (given parts), or as one frame in input order (given a frame)."""
+    if given:
+        return parallel.Parts(handles, list(parts.rows))
+    return pl.concat(parallel.fetch(handles), how="vertical", rechunk=True)
 
 
 def _gram_keys(text: str, size: int) -> tuple[list[str], np.ndarray]:
@@ -177,7 +319,7 @@ def _matched_ngram(text: str, bench_text: str, n: int, common: dict[int, set[int
     return None
 
 
-def decontaminate(frame: pl.DataFrame, *, bench: list[str], on: str = "problem", ngram: int = 8,
+def decontaminate(frame: pl.DataFrame | parallel.Parts, *, bench: list[str], on: str = "problem", ngram: int = 8,
                   fuzzy: float | None = None, bench_dir: Path | str | None = None,
                   drop: bool = True, missing: Literal["error", "skip"] = "error",
                   boilerplate: int | None = BOILERPLATE, boilerplate_from: list[str] | None = None,
@@ -189,14 +331,18 @@ def decontaminate(frame: pl.DataFrame, *, bench: list[str], on: str = "problem",
     against; default "input", the texts being checked) is boilerplate ("where $m$ and $n$ are
     relatively prime positive integers") and does not count. A relative benchmark path not found
     here is looked for `beside` the input (`beside_input`). A skipped benchmark is in the result's
-    `warnings` (and told to `warn` as it happens, when given: it may raise)."""
+    `warnings` (and told to `warn` as it happens, when given: it may raise).
+
+    Given a frame, the result's columns are a frame in its row order; given `parallel.Parts`
+    (frames with trace_id and `on`), they are Parts of frames with trace_id and the columns, one
+    per input part, and no row's text ever comes to this process."""
     warnings: list[str] = []
 
     def note(line: str) -> None:
         warnings.append(line)
         if warn is not None:
             warn(line)
-    check_table(frame, on, "decontaminate")
+    parts, given = _checked_parts(frame, on)
     if not bench:
         raise BadInput("name at least one benchmark (math500, aime24, … or a file path)")
     if ngram < 1:
@@ -217,79 +363,41 @@ def decontaminate(frame: pl.DataFrame, *, bench: list[str], on: str = "problem",
     if boilerplate is not None and boilerplate < 2:
         raise BadInput(f"boilerplate must be at least 2 benchmark problems, got {boilerplate}")
     if not benches:
-        cols = pl.DataFrame({"contaminated_with": pl.Series([None] * frame.height, dtype=pl.List(pl.String)),
-                             "contaminated_ngram": pl.Series([None] * frame.height, dtype=pl.String),
-                             DROP: pl.Series([None] * frame.height, dtype=pl.String)})
-        return Outcome(cols, {"ngram": ngram, "benchmarks": {}, "skipped_benchmarks": skipped}, warnings)
+        handles = parallel.tasks(_unmatched, _with_offsets(parts), shared=given)
+        return Outcome(_result(parts, handles, given), {"ngram": ngram, "benchmarks": {}, "skipped_benchmarks": skipped},
+                       warnings)
     labels = [f"{b.name}:{i}" for b in benches for i in b.ids]
     problems = [p for b in benches for p in b.problems]
     bench_of = np.repeat(np.arange(len(benches)), [len(b.ids) for b in benches])
     bench_grams = _ngram_table(problems, ngram)
-    texts = frame[on].cast(pl.String).fill_null("")
     also = list(BOILERPLATE_FROM if boilerplate_from is None else boilerplate_from)
-    counting = boilerplate is not None and INPUT in also
-    bench_lowered = frozenset(_lower(p) for p in problems)
-    blocks = parallel.slices(texts, parallel.part_size(batch))
-    owned: list[pl.Series | None] = [None] * len(blocks)
-    if counting:
-        # A distinct input problem is counted once, by the first block that holds it.
-        names = parallel.map_parts(functools.partial(_distinct_problems, bench_lowered=bench_lowered), blocks)
-        first = (pl.concat([pl.DataFrame({"_text": part, "_block": pl.repeat(k, len(part), dtype=pl.Int64, eager=True)})
-                            for k, part in enumerate(names)])
-                 .unique("_text", keep="first", maintain_order=True))
-        owned = [first.filter(pl.col("_block") == k)["_text"] for k in range(len(blocks))]
-    shared = _Shared(bench_grams, ngram, bench_lowered)
-    starts = range(0, len(texts), parallel.part_size(batch))
-    matched = parallel.map_parts(_match_block, list(zip(blocks, starts, owned)), shared)
-    raw = pl.concat([m[0] for m in matched]) if matched else _match_block((texts.head(0), 0, None), shared)[0]
     common: dict[int, set[int]] = {size: set() for size in bench_grams}
+    n_common = 0
     if boilerplate is not None:
-        per_input = [m[1] for m in matched] * also.count(INPUT)
-        counts = (pl.concat([_boilerplate_counts(problems, ngram, list(bench_grams), also, bench_dir), *per_input])
-                  .group_by("size", "key").agg(pl.col("df").sum()).filter(pl.col("df") >= boilerplate))
-        for size in bench_grams:
-            common[size] = set(counts.filter(pl.col("size") == size)["key"].to_list())
-        raw = raw.join(counts.select("size", "key"), on=["size", "key"], how="anti")
-    hits = [raw.select("row", "owner")]
+        bench_keys = pl.concat([pl.DataFrame(schema=_COUNTS).select(_KEYS),
+                                *(t.select(pl.lit(size, pl.Int64).alias("size"), "key").unique() for size, t in bench_grams.items())])
+        how = _Counting(on, ngram, list(bench_grams), also.count(INPUT), frozenset(_lower(p) for p in problems))
+        n_common, common = _boilerplate(parts, _boilerplate_counts(problems, ngram, list(bench_grams), also, bench_dir),
+                                        bench_keys, boilerplate, how, batch)
+    # A boilerplate n-gram is taken out of the table the rows are matched against: it never counts.
+    grams = {size: t.join(pl.DataFrame({"key": sorted(common[size])}, schema={"key": pl.UInt64}), on="key", how="anti")
+             for size, t in bench_grams.items()}
+    shared = _Matching(on, ngram, grams, common, problems, labels, [b.name for b in benches], bench_of, drop, given)
     if fuzzy is not None:
-        bench_sk, row_sk = minhash.sketch(problems), minhash.sketch(texts)
-        index = minhash.Index(labels, bench_sk.signatures, minhash.NGRAM, minhash.SEED)
-        r, k, _ = index.match(row_sk.signatures, fuzzy)
-        # Empty texts have equal (empty) signatures but share nothing.
-        real = (np.bincount(row_sk.shingle_text, minlength=len(texts))[r] > 0) & \
-            (np.bincount(bench_sk.shingle_text, minlength=len(problems))[k] > 0)
-        hits.append(pl.DataFrame({"row": r[real].astype(np.int64), "owner": k[real].astype(np.int64)}))
-    found = (pl.concat([h.cast({"row": pl.Int64, "owner": pl.Int64}) for h in hits]) if hits
-             else pl.DataFrame(schema={"row": pl.Int64, "owner": pl.Int64})).unique().sort("row", "owner")
+        bench_sk = minhash.sketch(problems)
+        shared = replace(shared, fuzzy=fuzzy, index=minhash.Index(labels, bench_sk.signatures, minhash.NGRAM, minhash.SEED),
+                         real=np.bincount(bench_sk.shingle_text, minlength=len(problems)) > 0)
+    matched = parallel.tasks(_match_block, _with_offsets(parts), shared=shared, returns=2)
+    summaries = parallel.fetch([m[1] for m in matched])
 
-    label_s = pl.Series(labels, dtype=pl.String)
-    per_row = (found.with_columns(label_s.gather(found["owner"]).alias("label"))
-               .group_by("row").agg(pl.col("label"), pl.col("owner").first()))
-    names = pl.Series([b.name for b in benches], dtype=pl.String)
-    first_bench = names.gather(bench_of[per_row["owner"].to_numpy()])
-    per_row = per_row.with_columns(first_bench.alias("_bench"))
-    cols = (pl.DataFrame({"row": np.arange(frame.height, dtype=np.int64)})
-            .join(per_row, on="row", how="left", maintain_order="left"))
-    # The n-gram that matched, so a person can judge the drop (fuzzy-only matches have none).
-    matched_text = texts.gather(per_row["row"]).to_list()
-    evidence = {row: _matched_ngram(text, problems[owner], ngram, common)
-                for row, text, owner in zip(per_row["row"].to_list(), matched_text, per_row["owner"].to_list())}
-    cols = cols.with_columns(pl.Series("contaminated_ngram", [evidence.get(r) for r in range(frame.height)],
-                                       dtype=pl.String))
-    reason = pl.concat_str(pl.lit("contaminated: overlaps benchmark "), pl.col("_bench"))
-    cols = cols.select(pl.col("label").alias("contaminated_with"), "contaminated_ngram",
-                       (reason if drop else pl.lit(None, pl.String)).alias(DROP))
-
-    hit_bench = bench_of[found["owner"].to_numpy()]
-    stats = {"ngram": ngram, "fuzzy": fuzzy, "boilerplate": boilerplate,
-             "boilerplate_ngrams": int(sum(len(v) for v in common.values())),
+    stats = {"ngram": ngram, "fuzzy": fuzzy, "boilerplate": boilerplate, "boilerplate_ngrams": n_common,
              "benchmarks": {b.name: len(b.ids) for b in benches},
              "skipped_benchmarks": skipped, "contaminated_rows": {}, "benchmark_problems_matched": {}}
+    owners = np.unique(np.concatenate([np.zeros(0, np.int64), *(s["owners"] for s in summaries)]))
     for k, b in enumerate(benches):
-        mine = hit_bench == k
-        stats["contaminated_rows"][b.name] = int(np.unique(found["row"].to_numpy()[mine]).size)
-        stats["benchmark_problems_matched"][b.name] = int(np.unique(found["owner"].to_numpy()[mine]).size)
-    return Outcome(cols, stats, warnings)
+        stats["contaminated_rows"][b.name] = int(sum(s["rows"][k] for s in summaries))
+        stats["benchmark_problems_matched"][b.name] = int((bench_of[owners] == k).sum())
+    return Outcome(_result(parts, [m[0] for m in matched], given), stats, warnings)
 
 
 def beside_input(spec: str, input_path: Path | None) -> str:

@@ -179,8 +179,9 @@ def test_decontam_blocks_count_boilerplate_once_per_problem(local_ray, tasks, tm
             assert hit[12] == ["bench:a"]
             assert hit[1] == (None if boilerplate in (3, 21) else ["bench:b"]), (boilerplate, fuzzy)
             assert here.columns["contaminated_ngram"][12] == "sara sells 7 red kites and 9 blue"
-    ran = tasks()
-    assert ran["_match_block"] == 8 * 5 and ran["_distinct_problems"] == 6 * 5
+    ran = tasks()  # 5 parts of 5 rows; where input problems count, a shuffle of them into 5 partitions
+    assert ran["_match_block"] == 8 * 5
+    assert ran["_problem_pieces"] == ran["_problem_counts"] == ran["_boilerplate_keys"] == 6 * 5
 
 
 RECIPE = """\

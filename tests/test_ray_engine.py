@@ -70,16 +70,17 @@ def test_demo_recipe_on_ray_is_byte_identical_to_local(corpus, tmp_path, capsys)
     m = json.loads((tmp_path / "ray" / "manifest.json").read_text())
     assert m["engine"]["name"] == "ray" and m["engine"]["cpus"] == 2 and m["engine"]["batch_rows"] == 37
     # The table stayed on the cluster: the driver wrote the run's files from pieces of one block at
-    # most, pulled for a driver stage only the columns it reads (select: 5, domain: 2, decontam
-    # its text), nothing of the dedup stages' rows (they shuffle their parts on the cluster), for a
-    # batched stage only its own columns and what its summary reads, and never held more than a
-    # third of traces.parquet's columns.
+    # most, pulled for a driver stage only the columns it reads (select: 5, domain: 2), nothing of
+    # the dedup family's rows (they shuffle their parts on the cluster), for a batched stage only
+    # its own columns and what its summary reads, and never held more than a third of
+    # traces.parquet's columns.
     held = {what: tuple(size) for what, size in m["engine"]["driver"]["held"].items()}
     width = len(store.read_table(tmp_path / "ray" / "traces.parquet").column_names)
     assert held.pop("writing (one piece)")[0] <= 37
     assert max(columns for _, columns in held.values()) < width / 3
     assert held["13-select"][1] <= 5 and held["14-domain"][1] == 2
-    assert "01-exact_dedup" not in held and "02-dedup" not in held and held["03-decontam"][1] == 2
+    # the dedup family's stages (`parts`) shuffle their rows on the cluster: nothing of theirs here
+    assert not [what for what in held if what.startswith(("01-exact_dedup", "02-dedup", "03-decontam"))]
     batched = ("04-format", "06-verify", "07-filter", "08-filter", "09-filter", "10-difficulty")
     assert not [what for what in held if what.startswith(batched)]  # nothing of theirs came to the driver
     assert held["05-gold_audit (summary)"][1] == 2  # trace_id and gold, for its whole-table warning

@@ -26,6 +26,7 @@ from typing import Literal
 import polars as pl
 from pydantic import Field
 
+from curate.parallel import Parts
 from curate.stages import Stage, StageConfig, StageContext, register
 
 
@@ -51,15 +52,18 @@ class Decontam(Stage):
     name = "decontam"
     Config = DecontamConfig
     version = 2  # boilerplate n-grams do not count; the matched n-gram is kept
+    execution = "parts"  # the library shuffles the rows itself: on Ray they stay on the workers
 
     def reads(self) -> tuple[str, ...]:
         """The columns `run` reads (an engine that holds the table elsewhere pulls only these)."""
         return ("trace_id", self.config.on)
 
-    def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
+    def run(self, frame: pl.DataFrame | Parts, ctx: StageContext) -> pl.DataFrame | Parts:
         from curate.decontam import decontaminate
 
         result = decontaminate(frame, **self.config.model_dump(exclude={"on_missing"}), beside=ctx.input_path,
                                warn=ctx.nothing_to_do)
         ctx.stats.update(result.stats)
+        if isinstance(frame, Parts):  # the library's parts carry trace_id
+            return result.columns
         return pl.concat([frame.select("trace_id"), result.columns], how="horizontal")
