@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from curate import store
 from curate.errors import BadInput
@@ -94,9 +95,7 @@ def pass_rates(frame: pl.DataFrame, input_path: Path | None = None, mode: str = 
     out = frame.select("trace_id", "problem_id").join(per, on="problem_id", how="left", maintain_order="left")
     no_attempts = out["attempts"].is_null()
     without = int(out.filter(no_attempts)["problem_id"].n_unique())
-    if missing == "error" and no_attempts.any():
-        raise BadInput(f"{int(no_attempts.sum()):,} row(s) have no graded attempts ({source}) "
-                       f"(e.g. problem_id {out.filter(no_attempts)['problem_id'][0]})")
+    missing_rows = int(no_attempts.sum())
     out = out.with_columns(pl.col("attempts").fill_null(0), pl.col("solved").fill_null(0),
                            pl.when(pl.col("solved_by") == "").then(None).otherwise(pl.col("solved_by"))
                            .alias("solved_by"), pl.lit(source).alias("attempts_from"))
@@ -115,11 +114,53 @@ def pass_rates(frame: pl.DataFrame, input_path: Path | None = None, mode: str = 
              "grade": grade, "problems": int(problems.height),
              "problems_without_attempts": without,
              "problems_kept": int(out.filter(pl.col(DROP).is_null())["problem_id"].n_unique())}
+    # `missing_first`: the smallest problem_id without a graded attempt, as a dict, which merges key by
+    # key (each part's smallest: the summary takes the smallest of them, on any split of the problems).
+    first = {} if not missing_rows else {str(out.filter(no_attempts)["problem_id"].min()): 1}
     counts = {"parts": 1, "problems": int(problems.height), "without": without, "no_students": no_students,
-              "sample_rows": sample_rows, "sample_problems": sample_problems, "where": where}
-    result = summary(counts, stats, mode, attempts_from, missing)
+              "fallbacks": int(source == "samples" and attempts_from == "auto"), "sample_rows": sample_rows,
+              "sample_problems": sample_problems, "missing_rows": missing_rows, "missing_first": first,
+              "where": where}
+    result = summary(counts, stats, missing)
     result.columns = out.select("trace_id", *COLUMNS, DROP)
     return result
+
+
+def plan_parts(problem_ids: pl.Series, input_path: Path | None = None, attempts: str | None = None,
+               attempts_from: str = "auto", students: list[str] | None = None, mode: str = "s1",
+               missing: str = "keep") -> dict:
+    """What every part of a table split by problem runs `pass_rates` with (config values), decided
+    once over the whole table, `problem_ids` its problems, as one `pass_rates` call decides them:
+    `attempts_from: auto` becomes `students` where a student attempt exists for any of these
+    problems (a part holding none would fall back to its own samples: pass rates one process never
+    makes); where none exists it stays `auto`, and every part falls back (or not) alike.
+    `missing: error` runs as `keep` in the parts (the same columns wherever error does not fail):
+    `summary` raises it over the whole table's counts."""
+    update = {"missing": "keep"} if missing == "error" else {}
+    if attempts_from == "auto":
+        path = Path(attempts) if attempts else default_attempts(input_path)
+        have = _attempt_problems(path, students) if path is not None else None
+        if have is not None and have.is_in(problem_ids.unique().implode()).any():
+            update["attempts_from"] = "students"
+    return update
+
+
+def _attempt_problems(path: Path, students: list[str] | None) -> pl.Series | None:
+    """The problem_id of every attempt in `path` (of `students`), reading two columns, not the
+    texts; None where `load_attempts` finds no attempts. Anything odd in the files: what
+    `load_attempts` makes of them (its error, as every part would raise it)."""
+    if not path.exists():
+        return None
+    try:
+        parts = [pl.from_arrow(pq.read_table(f, columns=["problem_id", "teacher"]))
+                 .cast({"problem_id": pl.String, "teacher": pl.String}) for f in store.parquet_files(path)]
+    except Exception:  # noqa: BLE001 - the whole read says what is wrong, in the local engine's words
+        rows = load_attempts(path, students)
+        return None if rows is None else rows["problem_id"]
+    rows = pl.concat(parts, how="vertical")
+    if students is not None:
+        rows = rows.filter(pl.col("teacher").is_in(students))
+    return rows["problem_id"]
 
 
 def _falls_back(attempts_from: str, mode: str) -> bool:
@@ -128,32 +169,37 @@ def _falls_back(attempts_from: str, mode: str) -> bool:
     return attempts_from == "auto" and mode != "s1"
 
 
-def summary(counts: dict, stats: dict, mode: str = "s1", attempts_from: str = "auto",
-            missing: str = "keep") -> Outcome:
+def summary(counts: dict, stats: dict, missing: str = "keep") -> Outcome:
     """`pass_rates`' stats (additive: `stats` as given) and warnings over a whole table, from its
     additive `counts`: the parts it ran in, problems, problems without a gradable attempt, parts
-    that found no student attempt, the samples' rows and problems, and `where` the attempts were
-    looked for (the same in every part). An engine that runs the stage per partition of problems
-    adds the parts' counts up and calls this once."""
+    that found no student attempt and parts that fell back to their samples for want of one, the
+    samples' rows and problems, the rows without a graded attempt (and the smallest such problem),
+    and `where` the attempts were looked for (the same in every part). `missing: error` with such
+    rows raises here, from the whole table's counts. An engine that runs the stage per partition of
+    problems decides the source for all of them first (`plan_parts`), adds the parts' counts up and
+    calls this once."""
     result = Outcome(stats=stats, counts=counts)
     parts, problems, no_students = counts["parts"], counts["problems"], counts["no_students"]
-    fallback = _falls_back(attempts_from, mode)
-    if no_students and no_students != parts and fallback:
+    fallbacks = counts["fallbacks"]
+    if fallbacks and fallbacks != parts:
         # Some parts fell back to their samples where the whole table has student attempts: their
-        # pass rates are not the ones one process computes, and no warning can make them so.
-        raise BadInput(f"student attempts {counts['where']} exist for the problems of {parts - no_students} of "
-                       f"{parts} partitions only, and attempts_from: auto fell back to the samples in the "
-                       "others: set attempts_from: students or samples (or run on the local engine)")
-    announced = no_students == parts and not fallback
-    if no_students == parts:
-        if fallback:
-            result.warnings.append(f"no student attempts {counts['where']}: pass rates from the teachers' own "
-                                   f"samples of each problem (attempts_from: samples)")
-        else:
-            result.warnings.append(
-                f"no student attempts {counts['where']} for these {problems:,} problems: "
-                f"no pass rate, every problem {'passes' if missing == 'keep' else missing + 's'}"
-                f" (missing: {missing})")
+        # pass rates are not the ones one process computes. `plan_parts` prevents this; an engine
+        # that skipped it is wrong, not the input.
+        raise RuntimeError(f"difficulty: student attempts {counts['where']} exist for the problems of "
+                           f"{parts - fallbacks} of {parts} parts only, and attempts_from: auto fell back to the "
+                           "samples in the others: the engine must decide the source first (plan_parts)")
+    if missing == "error" and counts["missing_rows"]:
+        raise BadInput(f"{counts['missing_rows']:,} row(s) have no graded attempts ({stats['attempts_from']}) "
+                       f"(e.g. problem_id {min(counts['missing_first'])})")
+    announced = no_students == parts and not fallbacks
+    if fallbacks:
+        result.warnings.append(f"no student attempts {counts['where']}: pass rates from the teachers' own "
+                               f"samples of each problem (attempts_from: samples)")
+    elif announced:
+        result.warnings.append(
+            f"no student attempts {counts['where']} for these {problems:,} problems: "
+            f"no pass rate, every problem {'passes' if missing == 'keep' else missing + 's'}"
+            f" (missing: {missing})")
     if counts["sample_rows"] and counts["sample_problems"] == counts["sample_rows"]:
         result.warnings.append("every problem has one sample: a pass rate over the samples is that "
                                "sample's own verdict")

@@ -16,6 +16,9 @@ and the block each row lives in, which is all the funnel and the manifest count.
 - **`problems` stages**: each block's alive rows are hash-partitioned on `problem_id` (the shuffle
   of a groupby); one task per partition runs the stage on a problem's rows together, and its
   columns go back to the blocks the rows came from.
+- **a batched stage's decision over the whole table** (`Stage.plan`: difficulty's attempt source)
+  is made once here, before its parts run, on the alive rows' `plan_reads` columns; every part
+  runs the stage it returns (a copy of the config with the decision fixed).
 - **a batched stage's stats and warnings**: each part's (block's, partition's) stats and the
   library's additive counts (`Outcome.counts`) are added up (`ray_data.merge_stats`). The parts run
   with `on_missing: warn`, so a part only collects its notes; a stage with `summarize` (see
@@ -153,9 +156,11 @@ class RayTable:
             columns = self._columns()
             if "problem_id" not in columns:
                 raise ctx.error("needs column(s) problem_id")
-            pieces, metas = self._by_problems(stage, ctx, alive)
+        parts = self._plan(stage, ctx)
+        if how == "problems":
+            pieces, metas = self._by_problems(parts, ctx, alive)
         else:
-            pieces, metas = self._by_rows(stage, ctx)
+            pieces, metas = self._by_rows(parts, ctx)
         errors = [m["error"] for m in metas if m["error"]]
         if errors:
             raise BadInput(sorted(errors)[0])
@@ -181,6 +186,18 @@ class RayTable:
             ctx.nothing_to_do(note)
         ctx.seconds = round(time.perf_counter() - t0, 3)
         return out
+
+    def _plan(self, stage: Stage, ctx: StageContext) -> Stage:
+        """The stage every part runs: what its `plan` decides once over the whole table (the alive
+        rows' `plan_reads` columns pulled here), or the stage itself."""
+        plan = getattr(stage, "plan", None)
+        if plan is None:
+            return stage
+        frame = None if stage.plan_reads == () else self._pull(stage.plan_reads, ctx.label + " (plan)")
+        try:
+            return plan(frame, ctx)
+        except BadInput as exc:
+            raise ctx.located(exc) from None
 
     def _by_rows(self, stage: Stage, ctx: StageContext) -> tuple[list[list], list[dict]]:
         from curate.engines.ray_data import one_cpu

@@ -144,6 +144,9 @@ class Stage(ABC):
     # none). An engine that holds the table elsewhere gathers only these to its driver.
     summary_own: ClassVar[bool] = False
     summary_reads: ClassVar[tuple[str, ...] | None] = ()
+    # What a batched stage's `plan` (see below) reads of the alive rows' input columns (None: all;
+    # (): none).
+    plan_reads: ClassVar[tuple[str, ...] | None] = ()
 
     # A `rows` or `problems` stage whose library judges the whole table (a warning such as "no row has
     # a gold answer", a quantile, a mean) defines
@@ -158,6 +161,19 @@ class Stage(ABC):
     # merged stats, `warnings` replace the parts' (each still goes through `nothing_to_do`, so
     # `on_missing: error` fails the run on a whole-table warning on every engine). The local engine
     # never calls it: there the library makes the same summary itself, over the whole table.
+    #
+    # A `rows` or `problems` stage whose library decides something over the whole table before its
+    # work (difficulty's `attempts_from: auto`: students where any student attempt exists for the
+    # table's problems) defines
+    #
+    #     def plan(self, frame, ctx: StageContext) -> Stage
+    #
+    # which an engine that runs the stage in parts calls once on its driver, before the parts run,
+    # with the alive rows' `plan_reads` columns (None when it reads none): it returns the stage every
+    # part runs, the decision fixed in a copy of its config (one library call gives the values). The
+    # copy is the parts' only: the runner keyed the stage's cache on the recipe's config, and
+    # `summarize` is still called on the stage itself (its config as the recipe wrote it). The local
+    # engine never calls it: there the library decides over the whole table itself.
 
     def __init__(self, config: StageConfig):
         self.config = config
