@@ -192,6 +192,11 @@ def test_student_attempts_for_some_partitions_only_give_the_local_pass_rates(loc
     # the decision was made on the driver, over the alive rows' problem ids only
     held = json.loads((tmp_path / "ray" / "manifest.json").read_text())["engine"]["driver"]["held"]
     assert held["01-difficulty (plan)"] == [24, 2]
+    # The parts' copy of the config (attempts_from: students) is in no cache key: the recipe's is, and
+    # a rerun on the local engine reuses the Ray-made stage.
+    code, _, err = run_cli(["curate", tmp_path / "r.yaml", "--input", pool, "--out", tmp_path / "ray"], capsys)
+    assert code == 0, err
+    assert [s["cached"] for s in json.loads((tmp_path / "ray" / "manifest.json").read_text())["stages"]] == [True]
 
 
 def test_no_student_attempt_falls_back_to_the_samples_in_every_partition_alike(local_ray, pool, tmp_path, capsys):
