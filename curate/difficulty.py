@@ -13,6 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curate import store
@@ -215,10 +217,28 @@ def _samples(problems: pl.DataFrame, frame: pl.DataFrame, input_path: Path | Non
     over what the teachers wrote), as attempts; `frame`'s own rows when there is no input."""
     cols = ["trace_id", "problem_id", "teacher", "gold", "response", "meta"]
     if input_path is not None:
-        rows = pl.from_arrow(store.load_traces(input_path, check_ids=False).select(cols))
+        rows = _input_rows(input_path, cols, problems["problem_id"])
     else:
         rows = frame.select(cols)
     return rows.join(problems, on="problem_id", how="inner")
+
+
+def _input_rows(path: Path, cols: list[str], problem_ids: pl.Series) -> pl.DataFrame:
+    """`cols` of the input's rows of `problem_ids`, in the trace schema's types, read filtered file
+    by file: a part of the table (the Ray engine's partitions of problems) holds its own problems'
+    samples, and no one reads the texts it does not grade (thinking). The run checked the input
+    when it loaded it; should a file not read now, the whole read says why, as it always did."""
+    from curate import schema
+
+    wanted = pc.field("problem_id").isin(problem_ids.unique().to_arrow())
+    types = {c: schema.BY_NAME[c].type for c in cols}
+    try:
+        tables = [pq.read_table(f, columns=cols, filters=wanted, partitioning=None) for f in store.parquet_files(path)]
+        table = pa.concat_tables([t.select(cols).cast(pa.schema([(c, types[c]) for c in cols])) for t in tables])
+    except Exception:  # noqa: BLE001 - the whole read's own line
+        table = store.load_traces(path, check_ids=False).select(cols)
+        return pl.from_arrow(table).filter(pl.col("problem_id").is_in(problem_ids.implode()))
+    return pl.from_arrow(table)
 
 
 def _reason(none: pl.Expr, mode: str, lo: float, hi: float, min_solved: int, max_solved: int, of: int,
