@@ -129,8 +129,7 @@ def pass_rates(frame: pl.DataFrame, input_path: Path | None = None, mode: str = 
 
 
 def plan_parts(problem_ids: pl.Series, input_path: Path | None = None, attempts: str | None = None,
-               attempts_from: str = "auto", students: list[str] | None = None, mode: str = "s1",
-               missing: str = "keep") -> dict:
+               attempts_from: str = "auto", students: list[str] | None = None, missing: str = "keep") -> dict:
     """What every part of a table split by problem runs `pass_rates` with (config values), decided
     once over the whole table, `problem_ids` its problems, as one `pass_rates` call decides them:
     `attempts_from: auto` becomes `students` where a student attempt exists for any of these
@@ -231,10 +230,11 @@ def _input_rows(path: Path, cols: list[str], problem_ids: pl.Series) -> pl.DataF
     from curate import schema
 
     wanted = pc.field("problem_id").isin(problem_ids.unique().to_arrow())
-    types = {c: schema.BY_NAME[c].type for c in cols}
+    types = pa.schema([(c, schema.BY_NAME[c].type) for c in cols])
     try:
-        tables = [pq.read_table(f, columns=cols, filters=wanted, partitioning=None) for f in store.parquet_files(path)]
-        table = pa.concat_tables([t.select(cols).cast(pa.schema([(c, types[c]) for c in cols])) for t in tables])
+        tables = [pq.read_table(f, columns=cols, filters=wanted, partitioning=None).select(cols).cast(types)
+                  for f in store.parquet_files(path)]
+        table = pa.concat_tables(tables)
     except Exception:  # noqa: BLE001 - the whole read's own line
         table = store.load_traces(path, check_ids=False).select(cols)
         return pl.from_arrow(table).filter(pl.col("problem_id").is_in(problem_ids.implode()))

@@ -184,11 +184,11 @@ def test_partitions_planned_over_the_whole_table_give_its_result(tmp_path):
     folder, frame = traces(tmp_path)
     cfg = {"mode": "window", "lo": 0.1, "hi": 0.9, "workers": 1}
     whole = pass_rates(frame, folder, **cfg)
-    update = plan_parts(frame["problem_id"], folder, mode="window")
+    update = plan_parts(frame["problem_id"], folder)
     assert update == {"attempts_from": "students"}
     p4 = pl.col("problem") == "Problem P4"
-    assert plan_parts(frame.filter(p4)["problem_id"], folder, mode="window") == {}  # none: auto stays
-    assert plan_parts(frame["problem_id"], folder, students=["nobody"], mode="window") == {}
+    assert plan_parts(frame.filter(p4)["problem_id"], folder) == {}  # none: auto stays
+    assert plan_parts(frame["problem_id"], folder, students=["nobody"]) == {}
     assert plan_parts(frame["problem_id"], folder, attempts_from="samples", missing="error") == {"missing": "keep"}
     alone = pass_rates(frame.filter(p4), folder, **cfg)
     assert alone.stats["attempts_from"] == "samples"  # what an unplanned part would do

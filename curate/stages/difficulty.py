@@ -89,7 +89,7 @@ class Difficulty(Stage):
         problems, `missing: error` left to `summarize` (`curate.difficulty.plan_parts`)."""
         cfg = self.config
         update = plan_parts(frame["problem_id"], ctx.input_path, cfg.attempts, cfg.attempts_from, cfg.students,
-                            cfg.mode, cfg.missing)
+                            cfg.missing)
         return type(self)(cfg.model_copy(update=update))
 
     def summarize(self, out: None, frame: None, merged: Outcome) -> Outcome:
