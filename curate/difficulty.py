@@ -24,6 +24,8 @@ from curate.schema import DROP
 from curate.verify import verify_batch
 
 COLUMNS = ("attempts", "solved", "pass_rate", "solved_by", "attempts_from")
+# The input columns the samples are graded on, as attempts.
+SAMPLE_COLUMNS = ("trace_id", "problem_id", "teacher", "gold", "response", "meta")
 
 
 def load_attempts(path: Path, students: list[str] | None) -> pl.DataFrame | None:
@@ -53,9 +55,12 @@ def default_attempts(input_path: Path | None) -> Path | None:
 def pass_rates(frame: pl.DataFrame, input_path: Path | None = None, mode: str = "s1", attempts: str | None = None,
                attempts_from: str = "auto", students: list[str] | None = None, grade: str = "verify",
                lo: float = 0.1, hi: float = 0.9, min_solved: int = 1, max_solved: int = 3, of: int = 32,
-               missing: str = "keep", timeout_s: float = 5.0, workers: int | None = None) -> Outcome:
+               missing: str = "keep", timeout_s: float = 5.0, workers: int | None = None,
+               samples: pl.DataFrame | None = None) -> Outcome:
     """trace_id, the COLUMNS and drop_reason for every row of `frame` (the difficulty stage's keys);
-    `input_path` is the run's input (its attempts folder, its samples)."""
+    `input_path` is the run's input (its attempts folder, its samples). `samples`: the input's rows
+    of (at least) `frame`'s problems, SAMPLE_COLUMNS, where the caller read them (an engine, once
+    for all its parts); None: read from `input_path` when needed."""
     path = Path(attempts) if attempts else default_attempts(input_path)
     where = f"in {path}" if path is not None else "(no attempts path)"
     problems = frame.select("problem_id", pl.col("gold").alias("_pgold")).unique("problem_id", keep="first")
@@ -70,7 +75,7 @@ def pass_rates(frame: pl.DataFrame, input_path: Path | None = None, mode: str = 
         if rows is None or rows.height == 0:
             rows, announced, no_students = None, not _falls_back(attempts_from, mode), 1
     if rows is None and not announced:
-        rows, source = _samples(problems, frame, input_path), "samples"
+        rows, source = _samples(problems, frame, input_path, samples), "samples"
         sample_rows, sample_problems = rows.height, rows["problem_id"].n_unique() if rows.height else 0
     if rows is None:
         rows = pl.DataFrame(schema={"trace_id": pl.String, "problem_id": pl.String, "teacher": pl.String,
@@ -164,6 +169,12 @@ def _attempt_problems(path: Path, students: list[str] | None) -> pl.Series | Non
     return rows["problem_id"]
 
 
+def sample_columns(attempts_from: str, mode: str) -> tuple[str, ...]:
+    """The input columns a part planned by `plan_parts` grades as samples (SAMPLE_COLUMNS, or none):
+    there `auto` is left only where no student attempt exists, so it falls back wherever it may."""
+    return SAMPLE_COLUMNS if attempts_from == "samples" or _falls_back(attempts_from, mode) else ()
+
+
 def _falls_back(attempts_from: str, mode: str) -> bool:
     """No student attempt: pass rates from the samples instead? (s1 drops what is solved: the
     teachers solve every problem whose trace is kept, so their own samples are no stand-in there.)"""
@@ -211,14 +222,18 @@ def summary(counts: dict, stats: dict, missing: str = "keep") -> Outcome:
     return result
 
 
-def _samples(problems: pl.DataFrame, frame: pl.DataFrame, input_path: Path | None) -> pl.DataFrame:
+def _samples(problems: pl.DataFrame, frame: pl.DataFrame, input_path: Path | None,
+             given: pl.DataFrame | None = None) -> pl.DataFrame:
     """Every input sample of these problems (earlier stages may have dropped some; the pass rate is
-    over what the teachers wrote), as attempts; `frame`'s own rows when there is no input."""
-    cols = ["trace_id", "problem_id", "teacher", "gold", "response", "meta"]
-    if input_path is not None:
-        rows = _input_rows(input_path, cols, problems["problem_id"])
-    else:
+    over what the teachers wrote), as attempts, from `given` where the caller read them; `frame`'s
+    own rows when there is no input."""
+    cols = list(SAMPLE_COLUMNS)
+    if input_path is None:
         rows = frame.select(cols)
+    elif given is not None:
+        rows = given.select(cols)
+    else:
+        rows = _input_rows(input_path, cols, problems["problem_id"])
     return rows.join(problems, on="problem_id", how="inner")
 
 

@@ -232,3 +232,21 @@ def test_missing_error_counts_the_whole_table_and_names_its_smallest_problem(tmp
     with pytest.raises(BadInput) as err:
         summary(merge_stats([p.counts for p in parts]), merge_stats([p.stats for p in parts]), "error")
     assert str(err.value) == expected
+
+
+def test_samples_read_by_the_caller_are_the_ones_graded(tmp_path):
+    # An engine reads the input's samples once and hands each part its problems' rows (`samples`):
+    # the library grades those (here only T0's and T1's), and reads the input itself without them.
+    from curate.difficulty import SAMPLE_COLUMNS, pass_rates
+
+    folder = tmp_path / "traces"
+    table = schema.conform(schema.with_ids(pa.Table.from_pylist(sample_rows())), "t")
+    store.save_traces(table, folder, prefix="t")
+    frame = pl.from_arrow(table).filter(pl.col("teacher") == "T0")
+    cfg = {"mode": "window", "lo": 0.0, "hi": 1.0, "attempts_from": "samples", "workers": 1}
+    read = pass_rates(frame, folder, **cfg)
+    given = pl.from_arrow(table).select(SAMPLE_COLUMNS).filter(pl.col("teacher") != "T2")
+    handed = pass_rates(frame, folder, samples=given, **cfg)
+    assert read.stats["attempt_rows"] == 6 and handed.stats["attempt_rows"] == 4
+    assert pass_rates(frame, folder, samples=pl.from_arrow(table).select(SAMPLE_COLUMNS), **cfg).columns.equals(
+        read.columns)

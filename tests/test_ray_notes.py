@@ -225,3 +225,35 @@ def test_missing_error_names_the_whole_tables_count_on_ray(local_ray, pool, tmp_
     rows = 19 if source == "students" else 7
     assert f"01-difficulty: {rows} row(s) have no graded attempts ({source}) (e.g. problem_id " in errors["local"]
     assert not (tmp_path / "ray" / "manifest.json").exists()
+
+
+def test_the_samples_are_read_once_per_input_shard_not_per_partition(local_ray, tmp_path, capsys):
+    # Three input shards, four partitions: one task per shard reads the samples' columns and cuts
+    # them into the partitions (Stage.input_reads), which grade the same samples the local engine
+    # reads, dropped rows included (the verify filter drops the wrong ones first).
+    from curate.engines import ray_table
+
+    pool = tmp_path / "shards"
+    store.save_traces(trace_table(pool_rows()), pool, prefix="notes", rows_per_shard=10)
+    assert len(list(pool.glob("*.parquet"))) == 3
+    recipe = ("name: once\nstages:\n  - verify: {timeout_s: 5, workers: 1}\n"
+              "  - filter: {where: \"verdict <> 'incorrect'\", reason: wrong}\n"
+              "  - difficulty: {mode: limo, attempts_from: samples, missing: drop, workers: 1}\n"
+              "  - difficulty: {mode: window, lo: 0.1, hi: 0.9, attempts: nowhere, workers: 1}\n")
+    ray_table.INPUT_READS.clear()
+    runs = _both(recipe, pool, tmp_path, capsys)
+    assert runs["local"][0] == 0 and runs["ray"][0] == 0, runs
+    _same_run(tmp_path)
+    assert dict(ray_table.INPUT_READS) == {"03-difficulty": 3, "04-difficulty": 3}  # auto fell back: samples
+    stages, _ = _notes(tmp_path / "local")
+    # 15 graded samples of the problems left: 12 alive rows with gold, and the 3 wrong ones dropped before
+    assert stages[2][3]["attempts_from"] == "samples" and stages[2][3]["attempt_rows"] == 15
+    assert stages[3][3]["attempts_from"] == "samples"
+    # Student attempts decided by the plan: no sample is read.
+    ray_table.INPUT_READS.clear()
+    attempts = _students(tmp_path, [0])
+    (tmp_path / "r.yaml").write_text(f"name: st\nstages:\n  - difficulty: {{mode: window, attempts: '{attempts}'}}\n")
+    code, _, err = run_cli(["curate", tmp_path / "r.yaml", "--input", pool, "--out", tmp_path / "st",
+                            "--engine", "ray", "--batch-rows", str(BLOCK)], capsys)
+    assert code == 0, err
+    assert not ray_table.INPUT_READS

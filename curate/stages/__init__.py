@@ -85,6 +85,10 @@ class StageContext:
     warnings: list[str] = field(default_factory=list)  # printed after the stage, kept in the manifest
     skipped: list[str] = field(default_factory=list)  # no-ops the recipe chose to skip (manifest only)
     seconds: float = 0.0  # what the stage's run took (set by `Stage.__call__`)
+    # The run's input rows of this part's problems (every row, also those earlier stages dropped; the
+    # `Stage.input_reads()` columns), where an engine that runs the stage in parts read them once for
+    # all of its parts; None: the stage's library reads the input itself (input_path).
+    input_rows: pl.DataFrame | None = None
     # A library's additive figures (`Outcome.counts`): not in the manifest; an engine that runs the
     # stage in parts adds them up for the stage's `summarize`.
     counts: dict = field(default_factory=dict)
@@ -191,6 +195,14 @@ class Stage(ABC):
         the table elsewhere (the Ray engine) pulls only these of the alive rows into the driver;
         a column named here that the table lacks is simply not pulled (the library then says so)."""
         return None
+
+    def input_reads(self) -> tuple[str, ...]:
+        """The input columns this configured `problems` stage reads of *every* input row of its
+        problems, dropped ones too, as the input files hold them (difficulty's samples; none by
+        default). An engine that runs the stage per partition of problems reads them once for all
+        partitions and hands each its problems' rows (`ctx.input_rows`); without them the
+        stage's library reads the input itself."""
+        return ()
 
     def __call__(self, frame: pl.DataFrame, ctx: StageContext, engine=None) -> pl.DataFrame:
         """Run on the surviving rows: the checked output sorted by trace_id (stable bytes whatever

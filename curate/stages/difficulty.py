@@ -37,7 +37,7 @@ from typing import Literal
 import polars as pl
 from pydantic import Field, model_validator
 
-from curate.difficulty import pass_rates, plan_parts, summary
+from curate.difficulty import pass_rates, plan_parts, sample_columns, summary
 from curate.outcome import Outcome
 from curate.stages import Stage, StageConfig, StageContext, register
 
@@ -82,7 +82,11 @@ class Difficulty(Stage):
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         config = self.config.model_dump(exclude={"on_missing"})
-        return ctx.take(pass_rates(frame, ctx.input_path, **config))
+        return ctx.take(pass_rates(frame, ctx.input_path, samples=ctx.input_rows, **config))
+
+    def input_reads(self) -> tuple[str, ...]:
+        """The samples' columns, where this (planned) config grades the input's samples."""
+        return sample_columns(self.config.attempts_from, self.config.mode)
 
     def plan(self, frame: pl.DataFrame, ctx: StageContext) -> Difficulty:
         """The stage every partition runs: the attempts' source decided over the whole table's
