@@ -257,3 +257,19 @@ def test_the_samples_are_read_once_per_input_shard_not_per_partition(local_ray, 
                             "--engine", "ray", "--batch-rows", str(BLOCK)], capsys)
     assert code == 0, err
     assert not ray_table.INPUT_READS
+
+
+def test_a_bad_attempts_folder_is_the_same_one_line_on_both_engines(local_ray, pool, tmp_path, capsys):
+    # The plan reads only the attempts' problem ids and teachers on the driver; the full read (the
+    # partitions', as the local engine's one call) finds the shard without a response column: the
+    # same one line on both engines.
+    import pyarrow.parquet as pq
+
+    attempts = _students(tmp_path, [0])
+    shard = next(attempts.glob("*.parquet"))
+    pq.write_table(pq.read_table(shard).drop(["response"]), shard)
+    recipe = f"name: bad\nstages:\n  - difficulty: {{mode: window, attempts: '{attempts}', workers: 1}}\n"
+    runs = _both(recipe, pool, tmp_path, capsys)
+    errors = {engine: err.strip().splitlines()[-1] for engine, (_, _, err) in runs.items()}
+    assert runs["local"][0] == 2 and runs["ray"][0] == 2, runs
+    assert errors["ray"] == errors["local"] and "response" in errors["local"] and "01-difficulty" in errors["local"]
