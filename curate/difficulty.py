@@ -13,6 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from curate import store
 from curate.errors import BadInput
@@ -21,6 +24,8 @@ from curate.schema import DROP
 from curate.verify import verify_batch
 
 COLUMNS = ("attempts", "solved", "pass_rate", "solved_by", "attempts_from")
+# The input columns the samples are graded on, as attempts.
+SAMPLE_COLUMNS = ("trace_id", "problem_id", "teacher", "gold", "response", "meta")
 
 
 def load_attempts(path: Path, students: list[str] | None) -> pl.DataFrame | None:
@@ -50,9 +55,12 @@ def default_attempts(input_path: Path | None) -> Path | None:
 def pass_rates(frame: pl.DataFrame, input_path: Path | None = None, mode: str = "s1", attempts: str | None = None,
                attempts_from: str = "auto", students: list[str] | None = None, grade: str = "verify",
                lo: float = 0.1, hi: float = 0.9, min_solved: int = 1, max_solved: int = 3, of: int = 32,
-               missing: str = "keep", timeout_s: float = 5.0, workers: int | None = None) -> Outcome:
+               missing: str = "keep", timeout_s: float = 5.0, workers: int | None = None,
+               samples: pl.DataFrame | None = None) -> Outcome:
     """trace_id, the COLUMNS and drop_reason for every row of `frame` (the difficulty stage's keys);
-    `input_path` is the run's input (its attempts folder, its samples)."""
+    `input_path` is the run's input (its attempts folder, its samples). `samples`: the input's rows
+    of (at least) `frame`'s problems, SAMPLE_COLUMNS, where the caller read them (an engine, once
+    for all its parts); None: read from `input_path` when needed."""
     path = Path(attempts) if attempts else default_attempts(input_path)
     where = f"in {path}" if path is not None else "(no attempts path)"
     problems = frame.select("problem_id", pl.col("gold").alias("_pgold")).unique("problem_id", keep="first")
@@ -67,7 +75,7 @@ def pass_rates(frame: pl.DataFrame, input_path: Path | None = None, mode: str = 
         if rows is None or rows.height == 0:
             rows, announced, no_students = None, not _falls_back(attempts_from, mode), 1
     if rows is None and not announced:
-        rows, source = _samples(problems, frame, input_path), "samples"
+        rows, source = _samples(problems, frame, input_path, samples), "samples"
         sample_rows, sample_problems = rows.height, rows["problem_id"].n_unique() if rows.height else 0
     if rows is None:
         rows = pl.DataFrame(schema={"trace_id": pl.String, "problem_id": pl.String, "teacher": pl.String,
@@ -94,9 +102,7 @@ def pass_rates(frame: pl.DataFrame, input_path: Path | None = None, mode: str = 
     out = frame.select("trace_id", "problem_id").join(per, on="problem_id", how="left", maintain_order="left")
     no_attempts = out["attempts"].is_null()
     without = int(out.filter(no_attempts)["problem_id"].n_unique())
-    if missing == "error" and no_attempts.any():
-        raise BadInput(f"{int(no_attempts.sum()):,} row(s) have no graded attempts ({source}) "
-                       f"(e.g. problem_id {out.filter(no_attempts)['problem_id'][0]})")
+    missing_rows = int(no_attempts.sum())
     out = out.with_columns(pl.col("attempts").fill_null(0), pl.col("solved").fill_null(0),
                            pl.when(pl.col("solved_by") == "").then(None).otherwise(pl.col("solved_by"))
                            .alias("solved_by"), pl.lit(source).alias("attempts_from"))
@@ -115,11 +121,58 @@ def pass_rates(frame: pl.DataFrame, input_path: Path | None = None, mode: str = 
              "grade": grade, "problems": int(problems.height),
              "problems_without_attempts": without,
              "problems_kept": int(out.filter(pl.col(DROP).is_null())["problem_id"].n_unique())}
+    # `missing_first`: the smallest problem_id without a graded attempt, as a dict, which merges key by
+    # key (each part's smallest: the summary takes the smallest of them, on any split of the problems).
+    first = {} if not missing_rows else {str(out.filter(no_attempts)["problem_id"].min()): 1}
     counts = {"parts": 1, "problems": int(problems.height), "without": without, "no_students": no_students,
-              "sample_rows": sample_rows, "sample_problems": sample_problems, "where": where}
-    result = summary(counts, stats, mode, attempts_from, missing)
+              "fallbacks": int(source == "samples" and attempts_from == "auto"), "sample_rows": sample_rows,
+              "sample_problems": sample_problems, "missing_rows": missing_rows, "missing_first": first,
+              "where": where}
+    result = summary(counts, stats, missing)
     result.columns = out.select("trace_id", *COLUMNS, DROP)
     return result
+
+
+def plan_parts(problem_ids: pl.Series, input_path: Path | None = None, attempts: str | None = None,
+               attempts_from: str = "auto", students: list[str] | None = None, missing: str = "keep") -> dict:
+    """What every part of a table split by problem runs `pass_rates` with (config values), decided
+    once over the whole table, `problem_ids` its problems, as one `pass_rates` call decides them:
+    `attempts_from: auto` becomes `students` where a student attempt exists for any of these
+    problems (a part holding none would fall back to its own samples: pass rates one process never
+    makes); where none exists it stays `auto`, and every part falls back (or not) alike.
+    `missing: error` runs as `keep` in the parts (the same columns wherever error does not fail):
+    `summary` raises it over the whole table's counts."""
+    update = {"missing": "keep"} if missing == "error" else {}
+    if attempts_from == "auto":
+        path = Path(attempts) if attempts else default_attempts(input_path)
+        have = _attempt_problems(path, students) if path is not None else None
+        if have is not None and have.is_in(problem_ids.unique().implode()).any():
+            update["attempts_from"] = "students"
+    return update
+
+
+def _attempt_problems(path: Path, students: list[str] | None) -> pl.Series | None:
+    """The problem_id of every attempt in `path` (of `students`), reading two columns, not the
+    texts; None where `load_attempts` finds no attempts. Anything odd in the files: what
+    `load_attempts` makes of them (its error, as every part would raise it)."""
+    if not path.exists():
+        return None
+    try:
+        parts = [pl.from_arrow(pq.read_table(f, columns=["problem_id", "teacher"]))
+                 .cast({"problem_id": pl.String, "teacher": pl.String}) for f in store.parquet_files(path)]
+    except Exception:  # noqa: BLE001 - the whole read says what is wrong, in the local engine's words
+        rows = load_attempts(path, students)
+        return None if rows is None else rows["problem_id"]
+    rows = pl.concat(parts, how="vertical")
+    if students is not None:
+        rows = rows.filter(pl.col("teacher").is_in(students))
+    return rows["problem_id"]
+
+
+def sample_columns(attempts_from: str, mode: str) -> tuple[str, ...]:
+    """The input columns a part planned by `plan_parts` grades as samples (SAMPLE_COLUMNS, or none):
+    there `auto` is left only where no student attempt exists, so it falls back wherever it may."""
+    return SAMPLE_COLUMNS if attempts_from == "samples" or _falls_back(attempts_from, mode) else ()
 
 
 def _falls_back(attempts_from: str, mode: str) -> bool:
@@ -128,32 +181,37 @@ def _falls_back(attempts_from: str, mode: str) -> bool:
     return attempts_from == "auto" and mode != "s1"
 
 
-def summary(counts: dict, stats: dict, mode: str = "s1", attempts_from: str = "auto",
-            missing: str = "keep") -> Outcome:
+def summary(counts: dict, stats: dict, missing: str = "keep") -> Outcome:
     """`pass_rates`' stats (additive: `stats` as given) and warnings over a whole table, from its
     additive `counts`: the parts it ran in, problems, problems without a gradable attempt, parts
-    that found no student attempt, the samples' rows and problems, and `where` the attempts were
-    looked for (the same in every part). An engine that runs the stage per partition of problems
-    adds the parts' counts up and calls this once."""
+    that found no student attempt and parts that fell back to their samples for want of one, the
+    samples' rows and problems, the rows without a graded attempt (and the smallest such problem),
+    and `where` the attempts were looked for (the same in every part). `missing: error` with such
+    rows raises here, from the whole table's counts. An engine that runs the stage per partition of
+    problems decides the source for all of them first (`plan_parts`), adds the parts' counts up and
+    calls this once."""
     result = Outcome(stats=stats, counts=counts)
     parts, problems, no_students = counts["parts"], counts["problems"], counts["no_students"]
-    fallback = _falls_back(attempts_from, mode)
-    if no_students and no_students != parts and fallback:
+    fallbacks = counts["fallbacks"]
+    if fallbacks and fallbacks != parts:
         # Some parts fell back to their samples where the whole table has student attempts: their
-        # pass rates are not the ones one process computes, and no warning can make them so.
-        raise BadInput(f"student attempts {counts['where']} exist for the problems of {parts - no_students} of "
-                       f"{parts} partitions only, and attempts_from: auto fell back to the samples in the "
-                       "others: set attempts_from: students or samples (or run on the local engine)")
-    announced = no_students == parts and not fallback
-    if no_students == parts:
-        if fallback:
-            result.warnings.append(f"no student attempts {counts['where']}: pass rates from the teachers' own "
-                                   f"samples of each problem (attempts_from: samples)")
-        else:
-            result.warnings.append(
-                f"no student attempts {counts['where']} for these {problems:,} problems: "
-                f"no pass rate, every problem {'passes' if missing == 'keep' else missing + 's'}"
-                f" (missing: {missing})")
+        # pass rates are not the ones one process computes. `plan_parts` prevents this; an engine
+        # that skipped it is wrong, not the input.
+        raise RuntimeError(f"difficulty: student attempts {counts['where']} exist for the problems of "
+                           f"{parts - fallbacks} of {parts} parts only, and attempts_from: auto fell back to the "
+                           "samples in the others: the engine must decide the source first (plan_parts)")
+    if missing == "error" and counts["missing_rows"]:
+        raise BadInput(f"{counts['missing_rows']:,} row(s) have no graded attempts ({stats['attempts_from']}) "
+                       f"(e.g. problem_id {min(counts['missing_first'])})")
+    announced = no_students == parts and not fallbacks
+    if fallbacks:
+        result.warnings.append(f"no student attempts {counts['where']}: pass rates from the teachers' own "
+                               f"samples of each problem (attempts_from: samples)")
+    elif announced:
+        result.warnings.append(
+            f"no student attempts {counts['where']} for these {problems:,} problems: "
+            f"no pass rate, every problem {'passes' if missing == 'keep' else missing + 's'}"
+            f" (missing: {missing})")
     if counts["sample_rows"] and counts["sample_problems"] == counts["sample_rows"]:
         result.warnings.append("every problem has one sample: a pass rate over the samples is that "
                                "sample's own verdict")
@@ -164,15 +222,38 @@ def summary(counts: dict, stats: dict, mode: str = "s1", attempts_from: str = "a
     return result
 
 
-def _samples(problems: pl.DataFrame, frame: pl.DataFrame, input_path: Path | None) -> pl.DataFrame:
+def _samples(problems: pl.DataFrame, frame: pl.DataFrame, input_path: Path | None,
+             given: pl.DataFrame | None = None) -> pl.DataFrame:
     """Every input sample of these problems (earlier stages may have dropped some; the pass rate is
-    over what the teachers wrote), as attempts; `frame`'s own rows when there is no input."""
-    cols = ["trace_id", "problem_id", "teacher", "gold", "response", "meta"]
-    if input_path is not None:
-        rows = pl.from_arrow(store.load_traces(input_path, check_ids=False).select(cols))
-    else:
+    over what the teachers wrote), as attempts, from `given` where the caller read them; `frame`'s
+    own rows when there is no input."""
+    cols = list(SAMPLE_COLUMNS)
+    if input_path is None:
         rows = frame.select(cols)
+    elif given is not None:
+        rows = given.select(cols)
+    else:
+        rows = _input_rows(input_path, cols, problems["problem_id"])
     return rows.join(problems, on="problem_id", how="inner")
+
+
+def _input_rows(path: Path, cols: list[str], problem_ids: pl.Series) -> pl.DataFrame:
+    """`cols` of the input's rows of `problem_ids`, in the trace schema's types, read filtered file
+    by file: a part of the table (the Ray engine's partitions of problems) holds its own problems'
+    samples, and no one reads the texts it does not grade (thinking). The run checked the input
+    when it loaded it; should a file not read now, the whole read says why, as it always did."""
+    from curate import schema
+
+    wanted = pc.field("problem_id").isin(problem_ids.unique().to_arrow())
+    types = pa.schema([(c, schema.BY_NAME[c].type) for c in cols])
+    try:
+        tables = [pq.read_table(f, columns=cols, filters=wanted, partitioning=None).select(cols).cast(types)
+                  for f in store.parquet_files(path)]
+        table = pa.concat_tables(tables)
+    except Exception:  # noqa: BLE001 - the whole read's own line
+        table = store.load_traces(path, check_ids=False).select(cols)
+        return pl.from_arrow(table).filter(pl.col("problem_id").is_in(problem_ids.implode()))
+    return pl.from_arrow(table)
 
 
 def _reason(none: pl.Expr, mode: str, lo: float, hi: float, min_solved: int, max_solved: int, of: int,

@@ -31,7 +31,7 @@ STAGE_LIBRARIES = ("curate.outcome", "curate.sample", "curate.filtering", "curat
                    "curate.gold_audit", "curate.verify.traces", "curate.dedup", "curate.minhash", "curate.decontam")
 # Stage modules that still hold a helper of their own (none now: every stage is config + one call).
 NOT_YET_THIN: dict[str, set[str]] = {}
-STAGE_METHODS = {"run", "needs", "summarize", "reads"}
+STAGE_METHODS = {"run", "needs", "summarize", "reads", "plan", "input_reads"}
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:

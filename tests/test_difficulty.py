@@ -172,3 +172,81 @@ def test_one_sample_per_problem_is_announced(tmp_path):
     ctx = StageContext(seed=0, input_path=folder)
     cls(cls.Config(workers=1, mode="window")).run(frame, ctx)
     assert any("every problem has one sample" in w for w in ctx.warnings)
+
+
+def test_partitions_planned_over_the_whole_table_give_its_result(tmp_path):
+    # Students attempted P1-P3, not P4. Split the problems in two parts as an engine does: the part
+    # holding only P4 would fall back to its own samples under `auto`; planned over the whole table
+    # (plan_parts) it uses the students' too, and the parts' counts make the whole table's summary.
+    from curate.difficulty import pass_rates, plan_parts, summary
+    from curate.engines.ray_data import merge_stats
+
+    folder, frame = traces(tmp_path)
+    cfg = {"mode": "window", "lo": 0.1, "hi": 0.9, "workers": 1}
+    whole = pass_rates(frame, folder, **cfg)
+    update = plan_parts(frame["problem_id"], folder)
+    assert update == {"attempts_from": "students"}
+    p4 = pl.col("problem") == "Problem P4"
+    assert plan_parts(frame.filter(p4)["problem_id"], folder) == {}  # none: auto stays
+    assert plan_parts(frame["problem_id"], folder, students=["nobody"]) == {}
+    assert plan_parts(frame["problem_id"], folder, attempts_from="samples", missing="error") == {"missing": "keep"}
+    alone = pass_rates(frame.filter(p4), folder, **cfg)
+    assert alone.stats["attempts_from"] == "samples"  # what an unplanned part would do
+    parts = [pass_rates(frame.filter(~p4), folder, **cfg, **update),
+             pass_rates(frame.filter(p4), folder, **cfg, **update)]
+    columns = pl.concat([p.columns for p in parts]).sort("trace_id")
+    assert columns.equals(whole.columns.sort("trace_id"))
+    merged = summary(merge_stats([p.counts for p in parts]), merge_stats([p.stats for p in parts]))
+    assert merged.stats == whole.stats and merged.warnings == whole.warnings == [
+        "1 of 4 problems have no gradable attempt (students; no gold answer or no attempt): no pass rate, "
+        "missing: keep"]
+    # Parts that did fall back where others had students: an engine that skipped the plan, refused.
+    counts = merge_stats([alone.counts, parts[0].counts])
+    with pytest.raises(RuntimeError, match="plan_parts"):
+        summary(counts, merge_stats([alone.stats, parts[0].stats]))
+
+
+def test_missing_error_counts_the_whole_table_and_names_its_smallest_problem(tmp_path):
+    from curate.difficulty import pass_rates, summary
+    from curate.engines.ray_data import merge_stats
+
+    folder, frame = traces(tmp_path, attempts=False)
+    frame = pl.concat([frame, frame.with_columns(pl.col("trace_id") + "-2")])  # two rows per problem
+    ids = frame["problem_id"].unique().sort().to_list()
+    without = ids[:2]  # the two smallest problem ids have no attempt; their rows come last
+    frame = frame.sort(pl.col("problem_id").is_in(without), maintain_order=True)
+    tried = frame.filter(~pl.col("problem_id").is_in(without)).unique("problem_id").select("problem", "gold")
+    attempts = [{"source": "t", "problem": p, "gold": g, "thinking": "try", "response": "\\boxed{99}",
+                 "teacher": "s", "sample_idx": 0, "finish_reason": "stop", "meta": "{}"} for p, g in tried.iter_rows()]
+    store.save_traces(schema.conform(schema.with_ids(pa.Table.from_pylist(attempts)), "a"), folder / "attempts",
+                      prefix="a")
+    cfg = {"mode": "s1", "attempts_from": "students", "workers": 1}
+    expected = f"4 row(s) have no graded attempts (students) (e.g. problem_id {ids[0]})"
+    for rows in (frame, frame.reverse()):
+        with pytest.raises(BadInput) as err:
+            pass_rates(rows, folder, missing="error", **cfg)
+        assert str(err.value) == expected
+    # Run in parts with the error deferred (`missing: keep`), the summary raises the same line.
+    parts = [pass_rates(frame.filter(pl.col("problem_id").is_in(half)), folder, missing="keep", **cfg)
+             for half in (ids[1::2], ids[0::2])]
+    with pytest.raises(BadInput) as err:
+        summary(merge_stats([p.counts for p in parts]), merge_stats([p.stats for p in parts]), "error")
+    assert str(err.value) == expected
+
+
+def test_samples_read_by_the_caller_are_the_ones_graded(tmp_path):
+    # An engine reads the input's samples once and hands each part its problems' rows (`samples`):
+    # the library grades those (here only T0's and T1's), and reads the input itself without them.
+    from curate.difficulty import SAMPLE_COLUMNS, pass_rates
+
+    folder = tmp_path / "traces"
+    table = schema.conform(schema.with_ids(pa.Table.from_pylist(sample_rows())), "t")
+    store.save_traces(table, folder, prefix="t")
+    frame = pl.from_arrow(table).filter(pl.col("teacher") == "T0")
+    cfg = {"mode": "window", "lo": 0.0, "hi": 1.0, "attempts_from": "samples", "workers": 1}
+    read = pass_rates(frame, folder, **cfg)
+    given = pl.from_arrow(table).select(SAMPLE_COLUMNS).filter(pl.col("teacher") != "T2")
+    handed = pass_rates(frame, folder, samples=given, **cfg)
+    assert read.stats["attempt_rows"] == 6 and handed.stats["attempt_rows"] == 4
+    assert pass_rates(frame, folder, samples=pl.from_arrow(table).select(SAMPLE_COLUMNS), **cfg).columns.equals(
+        read.columns)

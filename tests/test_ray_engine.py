@@ -82,7 +82,10 @@ def test_demo_recipe_on_ray_is_byte_identical_to_local(corpus, tmp_path, capsys)
     # the dedup family's stages (`parts`) shuffle their rows on the cluster: nothing of theirs here
     assert not [what for what in held if what.startswith(("01-exact_dedup", "02-dedup", "03-decontam"))]
     batched = ("04-format", "06-verify", "07-filter", "08-filter", "09-filter", "10-difficulty")
-    assert not [what for what in held if what.startswith(batched)]  # nothing of theirs came to the driver
+    # nothing of theirs came to the driver but difficulty's problem ids (its attempt source is decided
+    # once, over the whole table: Stage.plan)
+    assert [what for what in held if what.startswith(batched)] == ["10-difficulty (plan)"]
+    assert held["10-difficulty (plan)"][1] == 2  # trace_id and problem_id
     assert held["05-gold_audit (summary)"][1] == 2  # trace_id and gold, for its whole-table warning
     assert json.loads((corpus / "local" / "manifest.json").read_text())["engine"] == {"name": "local"}
     # The engine is not in any cache key: a rerun on the local engine reuses every Ray-made stage.

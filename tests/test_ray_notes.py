@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from conftest import run_cli, trace_table
@@ -155,19 +156,120 @@ def test_on_missing_skip_keeps_the_whole_tables_note_in_the_manifest(local_ray, 
     assert warnings == [] and stages[1][2] == ["7 of 24 rows have no gold answer (verdict no_gold): not graded"]
 
 
-def test_student_attempts_for_some_partitions_only_fail_on_ray_instead_of_other_pass_rates(
-        local_ray, pool, tmp_path, capsys):
-    # attempts_from: auto decides on the whole table (student attempts for any problem: students);
-    # a partition without any would fall back to its samples, pass rates one process never makes.
+def _students(tmp_path: Path, problems: list[int]) -> Path:
+    """A student's attempts, two per problem (both correct), for the pool's `problems` only."""
     attempts = tmp_path / "attempts"
-    rows = [dict(_row(0, 0, s, True, "stop"), teacher="student-a") for s in range(2)]
+    rows = [dict(_row(100 + 2 * p + s, p, s, True, "stop"), teacher="student-a") for p in problems for s in range(2)]
     store.save_traces(trace_table(rows), attempts, prefix="att")
+    return attempts
+
+
+def _same_run(tmp_path: Path) -> None:
+    assert _notes(tmp_path / "ray") == _notes(tmp_path / "local")
+    for name in ("traces.parquet", "selected.parquet"):
+        assert store.file_hash(tmp_path / "ray" / name) == store.file_hash(tmp_path / "local" / name)
+
+
+def test_student_attempts_for_some_partitions_only_give_the_local_pass_rates(local_ray, pool, tmp_path, capsys):
+    # attempts_from: auto decides once, over the whole table's problems, before its 4 partitions
+    # run: a student attempt exists (problem 0's), so every partition uses the students' and none
+    # falls back to its own samples (where the single-sample problems would be solved 1 of 1, and
+    # dropped as too easy).
+    attempts = _students(tmp_path, [0])
     recipe = f"name: att\nstages:\n  - difficulty: {{mode: window, attempts: '{attempts}', workers: 1}}\n"
     runs = _both(recipe, pool, tmp_path, capsys)
-    assert runs["local"][0] == 0, runs["local"]
-    assert _notes(tmp_path / "local")[1] == ["01-difficulty: 15 of 16 problems have no gradable attempt (students; "
-                                              "no gold answer or no attempt): no pass rate, missing: keep"]
-    code, _, err = runs["ray"]
-    assert code == 2 and "error:" in err and "01-difficulty" in err, err
-    assert "auto fell back to the samples" in " ".join(err.split())
+    assert runs["local"][0] == 0 and runs["ray"][0] == 0, runs
+    _same_run(tmp_path)
+    stages, warnings = _notes(tmp_path / "ray")
+    assert warnings == ["01-difficulty: 15 of 16 problems have no gradable attempt (students; "
+                        "no gold answer or no attempt): no pass rate, missing: keep"]
+    assert stages[0][3]["attempts_from"] == "students" and stages[0][3]["attempt_rows"] == 2
+    traces = pl.read_parquet(tmp_path / "ray" / "traces.parquet")
+    assert traces["attempts_from"].unique().to_list() == ["students"]
+    dropped = traces.filter(pl.col("drop_reason").is_not_null())
+    assert dropped["drop_reason"].unique().to_list() == ["pass rate outside (0.1, 0.9)"]
+    assert dropped["problem"].unique().to_list() == ["Compute 3 + 7, then say the sum."] and dropped.height == 3
+    # the decision was made on the driver, over the alive rows' problem ids only
+    held = json.loads((tmp_path / "ray" / "manifest.json").read_text())["engine"]["driver"]["held"]
+    assert held["01-difficulty (plan)"] == [24, 2]
+    # The parts' copy of the config (attempts_from: students) is in no cache key: the recipe's is, and
+    # a rerun on the local engine reuses the Ray-made stage.
+    code, _, err = run_cli(["curate", tmp_path / "r.yaml", "--input", pool, "--out", tmp_path / "ray"], capsys)
+    assert code == 0, err
+    assert [s["cached"] for s in json.loads((tmp_path / "ray" / "manifest.json").read_text())["stages"]] == [True]
+
+
+def test_no_student_attempt_falls_back_to_the_samples_in_every_partition_alike(local_ray, pool, tmp_path, capsys):
+    # No attempts folder at all: auto falls back to the samples on the whole table, and in every part.
+    recipe = "name: att\nstages:\n  - difficulty: {mode: window, workers: 1}\n"
+    runs = _both(recipe, pool, tmp_path, capsys)
+    assert runs["local"][0] == 0 and runs["ray"][0] == 0, runs
+    _same_run(tmp_path)
+    stages, warnings = _notes(tmp_path / "local")
+    assert stages[0][3]["attempts_from"] == "samples"
+    assert warnings[0].startswith("01-difficulty: no student attempts in ") and "own samples" in warnings[0]
+    assert len(warnings) == 2 and "5 of 16 problems have no gradable attempt (samples;" in warnings[1]
+
+
+@pytest.mark.parametrize("source", ["students", "samples"])
+def test_missing_error_names_the_whole_tables_count_on_ray(local_ray, pool, tmp_path, capsys, source):
+    # Students attempted problems 0 and 12 (two partitions); the samples leave 5 problems (6 rows)
+    # without gold. Every partition has rows without attempts: the error counts the table's.
+    attempts = _students(tmp_path, [0, 12])
+    recipe = (f"name: att\nstages:\n  - difficulty: {{mode: window, attempts: '{attempts}', attempts_from: "
+              f"{'auto' if source == 'students' else 'samples'}, missing: error, workers: 1}}\n")
+    runs = _both(recipe, pool, tmp_path, capsys)
+    errors = {engine: err.strip().splitlines()[-1] for engine, (_, _, err) in runs.items()}
+    assert runs["local"][0] == 2 and runs["ray"][0] == 2, runs
+    assert errors["ray"] == errors["local"]
+    rows = 19 if source == "students" else 7
+    assert f"01-difficulty: {rows} row(s) have no graded attempts ({source}) (e.g. problem_id " in errors["local"]
     assert not (tmp_path / "ray" / "manifest.json").exists()
+
+
+def test_the_samples_are_read_once_per_input_shard_not_per_partition(local_ray, tmp_path, capsys):
+    # Three input shards, four partitions: one task per shard reads the samples' columns and cuts
+    # them into the partitions (Stage.input_reads), which grade the same samples the local engine
+    # reads, dropped rows included (the verify filter drops the wrong ones first).
+    from curate.engines import ray_table
+
+    pool = tmp_path / "shards"
+    store.save_traces(trace_table(pool_rows()), pool, prefix="notes", rows_per_shard=10)
+    assert len(list(pool.glob("*.parquet"))) == 3
+    recipe = ("name: once\nstages:\n  - verify: {timeout_s: 5, workers: 1}\n"
+              "  - filter: {where: \"verdict <> 'incorrect'\", reason: wrong}\n"
+              "  - difficulty: {mode: limo, attempts_from: samples, missing: drop, workers: 1}\n"
+              "  - difficulty: {mode: window, lo: 0.1, hi: 0.9, attempts: nowhere, workers: 1}\n")
+    ray_table.INPUT_READS.clear()
+    runs = _both(recipe, pool, tmp_path, capsys)
+    assert runs["local"][0] == 0 and runs["ray"][0] == 0, runs
+    _same_run(tmp_path)
+    assert dict(ray_table.INPUT_READS) == {"03-difficulty": 3, "04-difficulty": 3}  # auto fell back: samples
+    stages, _ = _notes(tmp_path / "local")
+    # 15 graded samples of the problems left: 12 alive rows with gold, and the 3 wrong ones dropped before
+    assert stages[2][3]["attempts_from"] == "samples" and stages[2][3]["attempt_rows"] == 15
+    assert stages[3][3]["attempts_from"] == "samples"
+    # Student attempts decided by the plan: no sample is read.
+    ray_table.INPUT_READS.clear()
+    attempts = _students(tmp_path, [0])
+    (tmp_path / "r.yaml").write_text(f"name: st\nstages:\n  - difficulty: {{mode: window, attempts: '{attempts}'}}\n")
+    code, _, err = run_cli(["curate", tmp_path / "r.yaml", "--input", pool, "--out", tmp_path / "st",
+                            "--engine", "ray", "--batch-rows", str(BLOCK)], capsys)
+    assert code == 0, err
+    assert not ray_table.INPUT_READS
+
+
+def test_a_bad_attempts_folder_is_the_same_one_line_on_both_engines(local_ray, pool, tmp_path, capsys):
+    # The plan reads only the attempts' problem ids and teachers on the driver; the full read (the
+    # partitions', as the local engine's one call) finds the shard without a response column: the
+    # same one line on both engines.
+    import pyarrow.parquet as pq
+
+    attempts = _students(tmp_path, [0])
+    shard = next(attempts.glob("*.parquet"))
+    pq.write_table(pq.read_table(shard).drop(["response"]), shard)
+    recipe = f"name: bad\nstages:\n  - difficulty: {{mode: window, attempts: '{attempts}', workers: 1}}\n"
+    runs = _both(recipe, pool, tmp_path, capsys)
+    errors = {engine: err.strip().splitlines()[-1] for engine, (_, _, err) in runs.items()}
+    assert runs["local"][0] == 2 and runs["ray"][0] == 2, runs
+    assert errors["ray"] == errors["local"] and "response" in errors["local"] and "01-difficulty" in errors["local"]

@@ -16,6 +16,13 @@ and the block each row lives in, which is all the funnel and the manifest count.
 - **`problems` stages**: each block's alive rows are hash-partitioned on `problem_id` (the shuffle
   of a groupby); one task per partition runs the stage on a problem's rows together, and its
   columns go back to the blocks the rows came from.
+- **the input's rows of a partition's problems** (`Stage.input_reads()`: difficulty's samples,
+  dropped rows too, as the input files hold them) are read once per stage, by one task per input
+  shard cut into the same partitions, and handed to each partition (`ctx.input_rows`), instead of
+  every partition reading the input.
+- **a batched stage's decision over the whole table** (`Stage.plan`: difficulty's attempt source)
+  is made once here, before its parts run, on the alive rows' `plan_reads` columns; every part
+  runs the stage it returns (a copy of the config with the decision fixed).
 - **a batched stage's stats and warnings**: each part's (block's, partition's) stats and the
   library's additive counts (`Outcome.counts`) are added up (`ray_data.merge_stats`). The parts run
   with `on_missing: warn`, so a part only collects its notes; a stage with `summarize` (see
@@ -40,6 +47,7 @@ tell that it never gathered the table.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -57,6 +65,9 @@ from curate.outcome import Outcome
 from curate.stages import Stage, StageContext
 
 DROPPED_BY, DROP = registry.DROPPED_BY, registry.DROP
+# Stage label -> input shards read for its partitions (`Stage.input_reads()`) in this process: a test
+# can tell that the input was read once per stage, not once per partition.
+INPUT_READS: Counter = Counter()
 BLOCK = "__distillery_block"  # the spine's column: which block a row lives in
 
 
@@ -72,8 +83,9 @@ class StageOut:
 
 
 class RayTable:
-    def __init__(self, engine, blocks: list, spine: pl.DataFrame):
+    def __init__(self, engine, blocks: list, spine: pl.DataFrame, inputs=None):
         self.engine, self.ray = engine, engine._ray
+        self.inputs = inputs  # the input shards (curate.engines.Inputs), for a stage's `input_reads()`
         self.blocks = blocks
         self._spine = spine
         self.rows = spine.height
@@ -125,7 +137,7 @@ class RayTable:
             _unique_ids(pl.from_arrow(pa.table({"trace_id": m["ids"]})), m["where"])
         if len(inputs.files) > 1:
             _unique_ids(spine, inputs.where)
-        return cls(engine, blocks, spine)
+        return cls(engine, blocks, spine, inputs)
 
     # ------------------------------------------------------------------------------ the spine
 
@@ -156,9 +168,11 @@ class RayTable:
             columns = self._columns()
             if "problem_id" not in columns:
                 raise ctx.error("needs column(s) problem_id")
-            pieces, metas = self._by_problems(stage, ctx, alive)
+        parts = self._plan(stage, ctx)
+        if how == "problems":
+            pieces, metas = self._by_problems(parts, ctx, alive)
         else:
-            pieces, metas = self._by_rows(stage, ctx)
+            pieces, metas = self._by_rows(parts, ctx)
         errors = [m["error"] for m in metas if m["error"]]
         if errors:
             raise BadInput(sorted(errors)[0])
@@ -185,6 +199,18 @@ class RayTable:
         ctx.seconds = round(time.perf_counter() - t0, 3)
         return out
 
+    def _plan(self, stage: Stage, ctx: StageContext) -> Stage:
+        """The stage every part runs: what its `plan` decides once over the whole table (the alive
+        rows' `plan_reads` columns pulled here), or the stage itself."""
+        plan = getattr(stage, "plan", None)
+        if plan is None:
+            return stage
+        frame = None if stage.plan_reads == () else self._pull(stage.plan_reads, ctx.label + " (plan)")
+        try:
+            return plan(frame, ctx)
+        except BadInput as exc:
+            raise ctx.located(exc) from None
+
     def _by_rows(self, stage: Stage, ctx: StageContext) -> tuple[list[list], list[dict]]:
         from curate.engines.ray_data import one_cpu
 
@@ -210,13 +236,16 @@ class RayTable:
                 refs = split.options(num_returns=parts + 1).remote(block, b, parts)
                 cut.append((refs[:-1], refs[-1]))
         sizes = self.ray.get([s for _, s in cut])
+        rows = self._input_parts(stage, ctx, parts)  # per input shard: its rows in the same partitions
         run = self.ray.remote(num_cpus=1)(_run_part)
         nb = len(self.blocks)
         stage, pieces, meta_refs = one_cpu(stage), [[] for _ in range(nb)], []
         for p in range(parts):
             if not sum(s[p] for s in sizes):
                 continue
-            refs = run.options(num_returns=nb + 1).remote(stage, ctx, nb, *[c[0][p] for c in cut])
+            given = [r[p] for r in rows]
+            refs = run.options(num_returns=nb + 1).remote(stage, ctx, nb, len(given), *given,
+                                                          *[c[0][p] for c in cut])
             for b in range(nb):
                 pieces[b].append(refs[b])
             meta_refs.append(refs[-1])
@@ -254,6 +283,18 @@ class RayTable:
         out = StageOut(schema, pieces=pieces, ranges=self._sorted_ranges(pieces, schema))
         ctx.seconds = round(time.perf_counter() - t0, 3)
         return out
+
+    def _input_parts(self, stage: Stage, ctx: StageContext, parts: int) -> list[list]:
+        """Per input shard, the refs of its `stage.input_reads()` columns of every row (dropped ones
+        too), cut into the `parts` problem partitions: read once, by one task per shard, for every
+        partition (none when the stage reads none, or the run has no local input path)."""
+        columns = stage.input_reads()
+        if not columns or ctx.input_path is None or self.inputs is None:
+            return []
+        read = self.ray.remote(num_cpus=1)(_split_input).options(num_returns=parts)
+        refs = [read.remote(self.inputs.fs, str(f), list(columns), parts) for f in self.inputs.files]
+        INPUT_READS[ctx.label] += len(refs)
+        return [[r] if parts == 1 else r for r in refs]
 
     def _sorted_ranges(self, pieces: list[list], schema: pl.Schema) -> list:
         """The stage's rows range-partitioned on trace_id and each range sorted in a task: read in
@@ -476,9 +517,28 @@ def _split_problems(block: pa.Table, b: int, parts: int):
     return _returns([*pieces, [t.num_rows for t in pieces]])
 
 
-def _run_part(stage: Stage, ctx: StageContext, nb: int, *pieces: pa.Table):
+def _split_input(fs, path: str, columns: list[str], parts: int):
+    """An input shard's `columns` (in the trace schema's types) cut into `parts` pieces by the hash
+    of problem_id that `_split_problems` cuts the blocks by; None pieces where the shard does not
+    read now (each partition's library then reads the input itself, and says what is wrong)."""
+    try:
+        with (open(path, "rb") if fs is None else fs.open_input_file(path)) as f:
+            table = pq.read_table(f, columns=columns)
+        types = pa.schema([(c, trace_schema.BY_NAME[c].type) for c in columns])
+        frame = pl.from_arrow(table.select(columns).cast(types))
+    except Exception:  # noqa: BLE001 - the library's own read says what is wrong, in its words
+        return _returns([None] * parts)
+    part = (frame["problem_id"].hash(seed=0) % parts).cast(pl.Int64)
+    return _returns([frame.filter(part == p).to_arrow() for p in range(parts)])
+
+
+def _run_part(stage: Stage, ctx: StageContext, nb: int, ni: int, *pieces: pa.Table):
     """The stage over one partition's rows (every row of its problems, in input order); its
-    columns cut back into the `nb` blocks the rows came from."""
+    columns cut back into the `nb` blocks the rows came from. The first `ni` pieces are the input
+    shards' rows of the partition's problems (`Stage.input_reads()`), the stage's `ctx.input_rows`."""
+    given, pieces = pieces[:ni], pieces[ni:]
+    if ni and all(g is not None for g in given):
+        ctx = replace(ctx, input_rows=pl.concat([pl.from_arrow(g) for g in given], how="vertical"))
     frame = pl.concat([pl.from_arrow(p) for p in pieces], how="vertical")
     out, meta = _run(stage, ctx, frame.drop(BLOCK))
     if out is None:

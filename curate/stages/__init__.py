@@ -85,6 +85,10 @@ class StageContext:
     warnings: list[str] = field(default_factory=list)  # printed after the stage, kept in the manifest
     skipped: list[str] = field(default_factory=list)  # no-ops the recipe chose to skip (manifest only)
     seconds: float = 0.0  # what the stage's run took (set by `Stage.__call__`)
+    # The run's input rows of this part's problems (every row, also those earlier stages dropped; the
+    # `Stage.input_reads()` columns), where an engine that runs the stage in parts read them once for
+    # all of its parts; None: the stage's library reads the input itself (input_path).
+    input_rows: pl.DataFrame | None = None
     # A library's additive figures (`Outcome.counts`): not in the manifest; an engine that runs the
     # stage in parts adds them up for the stage's `summarize`.
     counts: dict = field(default_factory=dict)
@@ -146,6 +150,9 @@ class Stage(ABC):
     # none). An engine that holds the table elsewhere gathers only these to its driver.
     summary_own: ClassVar[bool] = False
     summary_reads: ClassVar[tuple[str, ...] | None] = ()
+    # What a batched stage's `plan` (see below) reads of the alive rows' input columns (None: all;
+    # (): none).
+    plan_reads: ClassVar[tuple[str, ...] | None] = ()
 
     # A `rows` or `problems` stage whose library judges the whole table (a warning such as "no row has
     # a gold answer", a quantile, a mean) defines
@@ -160,6 +167,19 @@ class Stage(ABC):
     # merged stats, `warnings` replace the parts' (each still goes through `nothing_to_do`, so
     # `on_missing: error` fails the run on a whole-table warning on every engine). The local engine
     # never calls it: there the library makes the same summary itself, over the whole table.
+    #
+    # A `rows` or `problems` stage whose library decides something over the whole table before its
+    # work (difficulty's `attempts_from: auto`: students where any student attempt exists for the
+    # table's problems) defines
+    #
+    #     def plan(self, frame, ctx: StageContext) -> Stage
+    #
+    # which an engine that runs the stage in parts calls once on its driver, before the parts run,
+    # with the alive rows' `plan_reads` columns (None when it reads none): it returns the stage every
+    # part runs, the decision fixed in a copy of its config (one library call gives the values). The
+    # copy is the parts' only: the runner keyed the stage's cache on the recipe's config, and
+    # `summarize` is still called on the stage itself (its config as the recipe wrote it). The local
+    # engine never calls it: there the library decides over the whole table itself.
 
     def __init__(self, config: StageConfig):
         self.config = config
@@ -177,6 +197,14 @@ class Stage(ABC):
         the table elsewhere (the Ray engine) pulls only these of the alive rows into the driver;
         a column named here that the table lacks is simply not pulled (the library then says so)."""
         return None
+
+    def input_reads(self) -> tuple[str, ...]:
+        """The input columns this configured `problems` stage reads of *every* input row of its
+        problems, dropped ones too, as the input files hold them (difficulty's samples; none by
+        default). An engine that runs the stage per partition of problems reads them once for all
+        partitions and hands each its problems' rows (`ctx.input_rows`); without them the
+        stage's library reads the input itself."""
+        return ()
 
     def __call__(self, frame: pl.DataFrame, ctx: StageContext, engine=None) -> pl.DataFrame:
         """Run on the surviving rows: the checked output sorted by trace_id (stable bytes whatever

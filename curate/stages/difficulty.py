@@ -37,7 +37,7 @@ from typing import Literal
 import polars as pl
 from pydantic import Field, model_validator
 
-from curate.difficulty import pass_rates, summary
+from curate.difficulty import pass_rates, plan_parts, sample_columns, summary
 from curate.outcome import Outcome
 from curate.stages import Stage, StageConfig, StageContext, register
 
@@ -78,13 +78,25 @@ class Difficulty(Stage):
     execution = "problems"
     Config = DifficultyConfig
     version = 2  # pass rates over graded attempts only; limo by pass rate
+    plan_reads = ("problem_id",)  # what `plan` reads of the alive rows: their problems
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         config = self.config.model_dump(exclude={"on_missing"})
-        return ctx.take(pass_rates(frame, ctx.input_path, **config))
+        return ctx.take(pass_rates(frame, ctx.input_path, samples=ctx.input_rows, **config))
+
+    def input_reads(self) -> tuple[str, ...]:
+        """The samples' columns, where this (planned) config grades the input's samples."""
+        return sample_columns(self.config.attempts_from, self.config.mode)
+
+    def plan(self, frame: pl.DataFrame, ctx: StageContext) -> Difficulty:
+        """The stage every partition runs: the attempts' source decided over the whole table's
+        problems, `missing: error` left to `summarize` (`curate.difficulty.plan_parts`)."""
+        cfg = self.config
+        update = plan_parts(frame["problem_id"], ctx.input_path, cfg.attempts, cfg.attempts_from, cfg.students,
+                            cfg.missing)
+        return type(self)(cfg.model_copy(update=update))
 
     def summarize(self, out: None, frame: None, merged: Outcome) -> Outcome:
         """The warnings over every problem at once, from the partitions' counts added up (an engine
         that runs the stage per partition of problems calls this once); the stats are counts."""
-        cfg = self.config
-        return summary(merged.counts, merged.stats, cfg.mode, cfg.attempts_from, cfg.missing)
+        return summary(merged.counts, merged.stats, self.config.missing)
