@@ -13,18 +13,16 @@ figure is an upper bound). Prints each stage's rows/s per engine, checks that tr
 selected.parquet are the same bytes, and estimates RECIPE on `--target` traces on a cluster of
 `--nodes` x `--cores-per-node` from the per-stage rows/s measured here:
 
-- stages that run on the workers (`rows`, `problems`, and `parts`: decontam, whose blocks are
-  matched and shuffled in Ray tasks where they lie): the rows/s per CPU measured on Ray here,
-  times the cluster's CPUs (linear scaling: no shuffle or network cost, so a lower bound on time);
-- `driver` stages: the local engine's rows/s here, one process, scaled linearly with the rows
-  (MinHash and selection are not linear at worst, so again a lower bound). exact_dedup and dedup
-  are called in the driver but hand their heavy parts to Ray tasks (`curate.parallel`: keys,
-  hash-partitioned groups, signatures, LSH bands, Jaccard checks), keeping the union-find; the
-  estimate still counts them as one process, which overstates their time on a cluster;
+- stages that run on the workers (`rows`, `problems`, and `parts`: the dedup family, whose rows are
+  shuffled in Ray tasks where they lie, the driver keeping only the union-find on checked pairs):
+  the rows/s per CPU measured on Ray here, times the cluster's CPUs (linear scaling: no shuffle or
+  network cost, so a lower bound on time; MinHash's pairs grow faster than the rows on
+  template-heavy pools);
+- `driver` stages (select, sample, domain): the local engine's rows/s here, one process, scaled
+  linearly with the rows (selection is not linear at worst, so again a lower bound);
 - after a `select` or `sample` stage the rows are its k, not scaled with the pool;
-- the driver holds the spine (three columns of every row) and the columns driver stages read
-  (exact_dedup and dedup: their text, problem_id and ranking columns): the estimate names the largest
-  frame it held here, which grows with the rows.
+- the driver holds the spine (three columns of every row) and the columns driver stages read: the
+  estimate names the largest frame it held here, which grows with the rows.
 
     python bench/ray_engine.py --driver-sizes 20000 80000   # the Ray engine only, at two sizes
 

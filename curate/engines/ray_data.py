@@ -3,11 +3,10 @@
 The run's rows live on the cluster (`curate.engines.ray_table`): input shards read by Ray tasks
 into blocks of `batch_rows` rows, `rows` stages run per block, `problems` stages per partition of a
 hash shuffle on `problem_id` (the shuffle of a groupby), and the outputs written by streaming
-sorted pieces through one Parquet writer. `driver` stages run here, in the driver process
-(`RayEngine.run_stage`), on the columns they read of the alive rows; their libraries run the heavy
-parts as Ray tasks of `batch_rows` rows each (`ray_parts`: MinHash signatures, LSH bands, Jaccard
-checks, hash partitions of exact_dedup's and the keep policy's groupbys, decontam's n-gram matching
-and boilerplate counts).
+sorted pieces through one Parquet writer. `parts` stages (the dedup family) get the blocks' alive
+rows where they lie (`curate.parallel.Parts`) and shuffle them in Ray tasks (`ray_parts`), the
+driver seeing only small results (checked pairs, counts). `driver` stages run here, in the driver
+process (`RayEngine.run_stage`), on the columns they read of the alive rows.
 
 The run folder's bytes do not depend on the engine, the number of workers or the batch size. A
 stage's per-batch `ctx.stats` and its library's additive `ctx.counts` are merged (counts add up,

@@ -1,13 +1,15 @@
-"""A `driver` stage's parts of work as Ray tasks (`curate.parallel`).
+"""A library's parts of work as Ray tasks (`curate.parallel`).
 
 The dedup family (exact_dedup, dedup, decontam) needs the whole table for a few small decisions
-(the union-find on verified pairs, which n-grams are boilerplate), so the engine calls such a
-stage once, in the driver process; inside it the libraries cut the heavy work into parts
-(`curate.parallel.map_parts`): MinHash signatures, LSH bands, chunks of candidate pairs with
-the shingles they need, hash partitions of a groupby (exact_dedup's normalised text, a cluster's
-rows for the keep policy), blocks of rows against a benchmark's n-grams. `spread` runs each part
-as one Ray task of one CPU, and puts a part list's `shared` value (a benchmark's n-gram table) in
-the object store once for all of its tasks.
+(the union-find on checked pairs, which n-grams are boilerplate). The engine hands such a stage
+the blocks' rows where they lie (`curate.parallel.Parts`), and within `spread` its library's
+`parallel.tasks` calls run as Ray tasks of one CPU whose values stay in the object store as
+references (a shuffle: rows to the partition of their text, band entries to the partition of
+their (band, key), rows to the partition of their cluster), fetched here only when the library
+asks (the pairs that passed, counts). `parallel.map_parts` (chunks of pairs' Jaccard, a driver
+stage's parts) runs a part list as tasks and brings the results back. A `shared` value (the
+benchmarks' n-grams, the bands' followers) is put in the object store once for all of a call's
+tasks.
 
 `TASKS` counts the tasks started per library function, so a test can tell that a piece of work
 ran on the cluster and not silently in the driver.

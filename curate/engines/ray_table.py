@@ -31,9 +31,13 @@ and the block each row lives in, which is all the funnel and the manifest count.
   counts are not enough); a stage without one keeps the merged stats and each distinct note once.
   Either way the warnings go through `ctx.nothing_to_do` here, so `on_missing: error` fails the run
   on a whole-table warning as the local engine does, and never on one part's.
+- **`parts` stages** (the dedup family): the library is handed the blocks' alive rows (the columns
+  the stage reads) as `curate.parallel.Parts` of object references, runs its shuffles as Ray tasks
+  (`ray_parts`) and returns its columns as parts whose rows carry their input position
+  (`parallel.POS`); a task per part cuts them back into the blocks. The rows never come here.
 - **`driver` stages**: the columns the stage reads (`Stage.reads()`, default all) of the alive rows
-  are pulled here, the stage runs in this process (`RayEngine.run_stage`: MinHash inside it in Ray
-  tasks), and its columns go back to the blocks.
+  are pulled here, the stage runs in this process (`RayEngine.run_stage`), and its columns go back
+  to the blocks.
 - **outputs**: a stage's columns are range-partitioned on trace_id (bounds from the spine's sorted
   ids) and each range sorted in a task; the driver streams the sorted ranges, then (for
   traces.parquet and selected.parquet) the blocks, one at a time through one Parquet writer with
