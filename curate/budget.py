@@ -8,8 +8,10 @@ max_length, so it is dropped here with its reason instead.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
+import numpy as np
 import polars as pl
 
 from curate import layouts, tokens
@@ -84,35 +86,55 @@ def check(frame: pl.DataFrame, tokenizer: str = "builtin:minilm", thinking_token
         else:
             reason = pl.when(pl.col(flag)).then(pl.lit(REASONS[flag])).otherwise(reason)
     out = df.select("trace_id", *COLUMNS, reason.alias(DROP))
-    result = summary(out, tokenizer, {"rows": frame.height, "finish_reason_null": frame["finish_reason"].null_count()})
+    counts = {"rows": frame.height, "finish_reason_null": frame["finish_reason"].null_count(),
+              "thinking_tokens": _histogram(out["thinking_tokens"]), "total_tokens": _histogram(out["total_tokens"]),
+              "flags": _flag_counts(out)}
+    result = summary(tokenizer, counts)
     result.columns = out
     return result
 
 
-def summary(out: pl.DataFrame, tokenizer: str, counts: dict) -> Outcome:
-    """The manifest's stats from `check`'s columns and its warning from its additive `counts` (rows,
-    rows without finish_reason): quantiles are over every row at once, and a null finish_reason in
-    one block is not a null in every row, which is why an engine that runs the stage in batches
-    calls this again on the gathered columns and the blocks' counts added up."""
-    result = Outcome(stats=_stats(out, tokenizer), counts=counts)
+def summary(tokenizer: str, counts: dict) -> Outcome:
+    """The manifest's stats and warning from `check`'s additive `counts` (rows, rows without
+    finish_reason, each token count's rows, the flags' rows): an engine that runs the stage in
+    batches adds the batches' counts up (`ray_data.merge_stats`: numbers add, dicts key by key) and
+    calls this once, so quantiles are over every row at once without gathering a column, and a
+    null finish_reason in one block is not a null in every row."""
+    result = Outcome(stats={
+        "tokenizer": tokenizer,
+        "thinking_tokens": quantiles(counts["thinking_tokens"]),
+        "total_tokens": quantiles(counts["total_tokens"]),
+        "flags": {c: counts["flags"][c] for c in FLAGS},
+    }, counts=counts)
     if counts["rows"] and counts["finish_reason_null"] == counts["rows"]:
         result.warnings.append("finish_reason is null in every row: truncation by the length limit is not "
                                "visible here (only thinking never closed is)")
     return result
 
 
-def _stats(out: pl.DataFrame, tokenizer: str) -> dict:
-    return {
-        "tokenizer": tokenizer,
-        "thinking_tokens": _quantiles(out["thinking_tokens"]),
-        "total_tokens": _quantiles(out["total_tokens"]),
-        "flags": {c: int(out[c].sum()) for c in ("truncated", "unclosed_thinking", "looping", "mixed_language")}
-        | {"over_budget": int((~out["in_budget"]).sum())},
-    }
+FLAGS = ("truncated", "unclosed_thinking", "looping", "mixed_language", "over_budget")
 
 
-def _quantiles(s: pl.Series) -> dict:
-    if s.len() == 0:
+def _histogram(s: pl.Series) -> dict[int, int]:
+    """How many rows have each value (token counts take few distinct values; adds up key by key)."""
+    counts = s.value_counts()
+    return dict(zip(counts[s.name].to_list(), counts["count"].to_list()))
+
+
+def _flag_counts(out: pl.DataFrame) -> dict[str, int]:
+    return {c: int(out[c].sum()) for c in FLAGS[:-1]} | {"over_budget": int((~out["in_budget"]).sum())}
+
+
+def quantiles(histogram: dict[int, int]) -> dict:
+    """min, p50, p90, max of the values a histogram counts; a quantile is the value at sorted
+    position floor(q * (n - 1) + 0.5), as Polars' `quantile(q, "nearest")` picks it."""
+    if not histogram:
         return {}
-    return {"min": int(s.min()), "p50": int(s.quantile(0.5, "nearest")), "p90": int(s.quantile(0.9, "nearest")),
-            "max": int(s.max())}
+    values = np.array(sorted(histogram), np.int64)
+    ends = np.cumsum([histogram[v] for v in values.tolist()])
+    n = int(ends[-1])
+
+    def at(q: float) -> int:
+        return int(values[np.searchsorted(ends, math.floor(q * (n - 1) + 0.5), side="right")])
+
+    return {"min": int(values[0]), "p50": at(0.5), "p90": at(0.9), "max": int(values[-1])}

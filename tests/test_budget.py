@@ -120,3 +120,24 @@ def test_a_quoted_foreign_phrase_is_not_mixed_language(tmp_path):
 def test_no_finish_reason_is_announced(tmp_path):
     out, ctx = run_budget(tmp_path, [{"finish_reason": None}, {"finish_reason": None}])
     assert len(ctx.warnings) == 1 and "finish_reason is null in every row" in ctx.warnings[0]
+
+
+def test_quantiles_from_additive_histograms_equal_polars_nearest():
+    """budget's stats come from token-count histograms, which blocks add up key by key (the Ray
+    engine never gathers the column): the quantiles must be Polars' `quantile(q, "nearest")`."""
+    import numpy as np
+
+    from curate.budget import quantiles
+
+    rng = np.random.default_rng(7)
+    for _ in range(500):
+        values = pl.Series(rng.integers(0, int(rng.integers(1, 400)), int(rng.integers(1, 300))))
+        halves = [values[: len(values) // 2], values[len(values) // 2:]]
+        merged: dict = {}
+        for half in halves:  # two blocks' histograms, added as merge_stats adds them
+            for v, c in zip(*np.unique(half.to_numpy(), return_counts=True)):
+                merged[int(v)] = merged.get(int(v), 0) + int(c)
+        want = {"min": values.min(), "p50": values.quantile(0.5, "nearest"), "p90": values.quantile(0.9, "nearest"),
+                "max": values.max()}
+        assert quantiles(merged) == {k: int(v) for k, v in want.items()}
+    assert quantiles({}) == {}

@@ -52,7 +52,6 @@ class BudgetConfig(StageConfig):
 class Budget(Stage):
     name = "budget"
     execution = "rows"
-    summary_own = True  # `summarize` reads the stage's own columns (quantiles), no input column
     Config = BudgetConfig
     version = 2  # quoted text is not counted in script_ratio; unclosed thinking as curate.layouts says
 
@@ -63,7 +62,7 @@ class Budget(Stage):
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         return ctx.take(lib.check(frame, **self.config.model_dump(exclude={"on_missing"})))
 
-    def summarize(self, out: pl.DataFrame, frame: None, merged: Outcome) -> Outcome:
+    def summarize(self, out: None, frame: None, merged: Outcome) -> Outcome:
         """The manifest's stats and the warning over every row at once (an engine that runs the
-        stage in batches calls this on the gathered columns and the blocks' counts added up)."""
-        return lib.summary(out, self.config.tokenizer, merged.counts)
+        stage in batches calls this on the blocks' counts added up: token-count histograms, flags)."""
+        return lib.summary(self.config.tokenizer, merged.counts)
