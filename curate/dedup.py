@@ -206,13 +206,13 @@ def dedup_table(frame: pl.DataFrame | parallel.Parts, *, on: str = "problem", me
     Given a frame, the columns are aligned with its rows; given `parallel.Parts`, they come as
     parts keyed by trace_id.
 
-    The work is a chain of shuffles (`curate.parallel.tasks`), so on an engine that spreads it no
-    process holds more than a partition of rows, units or band entries: rows meet their unit (their
-    normalised text) in a partition of the text, where the units are sketched; each unit's entry
-    in each LSH band meets its bucket in a partition of (band, key), where pairs are made, checked
-    and filtered (`minhash.band_pairs`); only the pairs that pass come here, for the union-find;
-    then rows meet their cluster in a partition of the cluster, where the keep policy picks the
-    surviving problem. Semantic dedup embeds the units here (one model, one place)."""
+    The work is a chain of shuffles (`curate.parallel.tasks`), so on an engine that spreads it the
+    rows never meet in one process: rows meet their unit (their normalised text) in a partition of
+    the text, where the units are sketched; one task per LSH band makes, checks and filters its
+    pairs (`minhash.band_pairs`) on what one task gathered of every unit (band keys and shingle
+    sets, never texts: `minhash.BandSearch`, kept on the workers); only the pairs that pass come
+    here, for the union-find; then rows meet their cluster in a partition of the cluster, where the
+    keep policy picks the surviving problem. Semantic dedup embeds the units here (one model, one place)."""
     if method not in METHODS:
         raise BadInput(f"unknown dedup method {method!r} (known: {', '.join(METHODS)})")
     parts = _as_parts(frame)
@@ -242,7 +242,7 @@ def dedup_table(frame: pl.DataFrame | parallel.Parts, *, on: str = "problem", me
     cut = parallel.tasks(functools.partial(_rows_by_text, spec=spec, n=n),
                          [[h, off] for h, off in zip(parts.handles, parts.offsets)], returns=n + 1)
     empties = [c[-1] for c in cut]
-    made = parallel.tasks(functools.partial(_unit_part, spec=spec), [[c[p] for c in cut] for p in range(n)], returns=2)
+    made = parallel.tasks(functools.partial(_unit_part, spec=spec), [[c[p] for c in cut] for p in range(n)], returns=3)
     del cut  # on an engine that spreads the work, a handle let go frees its object
     units = [m[0] for m in made]
     n_units = sum(parallel.fetch([m[1] for m in made]))
@@ -263,7 +263,7 @@ def dedup_table(frame: pl.DataFrame | parallel.Parts, *, on: str = "problem", me
             matched = pl.concat(parallel.tasks(functools.partial(_index_matches, threshold=threshold, bands=bands),
                                                [[u] for u in units], shared=old, fetch=True))
             stats["index_matches"] = matched.height
-        i, j, sim, similar, unlike = _minhash_pairs(units, n_units, spec)
+        i, j, sim, similar, unlike = _minhash_pairs([m[2] for m in made], spec)
     else:
         vectors, i, j, similar, unlike, blocked = _semantic_pairs(units, empties, spec, model, batch_size, same_math)
     if (same_math and method != "exact") and similar:
@@ -356,9 +356,10 @@ def _height(frame: pl.DataFrame) -> int:
     return frame.height
 
 
-def _unit_part(*pieces: pl.DataFrame, spec: _Spec) -> tuple[_Units, int]:
+def _unit_part(*pieces: pl.DataFrame, spec: _Spec) -> tuple[_Units, int, tuple | None]:
     """One unit partition: its rows (from every part, in input order) with their unit, the units,
-    and for minhash their sketches, band keys and same-math keys; and how many units."""
+    and for minhash their sketches, band keys and same-math keys; how many units; and (minhash)
+    what the pair search needs of them: ids, band keys, shingle sets or signatures, math keys."""
     rows = pl.concat(pieces, how="vertical_relaxed")
     rows = rows.with_columns(pl.col("_pos").min().over("_norm").alias("_unit"))
     units = rows.group_by("_unit").agg(pl.col("_norm").first(), pl.col("_text").first()).sort("_unit")
@@ -368,7 +369,12 @@ def _unit_part(*pieces: pl.DataFrame, spec: _Spec) -> tuple[_Units, int]:
         found.keys = minhash.band_keys(found.sketches.signatures, spec.bands)
         if spec.same_math:
             found.math = math_keys(units["_norm"])
-    return found, units.height
+        every = np.arange(units.height)
+        search = (units["_unit"].to_numpy(), found.keys,
+                  found.sketches.take(every, shingles=spec.check == "jaccard", signatures=spec.check != "jaccard"),
+                  found.math)
+        return found, units.height, search
+    return found, units.height, None
 
 
 def _empty_columns(rows: pl.DataFrame, spec: _Spec) -> pl.DataFrame:
@@ -384,37 +390,29 @@ def _output(frame: pl.DataFrame, spec: _Spec) -> pl.DataFrame:
     return frame.select(pl.col("_pos").alias(parallel.POS), *ident, *(pl.col(c).cast(t) for c, t in _OUT_TYPES.items()))
 
 
-def _minhash_pairs(units: list, n_units: int, spec: _Spec) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+def _minhash_pairs(searches: list, spec: _Spec) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
     """The checked pairs (unit ids i < j, similarity) of a MinHash dedup and its counts of pairs
-    reaching the threshold and of those with other math: each unit's entry in each band goes to
-    the partition of (band, key); a first pass there finds every band's huge-bucket followers, a
-    second makes, skips and checks the pairs (`minhash.band_pairs`)."""
-    q = parallel.n_parts(n_units * spec.bands, max(n_units * spec.bands, 1))
-    entries = parallel.tasks(functools.partial(_band_entries, check=spec.check, n=q), [[u] for u in units], returns=q)
-    per_partition = [[e[p] for e in entries] for p in range(q)]
-    found = parallel.tasks(_band_followers, per_partition, fetch=True)
-    followers = [np.sort(np.concatenate([f[b] for f in found])) for b in range(spec.bands)]
-    pairs = parallel.tasks(functools.partial(_band_pairs, check=spec.check, threshold=spec.threshold),
-                           per_partition, shared=followers, fetch=True)
-    del entries, per_partition
+    reaching the threshold and of those with other math: one task gathers the unit partitions'
+    band keys, same-math keys and shingle sets (`minhash.BandSearch`, on the workers, never here),
+    then one task per band finds its huge-bucket followers, and one per band makes, skips and
+    checks its pairs; only the pairs that pass come here."""
+    search = parallel.tasks(functools.partial(_band_search, check=spec.check, threshold=spec.threshold),
+                            [list(searches)])[0]
+    bands = list(range(spec.bands))
+    followers = tuple(parallel.tasks(minhash.band_followers, [[search, b] for b in bands], fetch=True))
+    pairs = parallel.tasks(minhash.band_pairs, [[search, b] for b in bands], shared=followers, fetch=True)
     i, j, sim = (np.concatenate([p[k] for p in pairs]) for k in range(3))
     order = np.lexsort((j, i))
     return (i[order].astype(np.int64), j[order].astype(np.int64), sim[order],
             sum(p[4] for p in pairs), sum(p[5] for p in pairs))
 
 
-def _band_entries(found: _Units, check: str, n: int) -> list[minhash.BandEntries]:
-    return minhash.BandEntries.scatter(found.units["_unit"].to_numpy(), found.keys, found.math, found.sketches,
-                                       check, n)
-
-
-def _band_followers(*entries: minhash.BandEntries) -> list[np.ndarray]:
-    return minhash.band_followers(list(entries))
-
-
-def _band_pairs(*args, check: str, threshold: float):
-    *entries, followers = args
-    return minhash.band_pairs(entries, followers, check, threshold)
+def _band_search(*parts: tuple, check: str, threshold: float) -> minhash.BandSearch:
+    """Every unit partition's (ids, band keys, sketches, same-math keys) as one pair search."""
+    ids = np.concatenate([p[0] for p in parts])
+    labels = None if parts[0][3] is None else np.concatenate([p[3] for p in parts])
+    return minhash.BandSearch.of(ids, np.concatenate([p[1] for p in parts]),
+                                 minhash.Sketches.concat([p[2] for p in parts]), check, threshold, labels)
 
 
 def _index_matches(found: _Units, index: minhash.Index, threshold: float, bands: int) -> pl.DataFrame:

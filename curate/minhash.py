@@ -29,7 +29,7 @@ import json
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -598,102 +598,49 @@ def search_pairs(keys: np.ndarray, other: np.ndarray | None = None, *,
                  *(sum(f[k] for f in found) for k in range(3, 6)))
 
 
-# ------------------------------------------------------------------ pair search by shuffle
-# Where an engine spreads the work and the table is not in one place, the same search runs as a
-# shuffle: each text's entry in each band goes to the partition of (band, key), so a band's bucket
-# meets in one partition, and the entry carries the text's keys in every band (to skip the pairs
-# an earlier band made) and what the check needs (shingles or signature). A first pass finds each
-# band's huge-bucket followers (needed by the later bands' skip, whose buckets live elsewhere); the
-# second makes, skips and checks each band's pairs with `_band_pairs`, as `search_pairs` does.
+# ------------------------------------------------------------ pair search, one task per band
+# Where an engine spreads the work and the texts' sketches live in several partitions, one task
+# gathers what the search needs (every text's band keys, labels and shingle sets or signatures,
+# never the texts) into one object in the engine's object store, and one task per band maps it
+# read-only and runs `_band_pairs` on it, as `search_pairs` does in one process. (A shuffle of each
+# text's entry in each band to the partition of (band, key) would bound a task's memory by the
+# batch, but every entry must carry the text's keys in all bands and its shingles: bands x the
+# data, 64x for 64 bands, which at 1M texts spilled >13 GB and ran 25x slower; measured.)
 
 
 @dataclass(frozen=True)
-class BandEntries:
-    """One band partition's entries: the texts (ascending ids) with an entry here, their keys in
-    every band, in which bands their entry lives here, their labels and sketches."""
+class BandSearch:
+    """A within-table pair search's data, in one object: the texts' ids (ascending; the pairs'
+    names), and the `_Search` of their band keys, check and labels (followers not yet known)."""
 
-    ids: np.ndarray  # (m,) int64, ascending
-    keys: np.ndarray  # (m, bands) uint64
-    here: np.ndarray  # (m, bands) bool
-    labels: np.ndarray | None  # (m,) same-math keys, or None
-    sketches: Sketches  # shingle sets (a jaccard check) or signatures (a signature check)
+    ids: np.ndarray
+    search: _Search
 
     @staticmethod
-    def scatter(ids: np.ndarray, keys: np.ndarray, labels: np.ndarray | None, sk: Sketches,
-                check: str, n: int) -> list[BandEntries]:
-        """Texts `ids` (ascending) with their band `keys`, cut into the `n` partitions of (band, key)."""
-        bands = keys.shape[1]
-        band = np.broadcast_to(np.arange(bands, dtype=np.uint64), keys.shape)
-        dest = (combine64([band.ravel(), keys.ravel()]) % np.uint64(n)).astype(np.int64).reshape(keys.shape)
-        out = []
-        for q in range(n):
-            here = dest == q
-            rows = np.flatnonzero(here.any(axis=1))
-            out.append(BandEntries(ids[rows], keys[rows], here[rows], None if labels is None else labels[rows],
-                                   sk.take(rows, shingles=check == "jaccard", signatures=check != "jaccard")))
-        return out
-
-    @staticmethod
-    def gather(parts: list[BandEntries]) -> BandEntries:
-        """One partition's entries from every unit partition (each text comes from one of them)."""
-        ids = np.concatenate([p.ids for p in parts])
+    def of(ids: np.ndarray, keys: np.ndarray, sk: Sketches, check: str, threshold: float,
+           labels: np.ndarray | None) -> BandSearch:
+        """The search over texts `ids` (any order) with their (n, bands) `keys`, sketches (shingle
+        sets for a jaccard check, else signatures) and labels, sorted by id."""
         order = np.argsort(ids, kind="stable")
-        sk = Sketches.concat([p.sketches for p in parts])
-        labels = None if parts[0].labels is None else np.concatenate([p.labels for p in parts])[order]
-        return BandEntries(ids[order], np.concatenate([p.keys for p in parts])[order],
-                           np.concatenate([p.here for p in parts])[order], labels, sk.take(order))
+        sk = sk.take(order)
+        how = (_Jaccard(ShingleSets.of(sk.shingle_text, sk.shingle_hash, len(sk))) if check == "jaccard"
+               else _Estimate(sk.signatures, sk.signatures))
+        return BandSearch(ids[order], _Search(np.ascontiguousarray(keys[order].T), None, (), how, threshold,
+                                              None if labels is None else labels[order]))
 
 
-def band_followers(parts: list[BandEntries]) -> list[np.ndarray]:
-    """Per band, the ids of the texts that follow the first of a huge bucket (`_band_followers`)."""
-    e = BandEntries.gather(parts)
-    out = []
-    for b in range(e.keys.shape[1]):
-        sub = np.flatnonzero(e.here[:, b])
-        out.append(e.ids[sub[_band_followers(e.keys[sub, b])]])
-    return out
+def band_followers(s: BandSearch, b: int) -> np.ndarray:
+    """Band b's huge-bucket followers (rows of the search, ascending: `_band_followers`)."""
+    return _band_followers(s.search.mine[b])
 
 
-def band_pairs(parts: list[BandEntries], followers: list[np.ndarray], check: str, threshold: float
+def band_pairs(s: BandSearch, b: int, followers: tuple[np.ndarray, ...]
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, int]:
-    """The pairs (ids) of the bands' buckets in one partition, as `search_pairs` makes them:
-    (i, j, similarity) of those that pass, and the counts of distinct candidates, of those reaching
-    the threshold and of those with unequal labels. `followers`: every band's, by id."""
-    e = BandEntries.gather(parts)
-    bands = e.keys.shape[1]
-    sk = e.sketches
-    whole = (_Jaccard(ShingleSets.of(sk.shingle_text, sk.shingle_hash, len(sk))) if check == "jaccard"
-             else _Estimate(sk.signatures, sk.signatures))
-    follows = np.stack([np.isin(e.ids, f) for f in followers], axis=1) if bands else e.here
-    every = np.ascontiguousarray(e.keys.T)  # a partition holding every entry (one process) copies none
-    found = []
-    for b in range(bands):
-        sub = np.flatnonzero(e.here[:, b])
-        if len(sub) < 2:
-            continue
-        ids = e.ids[sub]
-        mine_followers = tuple(np.flatnonzero(follows[sub, x]) if x < b else np.zeros(0, np.int64)
-                               for x in range(bands))
-        keys = every if len(sub) == len(e.ids) else np.ascontiguousarray(e.keys[sub].T)
-        s = _Search(keys, None, mine_followers, _Within(whole, sub), threshold,
-                    None if e.labels is None else e.labels[sub])
-        i, j, sim, *counts = _band_pairs(b, s)
-        found.append((ids[i], ids[j], sim, *counts))
-    if not found:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), 0, 0, 0
-    return (*(np.concatenate([f[k] for f in found]) for k in range(3)), *(sum(f[k] for f in found) for k in range(3, 6)))
-
-
-@dataclass(frozen=True)
-class _Within:
-    """A check over a subset `rows` of the texts another check knows (a band's entries among a
-    partition's): the pair's similarity is the same, whichever texts are around it."""
-
-    check: Callable[[np.ndarray, np.ndarray], np.ndarray]
-    rows: np.ndarray
-
-    def __call__(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        return self.check(self.rows[i], self.rows[j])
+    """Band b's part of the search (`_band_pairs`), given every band's followers: (ids i, ids j,
+    similarity) of the pairs that pass, and the counts of distinct candidates, of those reaching
+    the threshold and of those with unequal labels."""
+    i, j, sim, *counts = _band_pairs(b, replace(s.search, followers=followers))
+    return (s.ids[i], s.ids[j], sim, *counts)
 
 
 def candidate_pairs(keys: np.ndarray, other: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -96,9 +96,8 @@ def test_minhash_dedup_checks_and_keeps_in_tasks(local_ray, tasks):
     assert {"t17", "t21"} & set(near["trace_id"]) and here.stats["pairs"] >= 2
     ran = tasks()  # 25 rows, 5 a part: 5 slices, 5 unit partitions, 5 cluster partitions (each run twice)
     assert ran["_rows_by_text"] == ran["_unit_part"] == ran["_rows_by_cluster"] == ran["_resolve_cluster_part"] == 10
-    # each unit's entry in each LSH band, 5 entries a partition of (band, key)
-    entries = here.stats["units"] * here.stats["bands"]
-    assert ran["_band_entries"] == 10 and ran["_band_followers"] == ran["_band_pairs"] == 2 * -(-entries // 5)
+    # one task gathers the units' band keys and shingles, then one task per LSH band (twice)
+    assert ran["_band_search"] == 2 and ran["band_followers"] == ran["band_pairs"] == 2 * here.stats["bands"]
 
 
 def test_dedup_variants_in_tasks_equal_local(local_ray, tmp_path):
@@ -221,7 +220,7 @@ def test_dedup_family_recipe_on_ray_is_byte_identical(local_ray, tmp_path, capsy
     assert stats == _stats(tmp_path / "local")
     drops = {s[0].split("-", 1)[1]: s[3] for s in stats}
     assert drops["exact_dedup"] and drops["dedup"] and drops["decontam"]  # each stage had work to do
-    for name in ("_exact_groups", "_sample_ranks", "_band_pairs", "_resolve_cluster_part", "_match_block"):
+    for name in ("_exact_groups", "_sample_ranks", "band_pairs", "_resolve_cluster_part", "_match_block"):
         assert tasks().get(name, 0) >= 2, name
     # exact_dedup and dedup never pulled their rows into the driver: their parts stayed in the
     # cluster, and what the driver fetched was small (pairs, counts), never a frame of rows
