@@ -30,6 +30,7 @@ from curate.engines.ray_table import RayTable
 from curate.errors import BadInput
 from curate.stages import Stage, StageContext
 
+INLINE_BYTES = 1024  # a local Ray's max_direct_call_object_size (Ray's default: 100 KiB)
 BATCH_ROWS = 8192  # rows per block: what one worker holds at once, besides the stage's own needs
 
 
@@ -66,6 +67,9 @@ class RayEngine:
                 # A local cluster: its workers import curate as this process does.
                 path = os.pathsep.join(p for p in [os.environ.get("PYTHONPATH"), os.getcwd()] if p)
                 kwargs["runtime_env"] = {"env_vars": {"PYTHONPATH": path}}
+                # A task's value under this size goes back to its owner's (the driver's) own memory,
+                # not the object store: a shuffle's many small pieces would all gather there.
+                kwargs["_system_config"] = {"max_direct_call_object_size": INLINE_BYTES}
             try:
                 ray.init(**kwargs)
             except Exception as exc:  # noqa: BLE001 - Ray raises many kinds for one cause
