@@ -37,11 +37,6 @@ def mapped(mapper: Callable, batch: int) -> Iterator[None]:
         _MAP.reset(token)
 
 
-def spread() -> bool:
-    """Whether an engine spreads the work now (and parts are worth cutting at all)."""
-    return _MAP.get() is not None
-
-
 def part_size(default: int) -> int:
     """Rows per part: the engine's (its batch size) while one spreads the work, else `default`."""
     current = _MAP.get()
@@ -61,16 +56,6 @@ def map_parts(fn: Callable, parts: list, shared: Any = _NOTHING) -> list:
 def n_parts(rows: int, default: int) -> int:
     """How many parts `rows` rows make at `part_size(default)` rows each (at least one)."""
     return max(1, -(-rows // part_size(default)))
-
-
-def hash_parts(frame: pl.DataFrame, key: str | list[str], n: int) -> list[pl.DataFrame]:
-    """`frame` cut into at most `n` hash partitions on `key` (the shuffle of a groupby): rows with
-    equal keys meet in one part, and keep their order inside it. One part (the frame) when n == 1."""
-    if n <= 1 or frame.height == 0:
-        return [frame]
-    keys = [key] if isinstance(key, str) else key
-    part = (pl.struct(keys).hash(seed=0) % n).alias("__distillery_part")
-    return frame.with_columns(part).partition_by("__distillery_part", maintain_order=True, include_key=False)
 
 
 def slices(items, size: int) -> list:

@@ -53,7 +53,10 @@ class RayMapper:
         out = [call.remote(fn, ref, bool(shared), returns == 1, *args) for args in calls]
         if returns == 1:
             out = [[r] for r in out]
-        return [self.fetch(o) if returns else self.fetch([o])[0] for o in out] if fetch else out
+        if not fetch:
+            return out
+        values = self.fetch([r for o in out for r in (o if returns else [o])])  # one round trip
+        return values if not returns else [values[k * returns:(k + 1) * returns] for k in range(len(out))]
 
     def fetch(self, handles: list) -> list:
         values = self._ray.get(list(handles))
