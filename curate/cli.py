@@ -155,6 +155,7 @@ def curate(
     engine: Annotated[str | None, typer.Option("--engine", help="local (default) or ray; overrides the recipe's engine:.")] = None,
     address: Annotated[str | None, typer.Option("--address", help="Ray cluster: auto, HOST:PORT or ray://HOST:PORT (default: the one in RAY_ADDRESS, else a local Ray on this machine).")] = None,
     batch_rows: Annotated[int | None, typer.Option("--batch-rows", help="Rows per Ray block (default 8192): what a worker holds at once.")] = None,
+    shuffle_rows: Annotated[int | None, typer.Option("--shuffle-rows", help="Rows per Ray shuffle partition and output range (default 8 x --batch-rows), of the columns a stage reads: fewer, larger pieces cost less per row.")] = None,
 ):
     """Run a curation recipe: every row kept with the stage and reason that dropped it."""
     from curate import engines
@@ -164,9 +165,10 @@ def curate(
 
     loaded = recipes.load(recipe)
     name = engine or loaded.engine
-    if name != "ray" and batch_rows is not None:
-        raise BadInput("--batch-rows: only the ray engine runs in batches (add --engine ray)")
-    chosen = engines.get(name, address=address, batch_rows=batch_rows)
+    for option, value in (("--batch-rows", batch_rows), ("--shuffle-rows", shuffle_rows)):
+        if name != "ray" and value is not None:
+            raise BadInput(f"{option}: only the ray engine runs in batches (add --engine ray)")
+    chosen = engines.get(name, address=address, batch_rows=batch_rows, shuffle_rows=shuffle_rows)
     console = _console()
     result = runner.run(loaded, input_, out, overwrite=overwrite, console=console, engine=chosen)
     typer.echo(f"{result.rows_in:,} rows in, {result.rows_selected:,} selected → {result.out}/selected.parquet")

@@ -84,7 +84,8 @@ def test_decontam_runs_on_the_blocks_and_the_driver_never_holds_their_text(local
     code, _, err = run_cli([*args, "--out", tmp_path / "local"], capsys)
     assert code == 0, err
     before = dict(ray_parts.TASKS)
-    code, _, err = run_cli([*args, "--out", tmp_path / "ray", "--engine", "ray", "--batch-rows", BATCH], capsys)
+    code, _, err = run_cli([*args, "--out", tmp_path / "ray", "--engine", "ray", "--batch-rows", BATCH,
+                                "--shuffle-rows", BATCH], capsys)
     assert code == 0, err
     ran = {k: v - before.get(k, 0) for k, v in ray_parts.TASKS.items()}
 

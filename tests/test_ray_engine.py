@@ -62,21 +62,22 @@ def test_demo_recipe_on_ray_is_byte_identical_to_local(corpus, tmp_path, capsys)
     # Small blocks, so every row-local stage runs as many Ray tasks and verify's problems are spread.
     # The input as a file:// URI: read shard by shard through pyarrow's file system layer.
     code, out, err = run_cli(["curate", "demo", "--input", (corpus / "traces").as_uri(), "--out", tmp_path / "ray",
-                              "--engine", "ray", "--batch-rows", "37"], capsys)
+                              "--engine", "ray", "--batch-rows", "37", "--shuffle-rows", "74"], capsys)
     assert code == 0, err
     local, on_ray = _hashes(corpus / "local"), _hashes(tmp_path / "ray")
     assert len(local) == 17 and on_ray == local
     assert _stats(tmp_path / "ray") == _stats(corpus / "local")  # counts, quantiles, means: all the same
     m = json.loads((tmp_path / "ray" / "manifest.json").read_text())
     assert m["engine"]["name"] == "ray" and m["engine"]["cpus"] == 2 and m["engine"]["batch_rows"] == 37
-    # The table stayed on the cluster: the driver wrote the run's files from pieces of one block at
-    # most, pulled for a driver stage only the columns it reads (select: 5, domain: 2), nothing of
+    assert m["engine"]["shuffle_rows"] == 74
+    # The table stayed on the cluster: the driver wrote the run's files from pieces of one block or
+    # one output range (--shuffle-rows) at most, pulled for a driver stage only the columns it reads (select: 5, domain: 2), nothing of
     # the dedup family's rows (they shuffle their parts on the cluster), for a batched stage only
     # its own columns and what its summary reads, and never held more than a third of
     # traces.parquet's columns.
     held = {what: tuple(size) for what, size in m["engine"]["driver"]["held"].items()}
     width = len(store.read_table(tmp_path / "ray" / "traces.parquet").column_names)
-    assert held.pop("writing (one piece)")[0] <= 37
+    assert held.pop("writing (one piece)")[0] <= 74
     assert max(columns for _, columns in held.values()) < width / 3
     assert held["13-select"][1] <= 5 and held["14-domain"][1] == 2
     # the dedup family's stages (`parts`) shuffle their rows on the cluster: nothing of theirs here
@@ -151,6 +152,8 @@ def test_bad_ray_settings_are_one_line_and_exit_2(traces_dir, tmp_path, capsys):
         (["--address", "auto"], "only the ray engine"),
         (["--batch-rows", "10"], "only the ray engine"),
         (["--engine", "ray", "--batch-rows", "0"], "at least 1"),
+        (["--shuffle-rows", "10"], "--shuffle-rows: only the ray engine"),
+        (["--engine", "ray", "--shuffle-rows", "0"], "--shuffle-rows: must be at least 1"),
     ]
     for extra, words in cases:
         code, _, err = run_cli(["curate", "demo", "--input", traces_dir, "--out", tmp_path / "run", *extra], capsys)

@@ -106,7 +106,8 @@ class LocalEngine:
         return {"name": "local"}
 
 
-def get(name: str = "local", address: str | None = None, batch_rows: int | None = None) -> Engine:
+def get(name: str = "local", address: str | None = None, batch_rows: int | None = None,
+        shuffle_rows: int | None = None) -> Engine:
     """The engine called `name`; bad settings are one BadInput line (exit 2), checked before any write."""
     if name == "local":
         if address is not None:
@@ -115,5 +116,5 @@ def get(name: str = "local", address: str | None = None, batch_rows: int | None 
     if name == "ray":
         from curate.engines import ray_data
 
-        return ray_data.RayEngine.connect(address, batch_rows=batch_rows)
+        return ray_data.RayEngine.connect(address, batch_rows=batch_rows, shuffle_rows=shuffle_rows)
     raise BadInput(f"--engine: unknown engine {name!r} (known: {', '.join(ENGINES)})")

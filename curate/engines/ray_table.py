@@ -27,8 +27,7 @@ and the block each row lives in, which is all the funnel and the manifest count.
   library's additive counts (`Outcome.counts`) are added up (`ray_data.merge_stats`). The parts run
   with `on_missing: warn`, so a part only collects its notes; a stage with `summarize` (see
   `curate.stages.Stage`) then makes the whole table's stats and warnings once, from the merged
-  counts (and its own gathered columns, `summary_own`, and input columns, `summary_reads`, where
-  counts are not enough); a stage without one keeps the merged stats and each distinct note once.
+  counts (and input columns, `summary_reads`, where counts are not enough); a stage without one keeps the merged stats and each distinct note once.
   Either way the warnings go through `ctx.nothing_to_do` here, so `on_missing: error` fails the run
   on a whole-table warning as the local engine does, and never on one part's.
 - **`parts` stages** (the dedup family): the library is handed the blocks' alive rows (the columns
@@ -174,9 +173,10 @@ class RayTable:
                 raise ctx.error("needs column(s) problem_id")
         parts = self._plan(stage, ctx)
         if how == "problems":
-            pieces, metas = self._by_problems(parts, ctx, alive)
+            pieces, ranges, metas = self._by_problems(parts, ctx, alive)
         else:
             pieces, metas = self._by_rows(parts, ctx)
+            ranges = self._cut_ranges([p for block in pieces for p in block])
         errors = [m["error"] for m in metas if m["error"]]
         if errors:
             raise BadInput(sorted(errors)[0])
@@ -188,13 +188,12 @@ class RayTable:
         merged = Outcome(stats=merge_stats([m["stats"] for m in metas]),
                          warnings=list(dict.fromkeys(n for m in metas for n in m["warnings"])),
                          counts=merge_stats([m["counts"] for m in metas]))
-        out = StageOut(schema, pieces=pieces, ranges=self._sorted_ranges(pieces, schema))
+        out = StageOut(schema, pieces=pieces, ranges=self._sorted_ranges(ranges, schema))
         summarize = getattr(stage, "summarize", None)
         if summarize is not None:  # stats over every row at once (quantiles, means, a whole-table warning)
-            gathered = self._gather(out, ctx.label) if stage.summary_own else None
             frame = None if stage.summary_reads == () else self._pull(stage.summary_reads, ctx.label + " (summary)")
             try:
-                merged = summarize(gathered, frame, merged)
+                merged = summarize(frame, merged)
             except BadInput as exc:
                 raise ctx.located(exc) from None
         ctx.stats.update(merged.stats)
@@ -232,7 +231,7 @@ class RayTable:
     def _by_problems(self, stage: Stage, ctx: StageContext, alive: int) -> tuple[list[list], list[dict]]:
         from curate.engines.ray_data import one_cpu
 
-        parts = max(1, -(-alive // self.engine.batch_rows))
+        parts = max(1, -(-alive // self.engine.shuffle_rows))
         split = self.ray.remote(num_cpus=1)(_split_problems)
         cut = []  # per block: (refs of its `parts` pieces, ref of their sizes)
         for b, (block, n) in enumerate(zip(self.blocks, self._alive_per_block())):
@@ -242,18 +241,21 @@ class RayTable:
         sizes = self.ray.get([s for _, s in cut])
         rows = self._input_parts(stage, ctx, parts)  # per input shard: its rows in the same partitions
         run = self.ray.remote(num_cpus=1)(_run_part)
-        nb = len(self.blocks)
-        stage, pieces, meta_refs = one_cpu(stage), [[] for _ in range(nb)], []
+        nb, bounds = len(self.blocks), self._range_bounds()
+        nr = bounds.len() + 1
+        stage, pieces, ranges, meta_refs = one_cpu(stage), [[] for _ in range(nb)], [[] for _ in range(nr)], []
         for p in range(parts):
             if not sum(s[p] for s in sizes):
                 continue
             given = [r[p] for r in rows]
-            refs = run.options(num_returns=nb + 1).remote(stage, ctx, nb, len(given), *given,
-                                                          *[c[0][p] for c in cut])
+            refs = run.options(num_returns=nb + nr + 1).remote(stage, ctx, nb, bounds, len(given), *given,
+                                                               *[c[0][p] for c in cut])
             for b in range(nb):
                 pieces[b].append(refs[b])
+            for r in range(nr):
+                ranges[r].append(refs[nb + r])
             meta_refs.append(refs[-1])
-        return pieces, self.ray.get(meta_refs)
+        return pieces, ranges, self.ray.get(meta_refs)
 
     def _by_parts(self, stage: Stage, ctx: StageContext, alive: int) -> StageOut:
         """A stage whose library shuffles the rows itself (`curate.parallel.Parts`): it is handed
@@ -269,22 +271,24 @@ class RayTable:
         per_block = self._alive_per_block()
         given = [b for b, n in enumerate(per_block) if n]  # part k is block given[k]
         parts = parallel.Parts([take.remote(self.blocks[b], cols) for b in given], [per_block[b] for b in given])
-        with ray_parts.spread(self.ray, self.engine.batch_rows, self.engine.driver_held):
+        with ray_parts.spread(self.ray, self.engine.shuffle_rows, self.engine.driver_held):
             try:
                 out = stage.run(parts, ctx)
             except BadInput as exc:
                 raise ctx.located(exc) from None
-        nb = len(self.blocks)
+        nb, bounds = len(self.blocks), self._range_bounds()
+        nr = bounds.len() + 1
         # Each output row carries its position in `parts` (parallel.POS): that says its block.
-        split = self.ray.remote(num_cpus=1)(_parts_to_blocks).options(num_returns=nb + 1)
-        cut = [split.remote(h, parts.offsets, given, alive, nb) for h in out.handles]
+        split = self.ray.remote(num_cpus=1)(_parts_to_blocks).options(num_returns=nb + nr + 1)
+        cut = [split.remote(h, parts.offsets, given, alive, nb, bounds) for h in out.handles]
         metas = self.ray.get([c[-1] for c in cut])
         stray, total = sum(m["stray"] for m in metas), sum(m["rows"] for m in metas)
         if stray or total != alive:
             raise ctx.error(f"returned {total} rows for {alive} alive rows ({stray} not among them)")
         schema = pl.concat([pl.DataFrame(schema=m["schema"]) for m in metas], how="vertical_relaxed").schema
         pieces = [[c[b] for c in cut] for b in range(nb)]
-        out = StageOut(schema, pieces=pieces, ranges=self._sorted_ranges(pieces, schema))
+        ranges = [[c[nb + r] for c in cut] for r in range(nr)]
+        out = StageOut(schema, pieces=pieces, ranges=self._sorted_ranges(ranges, schema))
         ctx.seconds = round(time.perf_counter() - t0, 3)
         return out
 
@@ -300,20 +304,30 @@ class RayTable:
         INPUT_READS[ctx.label] += len(refs)
         return [[r] if parts == 1 else r for r in refs]
 
-    def _sorted_ranges(self, pieces: list[list], schema: pl.Schema) -> list:
-        """The stage's rows range-partitioned on trace_id and each range sorted in a task: read in
-        order, they are the stage's output sorted by trace_id, as the local engine writes it."""
+    def _range_bounds(self) -> pl.Series:
+        """The first trace_id of each output range but the first: the alive ids, sorted, cut every
+        `shuffle_rows` rows (a stage's columns are written in these ranges, each sorted in a task)."""
         ids = self._spine.filter(pl.col(DROPPED_BY).is_null())["trace_id"].sort()
-        batch = self.engine.batch_rows
-        bounds = ids.gather_every(batch, offset=batch)  # first id of ranges 1..R-1
+        step = self.engine.shuffle_rows
+        return ids.gather_every(step, offset=step)
+
+    def _cut_ranges(self, flat: list) -> list[list]:
+        """Per output range, the refs of its rows in each of the pieces `flat` (a task per piece)."""
+        bounds = self._range_bounds()
         n = bounds.len() + 1
-        flat = [p for block in pieces for p in block]
-        sort = self.ray.remote(num_cpus=1)(_sort_range)
         if n == 1:
-            return [sort.remote(schema, *flat)]
+            return [flat]
         split = self.ray.remote(num_cpus=1)(_split_ranges).options(num_returns=n)
         cut = [split.remote(p, bounds) for p in flat]
-        return [sort.remote(schema, *[c[r] for c in cut]) for r in range(n)]
+        return [[c[r] for c in cut] for r in range(n)]
+
+    def _sorted_ranges(self, ranges: list[list], schema: pl.Schema) -> list:
+        """Each range's pieces (from `_cut_ranges`, or cut by the task that made them) sorted in a
+        task: read in order, the stage's output sorted by trace_id, as the local engine writes it.
+        A range holds at most `shuffle_rows` rows; its pieces come from the tasks that made the
+        stage's columns (blocks, partitions), so a stage makes (those tasks x ranges) pieces."""
+        sort = self.ray.remote(num_cpus=1)(_sort_range)
+        return [sort.remote(schema, *pieces) for pieces in ranges]
 
     def _columns(self) -> list[str]:
         return self.ray.get(self.ray.remote(num_cpus=0)(_column_names).remote(self.blocks[0]))
@@ -326,16 +340,6 @@ class RayTable:
                [task.remote(self.blocks[0], cols)]  # no row alive: the columns, on no row
         frame = pl.concat([pl.from_arrow(t) for t in self.ray.get(refs)], how="vertical", rechunk=True)
         self.engine.driver_held(label, frame.height, frame.width)
-        return frame
-
-    def _gather(self, out: StageOut, label: str) -> pl.DataFrame:
-        """A stage's columns, here, in the order of the alive rows (what `summarize` is given)."""
-        frame = pl.concat([pl.from_arrow(t) for t in self._stream(out.ranges)], how="vertical", rechunk=True)
-        if frame.height == 0:
-            frame = pl.DataFrame(schema=out.schema)
-        alive = self._spine.filter(pl.col(DROPPED_BY).is_null()).select("trace_id")
-        frame = alive.join(frame, on="trace_id", how="inner", maintain_order="left")
-        self.engine.driver_held(label + " (stage columns)", frame.height, frame.width)
         return frame
 
     # ------------------------------------------------------------------------------ the cache
@@ -536,20 +540,21 @@ def _split_input(fs, path: str, columns: list[str], parts: int):
     return _returns([frame.filter(part == p).to_arrow() for p in range(parts)])
 
 
-def _run_part(stage: Stage, ctx: StageContext, nb: int, ni: int, *pieces: pa.Table):
+def _run_part(stage: Stage, ctx: StageContext, nb: int, bounds: pl.Series, ni: int, *pieces: pa.Table):
     """The stage over one partition's rows (every row of its problems, in input order); its
-    columns cut back into the `nb` blocks the rows came from. The first `ni` pieces are the input
-    shards' rows of the partition's problems (`Stage.input_reads()`), the stage's `ctx.input_rows`."""
+    columns cut back into the `nb` blocks the rows came from, then into the output ranges that
+    start at `bounds`. The first `ni` pieces are the input shards' rows of the partition's problems
+    (`Stage.input_reads()`), the stage's `ctx.input_rows`."""
     given, pieces = pieces[:ni], pieces[ni:]
     if ni and all(g is not None for g in given):
         ctx = replace(ctx, input_rows=pl.concat([pl.from_arrow(g) for g in given], how="vertical"))
     frame = pl.concat([pl.from_arrow(p) for p in pieces], how="vertical")
     out, meta = _run(stage, ctx, frame.drop(BLOCK))
     if out is None:
-        return _returns([pa.table({})] * nb + [meta])
+        return _returns([pa.table({})] * (nb + bounds.len() + 1) + [meta])
     out = out.join(frame.select("trace_id", BLOCK), on="trace_id", how="left", maintain_order="left")
     back = [out.filter(pl.col(BLOCK) == b).drop(BLOCK).to_arrow() for b in range(nb)]
-    return _returns([*back, meta])
+    return _returns([*back, *_ranges(out.drop(BLOCK), bounds), meta])
 
 
 def _frame(pieces, schema: pl.Schema) -> pl.DataFrame:
@@ -558,12 +563,15 @@ def _frame(pieces, schema: pl.Schema) -> pl.DataFrame:
 
 
 def _split_ranges(piece: pa.Table, bounds: pl.Series):
-    frame = pl.from_arrow(piece) if piece.num_rows else None
-    n = bounds.len() + 1
-    if frame is None:
-        return _returns([piece] * n)
+    if not piece.num_rows:
+        return _returns([piece] * (bounds.len() + 1))
+    return _returns(_ranges(pl.from_arrow(piece), bounds))
+
+
+def _ranges(frame: pl.DataFrame, bounds: pl.Series) -> list[pa.Table]:
+    """`frame`'s rows in the output ranges that start at `bounds` (by trace_id)."""
     r = bounds.search_sorted(frame["trace_id"], side="right")
-    return _returns([frame.filter(r == i).to_arrow() for i in range(n)])
+    return [frame.filter(r == i).to_arrow() for i in range(bounds.len() + 1)]
 
 
 def _sort_range(schema: pl.Schema, *pieces: pa.Table) -> pa.Table:
@@ -582,10 +590,12 @@ def _alive_frame(block: pa.Table, columns: list[str] | None) -> pl.DataFrame:
     return pl.from_arrow(_alive_columns(block, columns))
 
 
-def _parts_to_blocks(part: pl.DataFrame, starts: list[int], given: list[int], alive: int, nb: int):
+def _parts_to_blocks(part: pl.DataFrame, starts: list[int], given: list[int], alive: int, nb: int,
+                     bounds: pl.Series):
     """A `parts` stage's output part cut into the `nb` blocks its rows live in, by each row's
     input position (`curate.parallel.POS`; part k of the input, from `starts[k]`, was block
-    `given[k]`), and how many rows it had and how many were at no input position."""
+    `given[k]`), then into the output ranges that start at `bounds`; and how many rows it had and
+    how many were at no input position."""
     from curate import parallel
 
     pos = part[parallel.POS]
@@ -595,7 +605,7 @@ def _parts_to_blocks(part: pl.DataFrame, starts: list[int], given: list[int], al
     block = block[inside]
     back = [frame.filter(pl.Series(block == b)).to_arrow() for b in range(nb)]
     meta = {"rows": part.height, "stray": int((~inside).sum()), "schema": frame.schema}
-    return _returns([*back, meta])
+    return _returns([*back, *_ranges(frame, bounds), meta])
 
 
 def _alive_columns(block: pa.Table, columns: list[str] | None) -> pa.Table:
