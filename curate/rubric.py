@@ -24,6 +24,7 @@ step_structure (paragraphs that are steps, against `target` steps), length (a co
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -209,14 +210,31 @@ def apply(frame: pl.DataFrame, name: str, prefix: str = "rubric_", score_column:
         reason = pl.when(pl.col(score_column) < min_score).then(
             pl.lit(f"rubric {rubric.name} score below {min_score}")).otherwise(reason)
     out = out.with_columns(reason.alias(DROP))
-    return Outcome(out, summary(out, name, score_column))
+    counts = sums(out, score_column)
+    return Outcome(out, summary(name, counts), counts=counts)
 
 
-def summary(out: pl.DataFrame, name: str, score_column: str = "score") -> dict:
-    """The manifest's stats of scored rows (`apply`'s columns): means over every row at once, which
-    is why an engine that scores in batches calls this again on the gathered columns."""
-    s = out[score_column]
+MICRO = 10**6  # every criterion and score is rounded to 6 decimals: a whole number of millionths
+
+
+def sums(out: pl.DataFrame, score_column: str = "score") -> dict:
+    """`out`'s (`score`'s columns) row count and, per column, its values' sum in millionths: whole
+    numbers, which batches add up exactly, so the means do not depend on how the rows were cut."""
     criteria = [c for c in out.columns if c not in ("trace_id", score_column, DROP)]
+    totals = out.select([(pl.col(c) * MICRO).round(0).cast(pl.Int64).sum().alias(c)
+                         for c in [score_column, *criteria]]).row(0, named=True) if out.height else {}
+    return {"rows": out.height, "score_micro": int(totals.get(score_column) or 0),
+            "criteria_micro": {c: int(totals.get(c) or 0) for c in criteria}}
+
+
+def summary(name: str, counts: dict) -> dict:
+    """The manifest's stats of scored rows from `sums` (added up over batches): the mean score and
+    each criterion's mean, exact, rounded half to even to 4 decimals."""
+    n = counts["rows"]
+
+    def mean(total: int) -> float:
+        return float(round(Fraction(total, n * MICRO), 4))
+
     return {"rubric": load_rubric(name).name,
-            "mean_score": round(float(s.mean()), 4) if s.len() else None,
-            "criteria_means": {c: round(float(out[c].mean()), 4) for c in criteria} if s.len() else {}}
+            "mean_score": mean(counts["score_micro"]) if n else None,
+            "criteria_means": {c: mean(v) for c, v in counts["criteria_micro"].items()} if n else {}}

@@ -72,3 +72,23 @@ def test_judge_and_bad_rubrics(tmp_path):
         run_rubric("missing")
     with pytest.raises(BadInput, match="needs column 'in_budget': add a budget stage"):
         run_rubric("format", df=frame().drop("in_budget"))
+
+
+def test_means_come_from_exact_sums_that_any_cut_of_the_rows_adds_up_to(tmp_path):
+    # An engine that scores in batches adds the batches' sums (whole millionths) and takes the
+    # means once: the same figures for any cut, and exact (a tie rounds half to even).
+    from curate.engines.ray_data import merge_stats
+
+    path = write(tmp_path, "name: t\ncriteria:\n  - {name: long, weight: 1, sql: \"thinking_tokens / 7.0\"}\n")
+    rows = pl.DataFrame({"trace_id": [f"t{i}" for i in range(50)], "thinking_tokens": [(i * 37) % 11 for i in range(50)]})
+    whole = rubric.apply(rows, path)
+    assert whole.stats == rubric.summary(path, whole.counts)
+    assert whole.stats["mean_score"] == round(whole.columns["score"].mean(), 4)
+    for cuts in ([0, 50], [0, 1, 50], [0, 7, 23, 24, 50]):
+        parts = [rubric.apply(rows[a:b], path).counts for a, b in zip(cuts, cuts[1:])]
+        assert merge_stats(parts) == whole.counts
+        assert rubric.summary(path, merge_stats(parts)) == whole.stats
+    # 0.0001 and 0: the mean is 0.00005 exactly, which rounds to 0.0 (a float mean, a hair above, to 0.0001)
+    tie = rubric.apply(pl.DataFrame({"trace_id": ["a", "b"], "thinking_tokens": [0.0007, 0.0]}), path)
+    assert tie.stats["mean_score"] == 0.0 and tie.stats["criteria_means"] == {"rubric_long": 0.0}
+    assert rubric.apply(rows.head(0), path).stats == {"rubric": "t", "mean_score": None, "criteria_means": {}}

@@ -145,10 +145,9 @@ class Stage(ABC):
     # Extras (pyproject optional dependencies) every configuration of the stage needs; a stage
     # whose needs depend on its config overrides `needs`.
     requires: ClassVar[tuple[str, ...]] = ()
-    # What a batched stage's `summarize` reads besides the merged stats and counts (see below): its
-    # own columns (`summary_own`) and the alive rows' input columns `summary_reads` (None: all; ():
-    # none). An engine that holds the table elsewhere gathers only these to its driver.
-    summary_own: ClassVar[bool] = False
+    # What a batched stage's `summarize` reads besides the merged stats and counts (see below): the
+    # alive rows' input columns `summary_reads` (None: all; (): none). An engine that holds the table
+    # elsewhere gathers only these to its driver.
     summary_reads: ClassVar[tuple[str, ...] | None] = ()
     # What a batched stage's `plan` (see below) reads of the alive rows' input columns (None: all;
     # (): none).
@@ -157,13 +156,12 @@ class Stage(ABC):
     # A `rows` or `problems` stage whose library judges the whole table (a warning such as "no row has
     # a gold answer", a quantile, a mean) defines
     #
-    #     def summarize(self, out, frame, merged: Outcome) -> Outcome
+    #     def summarize(self, frame, merged: Outcome) -> Outcome
     #
     # which an engine that runs the stage in parts (the Ray engine: per block, per problem partition)
-    # calls once on its driver: `out` the stage's columns of every alive row (`summary_own`, else
-    # None), `frame` the alive rows' `summary_reads` columns (None when it reads none), `merged` the
-    # parts' stats and counts added up (`curate.engines.ray_data.merge_stats`) and their warnings
-    # (each distinct one once). It returns the library's whole-table summary: `stats` replace the
+    # calls once on its driver: `frame` the alive rows' `summary_reads` columns (None when it reads
+    # none), `merged` the parts' stats and counts added up (`curate.engines.ray_data.merge_stats`)
+    # and their warnings (each distinct one once). It returns the library's whole-table summary: `stats` replace the
     # merged stats, `warnings` replace the parts' (each still goes through `nothing_to_do`, so
     # `on_missing: error` fails the run on a whole-table warning on every engine). The local engine
     # never calls it: there the library makes the same summary itself, over the whole table.

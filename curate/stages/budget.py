@@ -62,7 +62,7 @@ class Budget(Stage):
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         return ctx.take(lib.check(frame, **self.config.model_dump(exclude={"on_missing"})))
 
-    def summarize(self, out: None, frame: None, merged: Outcome) -> Outcome:
+    def summarize(self, frame: None, merged: Outcome) -> Outcome:
         """The manifest's stats and the warning over every row at once (an engine that runs the
         stage in batches calls this on the blocks' counts added up: token-count histograms, flags)."""
         return lib.summary(self.config.tokenizer, merged.counts)

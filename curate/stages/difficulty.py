@@ -96,7 +96,7 @@ class Difficulty(Stage):
                             cfg.missing)
         return type(self)(cfg.model_copy(update=update))
 
-    def summarize(self, out: None, frame: None, merged: Outcome) -> Outcome:
+    def summarize(self, frame: None, merged: Outcome) -> Outcome:
         """The warnings over every problem at once, from the partitions' counts added up (an engine
         that runs the stage per partition of problems calls this once); the stats are counts."""
         return summary(merged.counts, merged.stats, self.config.missing)

@@ -55,7 +55,7 @@ class Filter(Stage):
         cfg = self.config
         return ctx.take(filtering.by_predicate(frame, cfg.reason, cfg.where, cfg.drop_where, ctx.where))
 
-    def summarize(self, out: None, frame: None, merged: Outcome) -> Outcome:
+    def summarize(self, frame: None, merged: Outcome) -> Outcome:
         """The warning over every row at once, from the blocks' counts added up (an engine that
         filters in blocks calls this once)."""
         return filtering.summary(merged.counts, self.config.where is not None)

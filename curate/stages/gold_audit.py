@@ -51,7 +51,7 @@ class GoldAudit(Stage):
         options = AuditOptions(cfg.min_samples, cfg.min_share, cfg.timeout_s, cfg.workers)
         return ctx.take(audit_golds(frame, options, cfg.action))
 
-    def summarize(self, out: None, frame: pl.DataFrame, merged: Outcome) -> Outcome:
+    def summarize(self, frame: pl.DataFrame, merged: Outcome) -> Outcome:
         """The merged stats (counts over every problem) with the warning about the whole frame: an
         engine that runs the stage per group of problems calls this once, on the gathered golds."""
         return summary(frame, merged.stats, self.config.min_samples)

@@ -28,14 +28,13 @@ class RubricConfig(StageConfig):
 class RubricStage(Stage):
     name = "rubric"
     execution = "rows"
-    summary_own = True  # `summarize` reads the stage's own columns (means), no input column
     Config = RubricConfig
 
     def run(self, frame: pl.DataFrame, ctx: StageContext) -> pl.DataFrame:
         cfg = self.config
         return ctx.take(lib.apply(frame, cfg.rubric, cfg.prefix, cfg.score_column, cfg.min_score))
 
-    def summarize(self, out: pl.DataFrame, frame: None, merged: Outcome) -> Outcome:
+    def summarize(self, frame: None, merged: Outcome) -> Outcome:
         """The manifest's stats over every row at once (an engine that runs the stage in batches
-        calls this on the gathered columns); the library warns of nothing."""
-        return Outcome(stats=lib.summary(out, self.config.rubric, self.config.score_column), warnings=merged.warnings)
+        calls this on the blocks' sums added up); the library warns of nothing."""
+        return Outcome(stats=lib.summary(self.config.rubric, merged.counts), warnings=merged.warnings)

@@ -57,7 +57,7 @@ class Verify(Stage):
                           fallback_last_number=cfg.fallback_last_number)
         return ctx.take(grade_traces(frame, options, cfg.timeout_s, cfg.workers, cfg.thinking_fallback))
 
-    def summarize(self, out: None, frame: None, merged: Outcome) -> Outcome:
+    def summarize(self, frame: None, merged: Outcome) -> Outcome:
         """The stats and warnings over every problem at once, from the partitions' counts added up
         (an engine that grades per partition of problems calls this once)."""
         return summary(merged.counts)
