@@ -208,10 +208,10 @@ def dedup_table(frame: pl.DataFrame | parallel.Parts, *, on: str = "problem", me
 
     The work is a chain of shuffles (`curate.parallel.tasks`), so on an engine that spreads it the
     rows never meet in one process: rows meet their unit (their normalised text) in a partition of
-    the text, where the units are sketched; one task per LSH band makes, checks and filters its
-    pairs (`minhash.band_pairs`) on what one task gathered of every unit (band keys and shingle
-    sets, never texts: `minhash.BandSearch`, kept on the workers); only the pairs that pass come
-    here, for the union-find; then rows meet their cluster in a partition of the cluster, where the
+    the text, where the units are sketched; the sketches (band keys and shingle sets, never texts)
+    are gathered into shards (`minhash.BandSearch`, kept on the workers), and one task per (pair
+    of shards, LSH band) makes, checks and filters that band's pairs (`minhash.band_pairs`); only
+    the pairs that pass come here, for the union-find; then rows meet their cluster in a partition of the cluster, where the
     keep policy picks the surviving problem. Semantic dedup embeds the units here (one model, one place)."""
     if method not in METHODS:
         raise BadInput(f"unknown dedup method {method!r} (known: {', '.join(METHODS)})")
@@ -245,7 +245,8 @@ def dedup_table(frame: pl.DataFrame | parallel.Parts, *, on: str = "problem", me
     made = parallel.tasks(functools.partial(_unit_part, spec=spec), [[c[p] for c in cut] for p in range(n)], returns=3)
     del cut  # on an engine that spreads the work, a handle let go frees its object
     units = [m[0] for m in made]
-    n_units = sum(parallel.fetch([m[1] for m in made]))
+    sizes = parallel.fetch([m[1] for m in made])  # units per partition
+    n_units = sum(sizes)
     n_empty = sum(parallel.tasks(_height, [[e] for e in empties], fetch=True))
     stats: dict = {"method": method, "threshold": threshold, "units": n_units + n_empty}
     old = minhash.empty_index(ngram, num_perm, seed)
@@ -263,7 +264,7 @@ def dedup_table(frame: pl.DataFrame | parallel.Parts, *, on: str = "problem", me
             matched = pl.concat(parallel.tasks(functools.partial(_index_matches, threshold=threshold, bands=bands),
                                                [[u] for u in units], shared=old, fetch=True))
             stats["index_matches"] = matched.height
-        i, j, sim, similar, unlike = _minhash_pairs([m[2] for m in made], spec)
+        i, j, sim, similar, unlike = _minhash_pairs([m[2] for m in made], sizes, spec)
     else:
         vectors, i, j, similar, unlike, blocked = _semantic_pairs(units, empties, spec, model, batch_size, same_math)
     if (same_math and method != "exact") and similar:
@@ -390,29 +391,55 @@ def _output(frame: pl.DataFrame, spec: _Spec) -> pl.DataFrame:
     return frame.select(pl.col("_pos").alias(parallel.POS), *ident, *(pl.col(c).cast(t) for c, t in _OUT_TYPES.items()))
 
 
-def _minhash_pairs(searches: list, spec: _Spec) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+def _minhash_pairs(searches: list, sizes: list[int], spec: _Spec
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
     """The checked pairs (unit ids i < j, similarity) of a MinHash dedup and its counts of pairs
-    reaching the threshold and of those with other math: one task gathers the unit partitions'
-    band keys, same-math keys and shingle sets (`minhash.BandSearch`, on the workers, never here),
-    then one task per band finds its huge-bucket followers, and one per band makes, skips and
-    checks its pairs; only the pairs that pass come here."""
-    search = parallel.tasks(functools.partial(_band_search, check=spec.check, threshold=spec.threshold),
-                            [list(searches)])[0]
+    reaching the threshold and of those with other math. The unit partitions' band keys, same-math
+    keys and shingle sets (never texts) are gathered into shards of about `parallel.part_size`
+    units (`minhash.BandSearch`, on the workers, never here; one shard where nothing spreads the
+    work); one task per band finds its huge-bucket followers from the shards' key columns; one
+    task per (pair of shards, band) makes, skips and checks that band's pairs within a shard or
+    across two. Only the pairs that pass come here."""
+    groups, held = [[]], 0  # consecutive unit partitions, about part_size units a shard
+    limit = parallel.part_size(max(sum(sizes), 1))
+    for p, size in enumerate(sizes):
+        if groups[-1] and held + size > limit:
+            groups.append([])
+            held = 0
+        groups[-1].append(p)
+        held += size
+    search = functools.partial(_band_search, check=spec.check, threshold=spec.threshold)
+    made = parallel.tasks(search, [[searches[p] for p in group] for group in groups], returns=2 + spec.bands)
+    shards = [m[0] for m in made]
     bands = list(range(spec.bands))
-    followers = tuple(parallel.tasks(minhash.band_followers, [[search, b] for b in bands], fetch=True))
-    pairs = parallel.tasks(minhash.band_pairs, [[search, b] for b in bands], shared=followers, fetch=True)
+    followers = tuple(parallel.tasks(minhash.band_followers, [[c for m in made for c in (m[1], m[2 + b])] for b in bands],
+                                     fetch=True))
+    del made
+    # Each pair of shards (a shard with itself: the pairs within it), joined in the band's task.
+    pairs = parallel.tasks(_shard_band_pairs,
+                           [[shards[x], shards[y] if y != x else None, b]
+                            for x in range(len(shards)) for y in range(x, len(shards)) for b in bands],
+                           shared=followers, fetch=True)
     i, j, sim = (np.concatenate([p[k] for p in pairs]) for k in range(3))
     order = np.lexsort((j, i))
     return (i[order].astype(np.int64), j[order].astype(np.int64), sim[order],
             sum(p[4] for p in pairs), sum(p[5] for p in pairs))
 
 
-def _band_search(*parts: tuple, check: str, threshold: float) -> minhash.BandSearch:
-    """Every unit partition's (ids, band keys, sketches, same-math keys) as one pair search."""
+def _shard_band_pairs(shard: minhash.BandSearch, other: minhash.BandSearch | None, b: int,
+                      followers: tuple[np.ndarray, ...]) -> tuple:
+    """Band b's checked pairs within `shard`, or across it and `other`."""
+    return minhash.band_pairs(shard if other is None else shard.joined(other), b, followers)
+
+
+def _band_search(*parts: tuple, check: str, threshold: float) -> list:
+    """Some unit partitions' (ids, band keys, sketches, same-math keys) as one shard of the search,
+    then its ids and each band's keys (what finding a band's followers reads)."""
     ids = np.concatenate([p[0] for p in parts])
     labels = None if parts[0][3] is None else np.concatenate([p[3] for p in parts])
-    return minhash.BandSearch.of(ids, np.concatenate([p[1] for p in parts]),
-                                 minhash.Sketches.concat([p[2] for p in parts]), check, threshold, labels)
+    shard = minhash.BandSearch.of(ids, np.concatenate([p[1] for p in parts]),
+                                  minhash.Sketches.concat([p[2] for p in parts]), check, threshold, labels)
+    return [shard, *shard.columns()]
 
 
 def _index_matches(found: _Units, index: minhash.Index, threshold: float, bands: int) -> pl.DataFrame:

@@ -485,6 +485,9 @@ class _Search:
     check: Callable[[np.ndarray, np.ndarray], np.ndarray] | None  # None: every candidate passes
     threshold: float
     labels: np.ndarray | None  # a pair's two rows must have equal labels to pass
+    # Rows [0, split) and [split, n) are two shards of a table (`BandSearch.joined`): only pairs
+    # across them. None: every pair within `mine` (or against `theirs`).
+    split: int | None = None
 
 
 def _buckets(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -509,56 +512,72 @@ def _band_followers(column: np.ndarray) -> np.ndarray:
     return np.sort(order[member])
 
 
-def _band_members(b: int, s: _Search) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Band b's pairs as (left row, how many pairs it leads, where its partners start, partners):
-    within `mine`, a row leads the pairs with the later rows of its bucket (rows of a bucket are in
-    ascending order, so i < j), a follower of a huge bucket none; against `theirs`, a row leads
-    one pair with each index row of the same key."""
+def _band_members(b: int, s: _Search) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Band b's pairs as runs of (left row, how many pairs it leads, where its partners start,
+    partners): within `mine`, a row leads the pairs with the later rows of its bucket (rows of a
+    bucket are in ascending order, so i < j), a follower of a huge bucket none; against `theirs`,
+    a row leads one pair with each index row of the same key; across the two shards of `split`, a
+    row of the first leads one pair with each row of the second of the same key, but never two
+    followers (the pairs of a huge bucket are its first row's)."""
     column = s.mine[b]
+    if s.split is not None:
+        follower = ~_not_in(len(column), s.followers[b])
+        first, second = np.arange(s.split), np.arange(s.split, len(column))
+        return [_against(column, first[~follower[first]], column, second),
+                _against(column, first[follower[first]], column, second[~follower[second]])]
+    if s.theirs is not None:
+        return [_against(column, np.arange(len(column)), s.theirs[b], np.arange(s.theirs.shape[1]))]
     order = np.argsort(column, kind="stable")
-    if s.theirs is None:
-        starts, sizes = _buckets(column[order])
-        start_of = np.repeat(starts, sizes)
-        pos = np.arange(len(column))
-        count = start_of + np.repeat(sizes, sizes) - pos - 1
-        count[np.repeat(sizes > MAX_BUCKET, sizes) & (pos != start_of)] = 0
-        return order, count, pos + 1, order
-    other = np.argsort(s.theirs[b], kind="stable")
-    keys, their_keys = column[order], s.theirs[b][other]
-    lo = np.searchsorted(their_keys, keys, "left")
-    return order, np.searchsorted(their_keys, keys, "right") - lo, lo, other
+    starts, sizes = _buckets(column[order])
+    start_of = np.repeat(starts, sizes)
+    pos = np.arange(len(column))
+    count = start_of + np.repeat(sizes, sizes) - pos - 1
+    count[~_not_in(len(column), s.followers[b])[order]] = 0
+    return [(order, count, pos + 1, order)]
+
+
+def _against(keys: np.ndarray, rows: np.ndarray, other_keys: np.ndarray, others: np.ndarray):
+    """Each row of `rows` against the rows of `others` of the same key: (left rows, pair counts,
+    where each row's partners start, partners)."""
+    other = others[np.argsort(other_keys[others], kind="stable")]
+    order = rows[np.argsort(keys[rows], kind="stable")]
+    sorted_other, wanted = other_keys[other], keys[order]
+    lo = np.searchsorted(sorted_other, wanted, "left")
+    return order, np.searchsorted(sorted_other, wanted, "right") - lo, lo, other
 
 
 def _band_pairs(b: int, s: _Search) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, int]:
     """One band's part of a pair search: its pairs, chunk by chunk, less those an earlier band
     made, checked and filtered. (i, j, similarity) of the pairs that pass, and the counts of
     distinct candidates, of those reaching the threshold, and of those with unequal labels."""
-    left, count, partner_start, partners = _band_members(b, s)
     theirs = s.mine if s.theirs is None else s.theirs
-    leads = {e: _not_in(len(s.mine[e]), s.followers[e]) for e in range(b) if len(s.followers[e])}
-    sel = np.flatnonzero(count)
-    first_pair = np.cumsum(count[sel]) - count[sel]
-    chunk = first_pair // PAIRS_PER_CHUNK
+    # An earlier band e made a pair when its rows share e's key, unless both follow the first
+    # row of a huge bucket there (then only that first row's pairs were made).
+    follows = {e: ~_not_in(len(s.mine[e]), s.followers[e]) for e in range(b) if len(s.followers[e])}
     found, candidates, similar, unlike = [], 0, 0, 0
-    for rows in np.split(sel, np.flatnonzero(np.diff(chunk)) + 1) if len(sel) else []:
-        c = count[rows]
-        ends = np.cumsum(c)
-        i = np.repeat(left[rows], c)
-        j = partners[np.repeat(partner_start[rows] - (ends - c), c) + np.arange(ends[-1])]
-        for e in range(b):  # made by an earlier band: equal keys there (and i not a follower)
-            made = s.mine[e][i] == theirs[e][j]
-            if e in leads:
-                made &= leads[e][i]
-            i, j = i[~made], j[~made]
-        candidates += len(i)
-        sim = np.ones(len(i)) if s.check is None else s.check(i, j)
-        ok = sim >= s.threshold
-        similar += int(ok.sum())
-        if s.labels is not None:
-            same = s.labels[i] == s.labels[j]
-            unlike += int((ok & ~same).sum())
-            ok &= same
-        found.append((i[ok], j[ok], sim[ok]))
+    for left, count, partner_start, partners in _band_members(b, s):
+        sel = np.flatnonzero(count)
+        first_pair = np.cumsum(count[sel]) - count[sel]
+        chunk = first_pair // PAIRS_PER_CHUNK
+        for rows in np.split(sel, np.flatnonzero(np.diff(chunk)) + 1) if len(sel) else []:
+            c = count[rows]
+            ends = np.cumsum(c)
+            i = np.repeat(left[rows], c)
+            j = partners[np.repeat(partner_start[rows] - (ends - c), c) + np.arange(ends[-1])]
+            for e in range(b):
+                made = s.mine[e][i] == theirs[e][j]
+                if e in follows:
+                    made &= ~(follows[e][i] & follows[e][j])
+                i, j = i[~made], j[~made]
+            candidates += len(i)
+            sim = np.ones(len(i)) if s.check is None else s.check(i, j)
+            ok = sim >= s.threshold
+            similar += int(ok.sum())
+            if s.labels is not None:
+                same = s.labels[i] == s.labels[j]
+                unlike += int((ok & ~same).sum())
+                ok &= same
+            found.append((i[ok], j[ok], sim[ok]))
     if not found:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), 0, 0, 0
     return (*(np.concatenate(x) for x in zip(*found)), candidates, similar, unlike)
@@ -598,19 +617,25 @@ def search_pairs(keys: np.ndarray, other: np.ndarray | None = None, *,
                  *(sum(f[k] for f in found) for k in range(3, 6)))
 
 
-# ------------------------------------------------------------ pair search, one task per band
-# Where an engine spreads the work and the texts' sketches live in several partitions, one task
-# gathers what the search needs (every text's band keys, labels and shingle sets or signatures,
-# never the texts) into one object in the engine's object store, and one task per band maps it
-# read-only and runs `_band_pairs` on it, as `search_pairs` does in one process. (A shuffle of each
-# text's entry in each band to the partition of (band, key) would bound a task's memory by the
-# batch, but every entry must carry the text's keys in all bands and its shingles: bands x the
-# data, 64x for 64 bands, which at 1M texts spilled >13 GB and ran 25x slower; measured.)
+# ----------------------------------------------------------- pair search, in shards of texts
+# Where an engine spreads the work, the texts' sketches live in several partitions and no task may
+# hold them all. The texts are cut into shards (`BandSearch`: ids, band keys, shingle sets or
+# signatures, labels; a few partitions' worth); each band's huge-bucket followers are found from
+# that band's key column of every shard (`band_followers`: 16 bytes per text); then one task per
+# (pair of shards, band) makes that band's pairs within one shard or across two
+# (`BandSearch.joined`), skips those an earlier band made and checks the rest, with the same
+# `_band_pairs` as `search_pairs`. A pair's two texts lie in one pair of shards, so every distinct
+# candidate is met by one task and, within it, by the first band that makes it: the same pairs and
+# counts as one search over the whole table, for any cut into shards, each task holding two shards.
+# (A shuffle of each text's entry in each band to the partition of (band, key) would hold less,
+# but every entry must carry the text's keys in all bands and its shingles, to skip pairs an
+# earlier band made and check them: bands x the data, 64x for 64 bands, which at 1M texts spilled
+# >13 GB and ran 25x slower; measured.)
 
 
 @dataclass(frozen=True)
 class BandSearch:
-    """A within-table pair search's data, in one object: the texts' ids (ascending; the pairs'
+    """A shard of a within-table pair search, in one object: its texts' ids (ascending; the pairs'
     names), and the `_Search` of their band keys, check and labels (followers not yet known)."""
 
     ids: np.ndarray
@@ -628,19 +653,46 @@ class BandSearch:
         return BandSearch(ids[order], _Search(np.ascontiguousarray(keys[order].T), None, (), how, threshold,
                                               None if labels is None else labels[order]))
 
+    def joined(self, other: BandSearch) -> BandSearch:
+        """This shard's texts then `other`'s, as one search of the pairs across the two."""
+        a, b = self.search, other.search
+        if isinstance(a.check, _Jaccard):
+            n, x, y = len(self.ids), a.check.sets, b.check.sets
+            sets = ShingleSets(np.concatenate([x.keys, y.keys + (np.uint64(n) << np.uint64(32))]),
+                               np.concatenate([x.starts, y.starts + len(x.keys)]), np.concatenate([x.sizes, y.sizes]))
+            how = _Jaccard(sets, a.check.rows_per_pass)
+        else:
+            both = np.concatenate([a.check.mine, b.check.mine])
+            how = _Estimate(both, both)
+        labels = None if a.labels is None else np.concatenate([a.labels, b.labels])
+        return BandSearch(np.concatenate([self.ids, other.ids]),
+                          _Search(np.ascontiguousarray(np.concatenate([a.mine, b.mine], axis=1)), None, (), how,
+                                  a.threshold, labels, split=len(self.ids)))
 
-def band_followers(s: BandSearch, b: int) -> np.ndarray:
-    """Band b's huge-bucket followers (rows of the search, ascending: `_band_followers`)."""
-    return _band_followers(s.search.mine[b])
+
+    def columns(self) -> list[np.ndarray]:
+        """The shard's ids, then each band's keys: what `band_followers` reads of it."""
+        return [self.ids, *self.search.mine]
+
+
+def band_followers(*columns: np.ndarray) -> np.ndarray:
+    """A band's huge-bucket followers among the texts of every shard, by id (ascending:
+    `_band_followers`, on the band's key column in id order), given each shard's ids and band
+    keys in turn (`BandSearch.columns`)."""
+    ids = np.concatenate(columns[0::2])
+    order = np.argsort(ids, kind="stable")
+    return ids[order][_band_followers(np.concatenate(columns[1::2])[order])]
 
 
 def band_pairs(s: BandSearch, b: int, followers: tuple[np.ndarray, ...]
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, int]:
-    """Band b's part of the search (`_band_pairs`), given every band's followers: (ids i, ids j,
-    similarity) of the pairs that pass, and the counts of distinct candidates, of those reaching
-    the threshold and of those with unequal labels."""
-    i, j, sim, *counts = _band_pairs(b, replace(s.search, followers=followers))
-    return (s.ids[i], s.ids[j], sim, *counts)
+    """Band b's part of the search on one shard, or across the two of a joined one (`_band_pairs`),
+    given every band's followers by id: (ids i < j, similarity) of the pairs that pass, and the
+    counts of distinct candidates, of those reaching the threshold and of those with unequal labels."""
+    rows = tuple(np.flatnonzero(np.isin(s.ids, f)) for f in followers[:b + 1])
+    i, j, sim, *counts = _band_pairs(b, replace(s.search, followers=rows))
+    i, j = s.ids[i], s.ids[j]
+    return (np.minimum(i, j), np.maximum(i, j), sim, *counts)
 
 
 def candidate_pairs(keys: np.ndarray, other: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -110,6 +110,47 @@ def test_band_by_band_search_equals_brute_force(monkeypatch, max_bucket, chunk):
     assert np.array_equal(clusters, want)
 
 
+@pytest.mark.parametrize("max_bucket,chunk", [(256, 1 << 21), (12, 40)])
+def test_search_in_shards_equals_brute_force(monkeypatch, max_bucket, chunk):
+    """The search an engine spreads (texts cut into shards, a band's followers from every shard's
+    key column, each band's pairs within a shard and across each pair of shards) gives the pairs,
+    similarities and counts of one search over the whole table, for any cut: with a small
+    MAX_BUCKET the templates' huge buckets lie across shards, their first text in one of them."""
+    monkeypatch.setattr(minhash, "MAX_BUCKET", max_bucket)
+    monkeypatch.setattr(minhash, "PAIRS_PER_CHUNK", chunk)
+    texts = templated_texts()
+    labels = np.array([len(t) % 3 for t in texts], np.uint64)
+    sk = minhash.sketch(texts, ngram=3)
+    bands = minhash.choose_bands(0.5)
+    keys = minhash.band_keys(sk.signatures, bands)
+    ids = np.arange(len(texts), dtype=np.int64) * 3 + 5  # a text's id: any ascending numbering
+    rng = np.random.default_rng(1)
+    pairs, sims, candidates, similar = brute_force_pairs(texts, 3, 0.5, bands, labels)
+    signature_check = None
+    for n in (1, 2, 5):
+        part = rng.integers(0, n, len(texts))  # each text to a random shard
+        cut = [np.flatnonzero(part == s) for s in range(n)]
+        for check in ("jaccard", "signature"):
+            shards = [minhash.BandSearch.of(ids[rows], keys[rows], sk.take(rows, check == "jaccard", check != "jaccard"),
+                                            check, 0.5, labels[rows]) for rows in cut]
+            followers = tuple(minhash.band_followers(*[c for s in shards for c in (s.columns()[0], s.columns()[1 + b])])
+                              for b in range(bands))
+            found = [minhash.band_pairs(shards[x] if x == y else shards[x].joined(shards[y]), b, followers)
+                     for x in range(n) for y in range(x, n) for b in range(bands)]
+            i, j, sim = (np.concatenate([f[k] for f in found]) for k in range(3))
+            order = np.lexsort((j, i))
+            got = (list(zip(i[order].tolist(), j[order].tolist())), sim[order].tolist(),
+                   *(sum(f[k] for f in found) for k in range(3, 6)))
+            if check == "jaccard":
+                assert got[:2] == ([(3 * x + 5, 3 * y + 5) for x, y in pairs], sims), n
+                assert got[2:] == (candidates, similar, similar - len(pairs)), n
+            else:  # the signature estimate: the same on any cut as on one shard
+                signature_check = signature_check or got
+                assert got == signature_check, n
+    if max_bucket == 12:
+        assert sum(len(minhash._band_followers(keys[:, b])) > 0 for b in range(bands)) > bands // 2
+
+
 def test_index_match_equals_brute_force():
     texts = templated_texts(120)
     batch, old = minhash.sketch(texts[:50], ngram=3), minhash.sketch(texts[50:], ngram=3)

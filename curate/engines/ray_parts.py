@@ -4,9 +4,10 @@ The dedup family (exact_dedup, dedup, decontam) needs the whole table for a few 
 (the union-find on checked pairs, which n-grams are boilerplate). The engine hands such a stage
 the blocks' rows where they lie (`curate.parallel.Parts`), and within `spread` its library's
 `parallel.tasks` calls run as Ray tasks of one CPU whose values stay in the object store as
-references (a shuffle: rows to the partition of their text, band entries to the partition of
-their (band, key), rows to the partition of their cluster), fetched here only when the library
-asks (the pairs that passed, counts). `parallel.map_parts` (chunks of pairs' Jaccard, a driver
+references (a shuffle: rows to the partition of their text, units into shards of MinHash's pair
+search, rows to the partition of their cluster), fetched here only when the library asks (the
+pairs that passed, counts). A library's parts are `--shuffle-rows` rows (the engine's
+`shuffle_rows`): a shuffle makes (parts x partitions) objects, so fewer, larger ones cost less. `parallel.map_parts` (chunks of pairs' Jaccard, a driver
 stage's parts) runs a part list as tasks and brings the results back. A `shared` value (the
 benchmarks' n-grams, the bands' followers) is put in the object store once for all of a call's
 tasks.
@@ -83,8 +84,8 @@ def _name(fn) -> str:
 
 
 @contextlib.contextmanager
-def spread(ray, batch_rows: int, held=None) -> Iterator[None]:
-    """While in the block, libraries' parts run as Ray tasks, `batch_rows` rows (texts, pairs) a
+def spread(ray, rows: int, held=None) -> Iterator[None]:
+    """While in the block, libraries' parts run as Ray tasks, `rows` rows (texts, pairs, units) a
     part; `held(what, rows, columns)` records the frames the driver fetches."""
-    with parallel.mapped(RayMapper(ray, held), batch_rows):
+    with parallel.mapped(RayMapper(ray, held), rows):
         yield

@@ -13,9 +13,10 @@ and the block each row lives in, which is all the funnel and the manifest count.
   the trace ids, and checks that no id repeats.
 - **`rows` stages**: one task per block runs the stage's own `run` on the block's alive rows and
   merges the stage's columns into the block (`curate.engines.local.merge` is row-local).
-- **`problems` stages**: each block's alive rows are hash-partitioned on `problem_id` (the shuffle
-  of a groupby); one task per partition runs the stage on a problem's rows together, and its
-  columns go back to the blocks the rows came from.
+- **`problems` stages**: each block's alive rows are hash-partitioned on `problem_id` into
+  partitions of about `shuffle_rows` rows (the shuffle of a groupby); one task per partition runs
+  the stage on a problem's rows together, and its columns go back to the blocks the rows came from
+  and, cut into the output ranges, to the stage's file.
 - **the input's rows of a partition's problems** (`Stage.input_reads()`: difficulty's samples,
   dropped rows too, as the input files hold them) are read once per stage, by one task per input
   shard cut into the same partitions, and handed to each partition (`ctx.input_rows`), instead of
