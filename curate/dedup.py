@@ -415,7 +415,7 @@ def _minhash_pairs(searches: list, sizes: list[int], spec: _Spec
     followers = tuple(parallel.tasks(minhash.band_followers, [[c for m in made for c in (m[1], m[2 + b])] for b in bands],
                                      fetch=True))
     del made
-    # Each pair of shards (a shard with itself: the pairs within it), joined in the band's task.
+    # Each pair of shards (a shard with itself: the pairs within it), in each band.
     pairs = parallel.tasks(_shard_band_pairs,
                            [[shards[x], shards[y] if y != x else None, b]
                             for x in range(len(shards)) for y in range(x, len(shards)) for b in bands],
@@ -429,7 +429,7 @@ def _minhash_pairs(searches: list, sizes: list[int], spec: _Spec
 def _shard_band_pairs(shard: minhash.BandSearch, other: minhash.BandSearch | None, b: int,
                       followers: tuple[np.ndarray, ...]) -> tuple:
     """Band b's checked pairs within `shard`, or across it and `other`."""
-    return minhash.band_pairs(shard if other is None else shard.joined(other), b, followers)
+    return minhash.band_pairs(shard, b, followers, other)
 
 
 def _band_search(*parts: tuple, check: str, threshold: float) -> list:

@@ -374,28 +374,43 @@ class ShingleSets:
         sizes = np.bincount((keys >> np.uint64(32)).astype(np.int64), minlength=n_texts)
         return cls(keys, np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64), sizes)
 
-    def jaccard(self, i: np.ndarray, j: np.ndarray, rows_per_pass: int) -> np.ndarray:
-        """Exact Jaccard of texts i and j, for each pair: the smaller set of each pair is looked
-        up in the other, in passes of at most about `rows_per_pass` (pair, shingle) rows."""
+    def jaccard(self, i: np.ndarray, j: np.ndarray, rows_per_pass: int, other: ShingleSets | None = None
+                ) -> np.ndarray:
+        """Exact Jaccard of texts i and j (of `other`, when given), for each pair: the smaller set
+        of each pair is looked up in the other, in passes of at most about `rows_per_pass`
+        (pair, shingle) rows."""
+        other = self if other is None else other
         if not len(i):
             return np.zeros(0)
-        small, big = np.where(self.sizes[i] <= self.sizes[j], i, j), np.where(self.sizes[i] <= self.sizes[j], j, i)
-        rows = self.sizes[small]
+        first = self.sizes[i] <= other.sizes[j]  # i's set is the smaller: look it up in j's
         inter = np.zeros(len(i), np.int64)
-        cum = np.cumsum(rows)
-        cuts = np.unique(np.concatenate([[0], np.searchsorted(cum, np.arange(rows_per_pass, cum[-1], rows_per_pass)),
-                                         [len(i)]]))
-        last = len(self.keys) - 1
-        for lo, hi in zip(cuts[:-1], cuts[1:]):
-            c = rows[lo:hi]
-            ends = np.cumsum(c)
-            at = np.repeat(self.starts[small[lo:hi]] - (ends - c), c) + np.arange(ends[-1] if len(ends) else 0)
-            wanted = (self.keys[at] & _LOW32) | np.repeat(big[lo:hi].astype(np.uint64) << np.uint64(32), c)
-            found = self.keys[np.minimum(np.searchsorted(self.keys, wanted), last)] == wanted
-            running = np.concatenate(([0], np.cumsum(found)))
-            inter[lo:hi] = running[ends] - running[ends - c]
-        union = self.sizes[i] + self.sizes[j] - inter
+        inter[first] = _intersections(self, i[first], other, j[first], rows_per_pass)
+        inter[~first] = _intersections(other, j[~first], self, i[~first], rows_per_pass)
+        union = self.sizes[i] + other.sizes[j] - inter
         return np.where(union > 0, inter / np.maximum(union, 1), 0.0)
+
+
+def _intersections(src: ShingleSets, a: np.ndarray, dst: ShingleSets, b: np.ndarray, rows_per_pass: int
+                   ) -> np.ndarray:
+    """For each pair, how many of text a's shingles (in `src`) text b has (in `dst`): a's keys,
+    re-labelled with b, binary-searched in dst's array, in passes of about `rows_per_pass` rows."""
+    inter = np.zeros(len(a), np.int64)
+    rows = src.sizes[a]
+    if not len(a) or not len(dst.keys) or not rows.sum():
+        return inter
+    cum = np.cumsum(rows)
+    cuts = np.unique(np.concatenate([[0], np.searchsorted(cum, np.arange(rows_per_pass, cum[-1], rows_per_pass)),
+                                     [len(a)]]))
+    last = len(dst.keys) - 1
+    for lo, hi in zip(cuts[:-1], cuts[1:]):
+        c = rows[lo:hi]
+        ends = np.cumsum(c)
+        at = np.repeat(src.starts[a[lo:hi]] - (ends - c), c) + np.arange(ends[-1] if len(ends) else 0)
+        wanted = (src.keys[at] & _LOW32) | np.repeat(b[lo:hi].astype(np.uint64) << np.uint64(32), c)
+        found = dst.keys[np.minimum(np.searchsorted(dst.keys, wanted), last)] == wanted
+        running = np.concatenate(([0], np.cumsum(found)))
+        inter[lo:hi] = running[ends] - running[ends - c]
+    return inter
 
 
 def jaccard(sk: Sketches, i: np.ndarray, j: np.ndarray, rows_per_pass: int = 1 << 22) -> np.ndarray:
@@ -436,9 +451,14 @@ class _Jaccard:
 
     sets: ShingleSets
     rows_per_pass: int = 1 << 22
+    theirs: ShingleSets | None = None  # j's texts, when they are another shard's
 
     def __call__(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        return self.sets.jaccard(i, j, self.rows_per_pass)
+        return self.sets.jaccard(i, j, self.rows_per_pass, self.theirs)
+
+    def across(self, other: _Jaccard) -> _Jaccard:
+        """The check of pairs (a text here, a text of `other`)."""
+        return _Jaccard(self.sets, self.rows_per_pass, other.sets)
 
 
 @dataclass(frozen=True)
@@ -450,6 +470,9 @@ class _Estimate:
 
     def __call__(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         return estimate(self.mine, self.theirs, i, j)
+
+    def across(self, other: _Estimate) -> _Estimate:
+        return _Estimate(self.mine, other.mine)
 
 
 # ------------------------------------------------------------------------------ pair search
@@ -485,9 +508,11 @@ class _Search:
     check: Callable[[np.ndarray, np.ndarray], np.ndarray] | None  # None: every candidate passes
     threshold: float
     labels: np.ndarray | None  # a pair's two rows must have equal labels to pass
-    # Rows [0, split) and [split, n) are two shards of a table (`BandSearch.joined`): only pairs
-    # across them. None: every pair within `mine` (or against `theirs`).
-    split: int | None = None
+    # Across two shards of a table (`band_pairs` given another shard): `theirs` are the other
+    # shard's keys, these its followers (per band) and labels. None: pairs within `mine`, or
+    # against an index's `theirs`.
+    their_followers: tuple[np.ndarray, ...] | None = None
+    their_labels: np.ndarray | None = None
 
 
 def _buckets(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -516,15 +541,16 @@ def _band_members(b: int, s: _Search) -> list[tuple[np.ndarray, np.ndarray, np.n
     """Band b's pairs as runs of (left row, how many pairs it leads, where its partners start,
     partners): within `mine`, a row leads the pairs with the later rows of its bucket (rows of a
     bucket are in ascending order, so i < j), a follower of a huge bucket none; against `theirs`,
-    a row leads one pair with each index row of the same key; across the two shards of `split`, a
-    row of the first leads one pair with each row of the second of the same key, but never two
-    followers (the pairs of a huge bucket are its first row's)."""
+    a row leads one pair with each index row of the same key; across two shards, a row leads one
+    pair with each row of the other shard of the same key, but never two followers (the pairs of
+    a huge bucket are its first row's)."""
     column = s.mine[b]
-    if s.split is not None:
-        follower = ~_not_in(len(column), s.followers[b])
-        first, second = np.arange(s.split), np.arange(s.split, len(column))
-        return [_against(column, first[~follower[first]], column, second),
-                _against(column, first[follower[first]], column, second[~follower[second]])]
+    if s.their_followers is not None:
+        mine, theirs = (~_not_in(len(column), s.followers[b]),
+                        ~_not_in(s.theirs.shape[1], s.their_followers[b]))
+        rows, others = np.arange(len(column)), np.arange(s.theirs.shape[1])
+        return [_against(column, rows[~mine], s.theirs[b], others),
+                _against(column, rows[mine], s.theirs[b], others[~theirs])]
     if s.theirs is not None:
         return [_against(column, np.arange(len(column)), s.theirs[b], np.arange(s.theirs.shape[1]))]
     order = np.argsort(column, kind="stable")
@@ -554,6 +580,9 @@ def _band_pairs(b: int, s: _Search) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     # An earlier band e made a pair when its rows share e's key, unless both follow the first
     # row of a huge bucket there (then only that first row's pairs were made).
     follows = {e: ~_not_in(len(s.mine[e]), s.followers[e]) for e in range(b) if len(s.followers[e])}
+    their_follows = follows if s.their_followers is None else {
+        e: ~_not_in(s.theirs.shape[1], s.their_followers[e]) for e in range(b) if len(s.their_followers[e])}
+    their_labels = s.labels if s.their_labels is None else s.their_labels
     found, candidates, similar, unlike = [], 0, 0, 0
     for left, count, partner_start, partners in _band_members(b, s):
         sel = np.flatnonzero(count)
@@ -566,15 +595,15 @@ def _band_pairs(b: int, s: _Search) -> tuple[np.ndarray, np.ndarray, np.ndarray,
             j = partners[np.repeat(partner_start[rows] - (ends - c), c) + np.arange(ends[-1])]
             for e in range(b):
                 made = s.mine[e][i] == theirs[e][j]
-                if e in follows:
-                    made &= ~(follows[e][i] & follows[e][j])
+                if e in follows and e in their_follows:
+                    made &= ~(follows[e][i] & their_follows[e][j])
                 i, j = i[~made], j[~made]
             candidates += len(i)
             sim = np.ones(len(i)) if s.check is None else s.check(i, j)
             ok = sim >= s.threshold
             similar += int(ok.sum())
             if s.labels is not None:
-                same = s.labels[i] == s.labels[j]
+                same = s.labels[i] == their_labels[j]
                 unlike += int((ok & ~same).sum())
                 ok &= same
             found.append((i[ok], j[ok], sim[ok]))
@@ -623,7 +652,7 @@ def search_pairs(keys: np.ndarray, other: np.ndarray | None = None, *,
 # signatures, labels; a few partitions' worth); each band's huge-bucket followers are found from
 # that band's key column of every shard (`band_followers`: 16 bytes per text); then one task per
 # (pair of shards, band) makes that band's pairs within one shard or across two
-# (`BandSearch.joined`), skips those an earlier band made and checks the rest, with the same
+# (`band_pairs`), skips those an earlier band made and checks the rest, with the same
 # `_band_pairs` as `search_pairs`. A pair's two texts lie in one pair of shards, so every distinct
 # candidate is met by one task and, within it, by the first band that makes it: the same pairs and
 # counts as one search over the whole table, for any cut into shards, each task holding two shards.
@@ -653,23 +682,6 @@ class BandSearch:
         return BandSearch(ids[order], _Search(np.ascontiguousarray(keys[order].T), None, (), how, threshold,
                                               None if labels is None else labels[order]))
 
-    def joined(self, other: BandSearch) -> BandSearch:
-        """This shard's texts then `other`'s, as one search of the pairs across the two."""
-        a, b = self.search, other.search
-        if isinstance(a.check, _Jaccard):
-            n, x, y = len(self.ids), a.check.sets, b.check.sets
-            sets = ShingleSets(np.concatenate([x.keys, y.keys + (np.uint64(n) << np.uint64(32))]),
-                               np.concatenate([x.starts, y.starts + len(x.keys)]), np.concatenate([x.sizes, y.sizes]))
-            how = _Jaccard(sets, a.check.rows_per_pass)
-        else:
-            both = np.concatenate([a.check.mine, b.check.mine])
-            how = _Estimate(both, both)
-        labels = None if a.labels is None else np.concatenate([a.labels, b.labels])
-        return BandSearch(np.concatenate([self.ids, other.ids]),
-                          _Search(np.ascontiguousarray(np.concatenate([a.mine, b.mine], axis=1)), None, (), how,
-                                  a.threshold, labels, split=len(self.ids)))
-
-
     def columns(self) -> list[np.ndarray]:
         """The shard's ids, then each band's keys: what `band_followers` reads of it."""
         return [self.ids, *self.search.mine]
@@ -684,14 +696,21 @@ def band_followers(*columns: np.ndarray) -> np.ndarray:
     return ids[order][_band_followers(np.concatenate(columns[1::2])[order])]
 
 
-def band_pairs(s: BandSearch, b: int, followers: tuple[np.ndarray, ...]
+def band_pairs(s: BandSearch, b: int, followers: tuple[np.ndarray, ...], other: BandSearch | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, int]:
-    """Band b's part of the search on one shard, or across the two of a joined one (`_band_pairs`),
+    """Band b's part of the search within one shard, or across it and `other` (`_band_pairs`),
     given every band's followers by id: (ids i < j, similarity) of the pairs that pass, and the
     counts of distinct candidates, of those reaching the threshold and of those with unequal labels."""
-    rows = tuple(np.flatnonzero(np.isin(s.ids, f)) for f in followers[:b + 1])
-    i, j, sim, *counts = _band_pairs(b, replace(s.search, followers=rows))
-    i, j = s.ids[i], s.ids[j]
+    def rows(shard: BandSearch) -> tuple[np.ndarray, ...]:
+        return tuple(np.flatnonzero(np.isin(shard.ids, f)) for f in followers[:b + 1])
+
+    search = replace(s.search, followers=rows(s))
+    if other is not None:
+        o = other.search
+        search = replace(search, theirs=o.mine, their_followers=rows(other), their_labels=o.labels,
+                         check=s.search.check.across(o.check))
+    i, j, sim, *counts = _band_pairs(b, search)
+    i, j = s.ids[i], (s.ids if other is None else other.ids)[j]
     return (np.minimum(i, j), np.maximum(i, j), sim, *counts)
 
 
