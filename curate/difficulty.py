@@ -28,20 +28,34 @@ COLUMNS = ("attempts", "solved", "pass_rate", "solved_by", "attempts_from")
 SAMPLE_COLUMNS = ("trace_id", "problem_id", "teacher", "gold", "response", "meta")
 
 
-def load_attempts(path: Path, students: list[str] | None) -> pl.DataFrame | None:
-    """The attempt rows in `path` (those of `students` only, when given); None when there are none."""
+def load_attempts(path: Path, students: list[str] | None, problem_ids: pl.Series | None = None
+                  ) -> pl.DataFrame | None:
+    """The attempt rows in `path` (those of `students` only, when given; of `problem_ids` only,
+    when given); None when there are none. Each shard is checked against the trace schema as
+    `store.load_traces` checks it (the same first error) and cut down before the next is read, so
+    a part of the table (the Ray engine's partition of problems) holds one shard and its own
+    problems' attempts, never every attempt."""
+    from curate import schema
+
     if not path.exists():
         return None
     try:
-        table = store.load_traces(path, check_ids=False)
+        files = store.parquet_files(path)
     except BadInput as exc:
         if "no parquet" in str(exc).lower() or "no .parquet" in str(exc).lower():
             return None
         raise
-    df = pl.from_arrow(table).select("problem_id", "teacher", "gold", "response", "meta")
-    if students is not None:
-        df = df.filter(pl.col("teacher").is_in(students))
-    return df
+    wanted = None if problem_ids is None else problem_ids.cast(pl.String).unique().implode()
+    parts = []
+    for f in files:
+        df = pl.from_arrow(schema.conform(store.read_parquet(f), str(f), check_ids=False)).select(
+            "problem_id", "teacher", "gold", "response", "meta")
+        if students is not None:
+            df = df.filter(pl.col("teacher").is_in(students))
+        if wanted is not None:
+            df = df.filter(pl.col("problem_id").is_in(wanted))
+        parts.append(df)
+    return pl.concat(parts, how="vertical")
 
 
 def default_attempts(input_path: Path | None) -> Path | None:
@@ -69,7 +83,7 @@ def pass_rates(frame: pl.DataFrame, input_path: Path | None = None, mode: str = 
     # summary's additive figures (see `summary`).
     no_students, sample_rows, sample_problems = 0, 0, 0
     if attempts_from != "samples":
-        rows = load_attempts(path, students) if path is not None else None
+        rows = load_attempts(path, students, problems["problem_id"]) if path is not None else None
         if rows is not None:
             rows = rows.join(problems, on="problem_id", how="inner")
         if rows is None or rows.height == 0:

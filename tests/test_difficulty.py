@@ -250,3 +250,31 @@ def test_samples_read_by_the_caller_are_the_ones_graded(tmp_path):
     assert read.stats["attempt_rows"] == 6 and handed.stats["attempt_rows"] == 4
     assert pass_rates(frame, folder, samples=pl.from_arrow(table).select(SAMPLE_COLUMNS), **cfg).columns.equals(
         read.columns)
+
+
+def test_attempts_are_read_shard_by_shard_for_the_problems_asked(tmp_path):
+    # A part of the table (a partition of problems) keeps only its problems' attempts, shard by
+    # shard; a bad shard is the same first error as reading the whole folder.
+    from curate.difficulty import load_attempts
+
+    rows = attempt_rows()
+    folder = tmp_path / "attempts"
+    store.save_traces(schema.conform(schema.with_ids(pa.Table.from_pylist(rows)), "a"), folder, prefix="a",
+                      rows_per_shard=5)
+    assert len(store.parquet_files(folder)) == 3
+    every = load_attempts(folder, None)
+    ids = every["problem_id"].unique(maintain_order=True)
+    assert every.height == len(rows)
+    part = load_attempts(folder, ["s"], ids.head(2))
+    want = every.filter(pl.col("problem_id").is_in(ids.head(2).implode()) & (pl.col("teacher") == "s"))
+    assert part.equals(want) and 0 < part.height < every.height
+    assert load_attempts(folder, None, ids.head(0)).height == 0
+    second = store.parquet_files(folder)[1]
+    import pyarrow.parquet as pq
+
+    pq.write_table(pq.read_table(second).drop(["gold"]), second)
+    with pytest.raises(BadInput) as whole:
+        store.load_traces(folder, check_ids=False)
+    with pytest.raises(BadInput) as asked:
+        load_attempts(folder, None, ids.head(1))
+    assert str(asked.value) == str(whole.value) and second.name in str(asked.value)
