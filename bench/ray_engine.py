@@ -174,7 +174,7 @@ def main() -> None:
         print(f"{ls['stage']:<16} {how:<9} {rows:>9,} {l_rate:>10,.0f} {r_rate:>10,.0f} {est_rows:>12,.0f} {est:>9,.0f}")
     largest = runs["ray"][2]["engine"]["driver"]["largest"]
     print(f"\nestimate: {args.target:,} traces on {args.nodes} nodes x {args.cores_per_node} cores "
-          f"({cluster_cpus} CPUs): about {total / 3600:.1f} h of stage time (linear scaling, no shuffle or "
+          f"({cluster_cpus} CPUs): about {total / 60:.1f} min of stage time (linear scaling, no shuffle or "
           f"network cost; the first Ray stage here also pays for starting the workers). The driver held "
           f"at most {largest['rows']:,} rows x {largest['columns']} columns here ({largest['what']}), about "
           f"{largest['rows'] * scale:,.0f} rows at the target, besides the spine of every row; the table "
