@@ -211,8 +211,9 @@ def dedup_table(frame: pl.DataFrame | parallel.Parts, *, on: str = "problem", me
     the text, where the units are sketched; the sketches (band keys and shingle sets, never texts)
     are gathered into shards (`minhash.BandSearch`, kept on the workers), and one task per (pair
     of shards, LSH band) makes, checks and filters that band's pairs (`minhash.band_pairs`); only
-    the pairs that pass come here, for the union-find; then rows meet their cluster in a partition of the cluster, where the
-    keep policy picks the surviving problem. Semantic dedup embeds the units here (one model, one place)."""
+    the pairs that pass come here, for the union-find; then rows meet their cluster in a partition
+    of the cluster, where the keep policy picks the surviving problem. Semantic dedup embeds the
+    units here (one model, one place)."""
     if method not in METHODS:
         raise BadInput(f"unknown dedup method {method!r} (known: {', '.join(METHODS)})")
     parts = _as_parts(frame)
@@ -412,11 +413,11 @@ def _minhash_pairs(searches: list, sizes: list[int], spec: _Spec
     made = parallel.tasks(search, [[searches[p] for p in group] for group in groups], returns=2 + spec.bands)
     shards = [m[0] for m in made]
     bands = list(range(spec.bands))
-    followers = tuple(parallel.tasks(minhash.band_followers, [[c for m in made for c in (m[1], m[2 + b])] for b in bands],
-                                     fetch=True))
+    followers = tuple(parallel.tasks(minhash.band_followers,
+                                     [[c for m in made for c in (m[1], m[2 + b])] for b in bands], fetch=True))
     del made
     # Each pair of shards (a shard with itself: the pairs within it), in each band.
-    pairs = parallel.tasks(_shard_band_pairs,
+    pairs = parallel.tasks(minhash.band_pairs,
                            [[shards[x], shards[y] if y != x else None, b]
                             for x in range(len(shards)) for y in range(x, len(shards)) for b in bands],
                            shared=followers, fetch=True)
@@ -424,12 +425,6 @@ def _minhash_pairs(searches: list, sizes: list[int], spec: _Spec
     order = np.lexsort((j, i))
     return (i[order].astype(np.int64), j[order].astype(np.int64), sim[order],
             sum(p[4] for p in pairs), sum(p[5] for p in pairs))
-
-
-def _shard_band_pairs(shard: minhash.BandSearch, other: minhash.BandSearch | None, b: int,
-                      followers: tuple[np.ndarray, ...]) -> tuple:
-    """Band b's checked pairs within `shard`, or across it and `other`."""
-    return minhash.band_pairs(shard, b, followers, other)
 
 
 def _band_search(*parts: tuple, check: str, threshold: float) -> list:

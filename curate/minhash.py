@@ -696,11 +696,12 @@ def band_followers(*columns: np.ndarray) -> np.ndarray:
     return ids[order][_band_followers(np.concatenate(columns[1::2])[order])]
 
 
-def band_pairs(s: BandSearch, b: int, followers: tuple[np.ndarray, ...], other: BandSearch | None = None
+def band_pairs(s: BandSearch, other: BandSearch | None, b: int, followers: tuple[np.ndarray, ...]
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, int]:
-    """Band b's part of the search within one shard, or across it and `other` (`_band_pairs`),
-    given every band's followers by id: (ids i < j, similarity) of the pairs that pass, and the
-    counts of distinct candidates, of those reaching the threshold and of those with unequal labels."""
+    """Band b's part of the search (`_band_pairs`) within shard `s` (`other` None) or across it and
+    `other`, given every band's followers by id: (ids i < j, similarity) of the pairs that pass,
+    and the counts of distinct candidates, of those reaching the threshold and of those with
+    unequal labels."""
     def rows(shard: BandSearch) -> tuple[np.ndarray, ...]:
         return tuple(np.flatnonzero(np.isin(shard.ids, f)) for f in followers[:b + 1])
 

@@ -135,7 +135,7 @@ def test_search_in_shards_equals_brute_force(monkeypatch, max_bucket, chunk):
                                             check, 0.5, labels[rows]) for rows in cut]
             followers = tuple(minhash.band_followers(*[c for s in shards for c in (s.columns()[0], s.columns()[1 + b])])
                               for b in range(bands))
-            found = [minhash.band_pairs(shards[x], b, followers, None if x == y else shards[y])
+            found = [minhash.band_pairs(shards[x], None if x == y else shards[y], b, followers)
                      for x in range(n) for y in range(x, n) for b in range(bands)]
             i, j, sim = (np.concatenate([f[k] for f in found]) for k in range(3))
             order = np.lexsort((j, i))

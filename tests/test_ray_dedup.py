@@ -100,7 +100,7 @@ def test_minhash_dedup_checks_and_keeps_in_tasks(local_ray, tasks):
     # finds its followers, one task per (pair of shards, band) makes its pairs (each run twice)
     shards, bands = ran["_band_search"] // 2, here.stats["bands"]
     assert shards >= 2 and ran["band_followers"] == 2 * bands
-    assert ran["_shard_band_pairs"] == 2 * bands * shards * (shards + 1) // 2
+    assert ran["band_pairs"] == 2 * bands * shards * (shards + 1) // 2
 
 
 def test_dedup_variants_in_tasks_equal_local(local_ray, tmp_path):
@@ -223,7 +223,7 @@ def test_dedup_family_recipe_on_ray_is_byte_identical(local_ray, tmp_path, capsy
     assert stats == _stats(tmp_path / "local")
     drops = {s[0].split("-", 1)[1]: s[3] for s in stats}
     assert drops["exact_dedup"] and drops["dedup"] and drops["decontam"]  # each stage had work to do
-    for name in ("_exact_groups", "_sample_ranks", "_shard_band_pairs", "_resolve_cluster_part", "_match_block"):
+    for name in ("_exact_groups", "_sample_ranks", "band_pairs", "_resolve_cluster_part", "_match_block"):
         assert tasks().get(name, 0) >= 2, name
     # exact_dedup and dedup never pulled their rows into the driver: their parts stayed in the
     # cluster, and what the driver fetched was small (pairs, counts), never a frame of rows

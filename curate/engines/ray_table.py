@@ -28,9 +28,10 @@ and the block each row lives in, which is all the funnel and the manifest count.
   library's additive counts (`Outcome.counts`) are added up (`ray_data.merge_stats`). The parts run
   with `on_missing: warn`, so a part only collects its notes; a stage with `summarize` (see
   `curate.stages.Stage`) then makes the whole table's stats and warnings once, from the merged
-  counts (and input columns, `summary_reads`, where counts are not enough); a stage without one keeps the merged stats and each distinct note once.
-  Either way the warnings go through `ctx.nothing_to_do` here, so `on_missing: error` fails the run
-  on a whole-table warning as the local engine does, and never on one part's.
+  counts (and input columns, `summary_reads`, where counts are not enough); a stage without one
+  keeps the merged stats and each distinct note once. Either way the warnings go through
+  `ctx.nothing_to_do` here, so `on_missing: error` fails the run on a whole-table warning as the
+  local engine does, and never on one part's.
 - **`parts` stages** (the dedup family): the library is handed the blocks' alive rows (the columns
   the stage reads) as `curate.parallel.Parts` of object references, runs its shuffles as Ray tasks
   (`ray_parts`) and returns its columns as parts whose rows carry their input position
@@ -229,7 +230,9 @@ class RayTable:
             meta_refs.append(meta)
         return pieces, self.ray.get(meta_refs)
 
-    def _by_problems(self, stage: Stage, ctx: StageContext, alive: int) -> tuple[list[list], list[dict]]:
+    def _by_problems(self, stage: Stage, ctx: StageContext, alive: int
+                     ) -> tuple[list[list], list[list], list[dict]]:
+        """Per block its pieces of the stage's columns, per output range its pieces, the parts' metas."""
         from curate.engines.ray_data import one_cpu
 
         parts = max(1, -(-alive // self.engine.shuffle_rows))
