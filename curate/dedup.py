@@ -416,11 +416,11 @@ def _minhash_pairs(searches: list, sizes: list[int], spec: _Spec
     followers = tuple(parallel.tasks(minhash.band_followers,
                                      [[c for m in made for c in (m[1], m[2 + b])] for b in bands], fetch=True))
     del made
+    mine = parallel.tasks(minhash.shard_followers, [[shard] for shard in shards], shared=followers)
     # Each pair of shards (a shard with itself: the pairs within it), in each band.
     pairs = parallel.tasks(minhash.band_pairs,
-                           [[shards[x], shards[y] if y != x else None, b]
-                            for x in range(len(shards)) for y in range(x, len(shards)) for b in bands],
-                           shared=followers, fetch=True)
+                           [[shards[x], mine[x], *((shards[y], mine[y]) if y != x else (None, None)), b]
+                            for x in range(len(shards)) for y in range(x, len(shards)) for b in bands], fetch=True)
     i, j, sim = (np.concatenate([p[k] for p in pairs]) for k in range(3))
     order = np.lexsort((j, i))
     return (i[order].astype(np.int64), j[order].astype(np.int64), sim[order],

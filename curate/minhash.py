@@ -650,8 +650,8 @@ def search_pairs(keys: np.ndarray, other: np.ndarray | None = None, *,
 # Where an engine spreads the work, the texts' sketches live in several partitions and no task may
 # hold them all. The texts are cut into shards (`BandSearch`: ids, band keys, shingle sets or
 # signatures, labels; a few partitions' worth); each band's huge-bucket followers are found from
-# that band's key column of every shard (`band_followers`: 16 bytes per text); then one task per
-# (pair of shards, band) makes that band's pairs within one shard or across two
+# that band's key column of every shard (`band_followers`: 16 bytes per text), then looked up once
+# in each shard (`shard_followers`); then one task per (pair of shards, band) makes that band's pairs within one shard or across two
 # (`band_pairs`), skips those an earlier band made and checks the rest, with the same
 # `_band_pairs` as `search_pairs`. A pair's two texts lie in one pair of shards, so every distinct
 # candidate is met by one task and, within it, by the first band that makes it: the same pairs and
@@ -696,19 +696,29 @@ def band_followers(*columns: np.ndarray) -> np.ndarray:
     return ids[order][_band_followers(np.concatenate(columns[1::2])[order])]
 
 
-def band_pairs(s: BandSearch, other: BandSearch | None, b: int, followers: tuple[np.ndarray, ...]
+def shard_followers(s: BandSearch, followers: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """Each band's followers (ids, ascending: `band_followers`) that are texts of shard `s`, as
+    its rows (ascending): found once per shard, for every band's task on it."""
+    rows = []
+    for f in followers:
+        at = np.searchsorted(s.ids, f)
+        hit = at < len(s.ids)
+        hit[hit] = s.ids[at[hit]] == f[hit]
+        rows.append(at[hit])
+    return tuple(rows)
+
+
+def band_pairs(s: BandSearch, mine: tuple[np.ndarray, ...], other: BandSearch | None,
+               theirs: tuple[np.ndarray, ...] | None, b: int
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int, int]:
     """Band b's part of the search (`_band_pairs`) within shard `s` (`other` None) or across it and
-    `other`, given every band's followers by id: (ids i < j, similarity) of the pairs that pass,
-    and the counts of distinct candidates, of those reaching the threshold and of those with
-    unequal labels."""
-    def rows(shard: BandSearch) -> tuple[np.ndarray, ...]:
-        return tuple(np.flatnonzero(np.isin(shard.ids, f)) for f in followers[:b + 1])
-
-    search = replace(s.search, followers=rows(s))
+    `other`, given each shard's followers per band (`shard_followers`): (ids i < j, similarity) of
+    the pairs that pass, and the counts of distinct candidates, of those reaching the threshold
+    and of those with unequal labels."""
+    search = replace(s.search, followers=mine)
     if other is not None:
         o = other.search
-        search = replace(search, theirs=o.mine, their_followers=rows(other), their_labels=o.labels,
+        search = replace(search, theirs=o.mine, their_followers=theirs, their_labels=o.labels,
                          check=s.search.check.across(o.check))
     i, j, sim, *counts = _band_pairs(b, search)
     i, j = s.ids[i], (s.ids if other is None else other.ids)[j]

@@ -135,7 +135,9 @@ def test_search_in_shards_equals_brute_force(monkeypatch, max_bucket, chunk):
                                             check, 0.5, labels[rows]) for rows in cut]
             followers = tuple(minhash.band_followers(*[c for s in shards for c in (s.columns()[0], s.columns()[1 + b])])
                               for b in range(bands))
-            found = [minhash.band_pairs(shards[x], None if x == y else shards[y], b, followers)
+            rows = [minhash.shard_followers(shard, followers) for shard in shards]
+            assert all(sum(len(r[b]) for r in rows) == len(followers[b]) for b in range(bands))
+            found = [minhash.band_pairs(shards[x], rows[x], *((shards[y], rows[y]) if x != y else (None, None)), b)
                      for x in range(n) for y in range(x, n) for b in range(bands)]
             i, j, sim = (np.concatenate([f[k] for f in found]) for k in range(3))
             order = np.lexsort((j, i))

@@ -99,7 +99,7 @@ def test_minhash_dedup_checks_and_keeps_in_tasks(local_ray, tasks):
     # the units' band keys and shingles gathered into shards of about 5 units, one task per LSH band
     # finds its followers, one task per (pair of shards, band) makes its pairs (each run twice)
     shards, bands = ran["_band_search"] // 2, here.stats["bands"]
-    assert shards >= 2 and ran["band_followers"] == 2 * bands
+    assert shards >= 2 and ran["band_followers"] == 2 * bands and ran["shard_followers"] == 2 * shards
     assert ran["band_pairs"] == 2 * bands * shards * (shards + 1) // 2
 
 
