@@ -546,11 +546,12 @@ def _band_members(b: int, s: _Search) -> list[tuple[np.ndarray, np.ndarray, np.n
     a huge bucket are its first row's)."""
     column = s.mine[b]
     if s.their_followers is not None:
-        mine, theirs = (~_not_in(len(column), s.followers[b]),
-                        ~_not_in(s.theirs.shape[1], s.their_followers[b]))
+        follows_here = ~_not_in(len(column), s.followers[b])
+        follows_there = ~_not_in(s.theirs.shape[1], s.their_followers[b])
         rows, others = np.arange(len(column)), np.arange(s.theirs.shape[1])
-        return [_against(column, rows[~mine], s.theirs[b], others),
-                _against(column, rows[mine], s.theirs[b], others[~theirs])]
+        # Leaders here with every row there, then followers here with the leaders there.
+        return [_against(column, rows[~follows_here], s.theirs[b], others),
+                _against(column, rows[follows_here], s.theirs[b], others[~follows_there])]
     if s.theirs is not None:
         return [_against(column, np.arange(len(column)), s.theirs[b], np.arange(s.theirs.shape[1]))]
     order = np.argsort(column, kind="stable")
