@@ -236,15 +236,13 @@ def _match_block(part: pl.DataFrame, offset: int, shared: _Matching) -> tuple[pl
                .group_by("row").agg(pl.col("label"), pl.col("owner").first()))
     names = pl.Series(shared.bench_names, dtype=pl.String)
     first_bench = names.gather(shared.bench_of[per_row["owner"].to_numpy()])
-    per_row = per_row.with_columns(first_bench.alias("_bench"))
+    # The n-gram that matched, so a person can judge the drop (fuzzy-only matches have none).
+    evidence = [_matched_ngram(text, shared.problems[owner], shared.ngram, shared.common)
+                for text, owner in zip(texts.gather(per_row["row"]).to_list(), per_row["owner"].to_list())]
+    per_row = per_row.with_columns(first_bench.alias("_bench"),
+                                   pl.Series("contaminated_ngram", evidence, dtype=pl.String))
     cols = (pl.DataFrame({"row": np.arange(part.height, dtype=np.int64)})
             .join(per_row, on="row", how="left", maintain_order="left"))
-    # The n-gram that matched, so a person can judge the drop (fuzzy-only matches have none).
-    matched_text = texts.gather(per_row["row"]).to_list()
-    evidence = {row: _matched_ngram(text, shared.problems[owner], shared.ngram, shared.common)
-                for row, text, owner in zip(per_row["row"].to_list(), matched_text, per_row["owner"].to_list())}
-    cols = cols.with_columns(pl.Series("contaminated_ngram", [evidence.get(r) for r in range(part.height)],
-                                       dtype=pl.String))
     reason = pl.concat_str(pl.lit("contaminated: overlaps benchmark "), pl.col("_bench"))
     cols = cols.select(pl.col("label").alias("contaminated_with"), "contaminated_ngram",
                        (reason if shared.drop else pl.lit(None, pl.String)).alias(DROP))

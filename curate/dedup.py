@@ -299,7 +299,7 @@ def dedup_table(frame: pl.DataFrame | parallel.Parts, *, on: str = "problem", me
     stats["dropped"] = sum(m["dropped"] for m in metas)
     if save_index:
         survivors = pl.concat([m["survivors"] for m in metas]).sort("_unit")
-        signatures = np.asarray(survivors["_sig"].to_list(), np.uint32).reshape(survivors.height, num_perm)
+        signatures = survivors["_sig"].to_numpy().astype(np.uint32).reshape(survivors.height, num_perm)
         minhash.save_index(old.extended(survivors["_rid"].to_list(), signatures), save_index)
         stats["index_size"] = len(old.ids) + survivors.height
     out = [r[0] for r in resolved] + parallel.tasks(functools.partial(_empty_columns, spec=spec), [[e] for e in empties])
@@ -588,7 +588,7 @@ def _resolve_cluster_part(*args, spec: _Spec) -> tuple[pl.DataFrame, dict]:
         survivors = (cols.filter(pl.col(DROP).is_null())
                      .group_by("_unit").agg(pl.col("_rid").first(), pl.col("_norm").first()).sort("_unit"))
         sig = minhash.sketch(survivors["_norm"], spec.ngram, spec.num_perm, spec.seed, normalized=True).signatures
-        meta["survivors"] = survivors.select("_unit", "_rid", pl.Series("_sig", sig.tolist(), pl.List(pl.UInt32)))
+        meta["survivors"] = survivors.select("_unit", "_rid", pl.Series("_sig", sig, pl.Array(pl.UInt32, spec.num_perm)))
     return _output(cols, spec), meta
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -89,7 +90,7 @@ class Parts:
     @property
     def offsets(self) -> list[int]:
         """The input position of each part's first row."""
-        return [sum(self.rows[:k]) for k in range(len(self.rows))]
+        return [0, *itertools.accumulate(self.rows)][:len(self.rows)]
 
     def __len__(self) -> int:
         return sum(self.rows)
@@ -140,8 +141,19 @@ def split(frame: pl.DataFrame, key: str | list[str], n: int) -> list[pl.DataFram
     if n == 1:
         return [frame]
     keys = [key] if isinstance(key, str) else key
-    part = (pl.struct(keys).hash(seed=0) % n).cast(pl.Int64)
-    return [frame.filter(part == p) for p in range(n)]
+    return by_label(frame, frame.select(pl.struct(keys).hash(seed=0) % n).to_series(), n)
+
+
+_LABEL = "__distillery_label"
+
+
+def by_label(frame: pl.DataFrame, label, n: int) -> list[pl.DataFrame]:
+    """`frame`'s rows cut by `label` (an integer per row, a Series or array; rows labelled outside
+    0..n-1 are left out) into exactly `n` frames, rows in order: one pass, not a filter per piece."""
+    groups = frame.with_columns(pl.Series(_LABEL, label)).partition_by(
+        _LABEL, as_dict=True, include_key=False, maintain_order=True)
+    empty = frame.clear()
+    return [groups.get((p,), empty) for p in range(n)]
 
 
 def fetch(handles: list) -> list:

@@ -7,8 +7,9 @@ the blocks' rows where they lie (`curate.parallel.Parts`), and within `spread` i
 references (a shuffle: rows to the partition of their text, units into shards of MinHash's pair
 search, rows to the partition of their cluster), fetched here only when the library asks (the
 pairs that passed, counts). A library's parts are `--shuffle-rows` rows (the engine's
-`shuffle_rows`): a shuffle makes (parts x partitions) objects, so fewer, larger ones cost less. `parallel.map_parts` (chunks of pairs' Jaccard, a driver
-stage's parts) runs a part list as tasks and brings the results back. A `shared` value (the
+`shuffle_rows`): a shuffle makes (parts x partitions) objects, so fewer, larger ones cost less.
+`parallel.map_parts` (chunks of pairs' Jaccard, a driver stage's parts) runs a part list as tasks
+and brings the results back. A `shared` value (the
 benchmarks' n-grams, the bands' followers) is put in the object store once for all of a call's
 tasks.
 

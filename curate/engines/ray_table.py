@@ -61,7 +61,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curate import messages, store
+from curate import messages, parallel, store
 from curate import schema as trace_schema
 from curate import stages as registry
 from curate.engines import local
@@ -265,7 +265,6 @@ class RayTable:
         """A stage whose library shuffles the rows itself (`curate.parallel.Parts`): it is handed
         the blocks' alive rows (the columns it reads) where they are, runs here with its parts as
         Ray tasks, and returns its columns as parts, each cut back into the blocks its rows live in."""
-        from curate import parallel
         from curate.engines import ray_parts
 
         t0 = time.perf_counter()
@@ -524,8 +523,7 @@ def _run_rows(stage: Stage, ctx: StageContext, block: pa.Table):
 def _split_problems(block: pa.Table, b: int, parts: int):
     """A block's alive rows in `parts` pieces by a hash of problem_id, tagged with the block."""
     frame = local.alive(pl.from_arrow(block)).with_columns(pl.lit(b, pl.Int32).alias(BLOCK))
-    part = (frame["problem_id"].hash(seed=0) % parts).cast(pl.Int64)
-    pieces = [frame.filter(part == p).to_arrow() for p in range(parts)]
+    pieces = _by_problem(frame, parts)
     return _returns([*pieces, [t.num_rows for t in pieces]])
 
 
@@ -540,8 +538,13 @@ def _split_input(fs, path: str, columns: list[str], parts: int):
         frame = pl.from_arrow(table.select(columns).cast(types))
     except Exception:  # noqa: BLE001 - the library's own read says what is wrong, in its words
         return _returns([None] * parts)
-    part = (frame["problem_id"].hash(seed=0) % parts).cast(pl.Int64)
-    return _returns([frame.filter(part == p).to_arrow() for p in range(parts)])
+    return _returns(_by_problem(frame, parts))
+
+
+def _by_problem(frame: pl.DataFrame, parts: int) -> list[pa.Table]:
+    """`frame`'s rows in `parts` pieces by a hash of problem_id: the blocks and the input shards are
+    cut by this one function, so a partition's rows and its problems' input rows meet."""
+    return [p.to_arrow() for p in parallel.by_label(frame, frame["problem_id"].hash(seed=0) % parts, parts)]
 
 
 def _run_part(stage: Stage, ctx: StageContext, nb: int, bounds: pl.Series, ni: int, *pieces: pa.Table):
@@ -557,7 +560,7 @@ def _run_part(stage: Stage, ctx: StageContext, nb: int, bounds: pl.Series, ni: i
     if out is None:
         return _returns([pa.table({})] * (nb + bounds.len() + 1) + [meta])
     out = out.join(frame.select("trace_id", BLOCK), on="trace_id", how="left", maintain_order="left")
-    back = [out.filter(pl.col(BLOCK) == b).drop(BLOCK).to_arrow() for b in range(nb)]
+    back = [p.drop(BLOCK).to_arrow() for p in parallel.by_label(out, out[BLOCK], nb)]
     return _returns([*back, *_ranges(out.drop(BLOCK), bounds), meta])
 
 
@@ -575,7 +578,7 @@ def _split_ranges(piece: pa.Table, bounds: pl.Series):
 def _ranges(frame: pl.DataFrame, bounds: pl.Series) -> list[pa.Table]:
     """`frame`'s rows in the output ranges that start at `bounds` (by trace_id)."""
     r = bounds.search_sorted(frame["trace_id"], side="right")
-    return [frame.filter(r == i).to_arrow() for i in range(bounds.len() + 1)]
+    return [p.to_arrow() for p in parallel.by_label(frame, r, bounds.len() + 1)]
 
 
 def _sort_range(schema: pl.Schema, *pieces: pa.Table) -> pa.Table:
@@ -600,14 +603,12 @@ def _parts_to_blocks(part: pl.DataFrame, starts: list[int], given: list[int], al
     input position (`curate.parallel.POS`; part k of the input, from `starts[k]`, was block
     `given[k]`), then into the output ranges that start at `bounds`; and how many rows it had and
     how many were at no input position."""
-    from curate import parallel
-
     pos = part[parallel.POS]
     inside = ((pos >= 0) & (pos < alive)).to_numpy()
     block = np.asarray(given)[np.searchsorted(np.asarray(starts), pos.to_numpy(), side="right") - 1]
     frame = part.filter(inside).drop(parallel.POS)
     block = block[inside]
-    back = [frame.filter(pl.Series(block == b)).to_arrow() for b in range(nb)]
+    back = [p.to_arrow() for p in parallel.by_label(frame, block, nb)]
     meta = {"rows": part.height, "stray": int((~inside).sum()), "schema": frame.schema}
     return _returns([*back, *_ranges(frame, bounds), meta])
 

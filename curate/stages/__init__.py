@@ -161,10 +161,11 @@ class Stage(ABC):
     # which an engine that runs the stage in parts (the Ray engine: per block, per problem partition)
     # calls once on its driver: `frame` the alive rows' `summary_reads` columns (None when it reads
     # none), `merged` the parts' stats and counts added up (`curate.engines.ray_data.merge_stats`)
-    # and their warnings (each distinct one once). It returns the library's whole-table summary: `stats` replace the
-    # merged stats, `warnings` replace the parts' (each still goes through `nothing_to_do`, so
-    # `on_missing: error` fails the run on a whole-table warning on every engine). The local engine
-    # never calls it: there the library makes the same summary itself, over the whole table.
+    # and their warnings (each distinct one once). It returns the library's whole-table summary:
+    # `stats` replace the merged stats, `warnings` replace the parts' (each still goes through
+    # `nothing_to_do`, so `on_missing: error` fails the run on a whole-table warning on every
+    # engine). The local engine never calls it: there the library makes the same summary itself,
+    # over the whole table.
     #
     # A `rows` or `problems` stage whose library decides something over the whole table before its
     # work (difficulty's `attempts_from: auto`: students where any student attempt exists for the
