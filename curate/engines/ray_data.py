@@ -84,6 +84,7 @@ class RayEngine:
             except Exception as exc:  # noqa: BLE001 - Ray raises many kinds for one cause
                 first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
                 raise BadInput(f"--address {address or '(local)'}: cannot reach a Ray cluster ({first})") from None
+        _configure_data()
         return cls(ray, batch_rows, address, shuffle_rows)
 
     def describe(self) -> dict:
@@ -119,6 +120,24 @@ class RayEngine:
 
         with ray_parts.spread(self._ray, self.batch_rows, self.driver_held):
             return stage.run(frame, ctx)
+
+
+def _configure_data() -> None:
+    """Ray Data as the engine needs it: outputs in input order (`preserve_order`: a map's output
+    blocks are its input blocks' order, which carries the run's bytes), no output block split
+    (a map's output block goes back to the block it came from; Ray Data splits blocks over
+    128 MiB, which 8,192 long traces can be), and no progress bars or per-pipeline log lines in a
+    command's output (the run prints its own funnel)."""
+    import logging
+
+    import ray.data
+
+    ctx = ray.data.DataContext.get_current()
+    ctx.execution_options.preserve_order = True
+    ctx.target_max_block_size = None
+    ctx.enable_progress_bars = False
+    ctx.print_on_execution_start = False
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
 
 
 def _check_reachable(address: str | None, timeout: float = 5.0) -> None:

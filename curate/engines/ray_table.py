@@ -51,6 +51,8 @@ tell that it never gathered the table.
 
 from __future__ import annotations
 
+import base64
+import pickle
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -74,6 +76,14 @@ DROPPED_BY, DROP = registry.DROPPED_BY, registry.DROP
 # can tell that the input was read once per stage, not once per partition.
 INPUT_READS: Counter = Counter()
 BLOCK = "__distillery_block"  # the spine's column: which block a row lives in
+ROW, SHARD = "__distillery_row", "__distillery_shard"  # a row's place in its block, an input row's shard
+NOTE = "__distillery_note"  # a Ray Data batch's output: its stage notes, in one row (`_with_meta`)
+# Stage label -> Ray Data pipelines run for it in this process: a test can tell that a stage ran as
+# Ray Data operators, not as tasks of the engine's own.
+OPERATORS: Counter = Counter()
+# How every stage runs over blocks as a Ray Data `map_batches`: one batch a whole block (a block
+# holds `batch_rows` rows), Arrow in and out, one CPU a task.
+MAP = {"batch_size": None, "batch_format": "pyarrow", "zero_copy_batch": True, "num_cpus": 1}
 
 
 @dataclass
@@ -174,11 +184,12 @@ class RayTable:
             if "problem_id" not in columns:
                 raise ctx.error("needs column(s) problem_id")
         parts = self._plan(stage, ctx)
-        if how == "problems":
+        if not alive:  # no row to run on: the stage's columns on no row, as the local engine gives
+            pieces, ranges, metas = self._on_no_rows(parts, ctx)
+        elif how == "problems":
             pieces, ranges, metas = self._by_problems(parts, ctx, alive)
         else:
-            pieces, metas = self._by_rows(parts, ctx)
-            ranges = self._cut_ranges([p for block in pieces for p in block])
+            pieces, ranges, metas = self._by_rows(parts, ctx)
         errors = [m["error"] for m in metas if m["error"]]
         if errors:
             raise BadInput(sorted(errors)[0])
@@ -216,50 +227,67 @@ class RayTable:
         except BadInput as exc:
             raise ctx.located(exc) from None
 
-    def _by_rows(self, stage: Stage, ctx: StageContext) -> tuple[list[list], list[dict]]:
+    def _by_rows(self, stage: Stage, ctx: StageContext) -> tuple[list[list], list[list], list[dict]]:
+        """A Ray Data `map_batches` of the stage over the blocks, one batch a block (the blocks whose
+        rows all dropped earlier are not run on nothing): per block its piece of the stage's
+        columns, per output range its pieces, the blocks' metas."""
         from curate.engines.ray_data import one_cpu
 
-        task = self.ray.remote(num_cpus=1)(_run_rows).options(num_returns=2)
-        stage, pieces, meta_refs = one_cpu(stage), [], []
-        for block, n in zip(self.blocks, self._alive_per_block()):
-            if n == 0:  # a block whose rows all dropped earlier: the stage is not run on nothing
-                pieces.append([])
-                continue
-            piece, meta = task.remote(stage, ctx, block)
-            pieces.append([piece])
-            meta_refs.append(meta)
-        return pieces, self.ray.get(meta_refs)
+        given = [b for b, n in enumerate(self._alive_per_block()) if n]
+        data = self._data([self.blocks[b] for b in given]).map_batches(
+            _rows_batch, fn_kwargs={"stage": one_cpu(stage), "ctx": ctx}, **MAP)
+        clean, ranges, metas = self._cut_ranges(self._materialized(data, len(given), ctx))
+        pieces: list[list] = [[] for _ in self.blocks]
+        for b, ref in zip(given, clean):
+            pieces[b] = [ref]
+        return pieces, ranges, metas
 
     def _by_problems(self, stage: Stage, ctx: StageContext, alive: int
                      ) -> tuple[list[list], list[list], list[dict]]:
-        """Per block its pieces of the stage's columns, per output range its pieces, the parts' metas."""
+        """A Ray Data groupby on problem_id: the blocks' alive rows (tagged with their block and
+        row) and the input's rows of `Stage.input_reads()` in one dataset, hash-partitioned on
+        problem_id into partitions of about `shuffle_rows` alive rows (`repartition(keys=...)`, the
+        shuffle of Ray Data's groupby), then a `map_batches` of the stage over each partition, a
+        partition's problems whole. Its columns (each row tagged with its block) are cut back into
+        the blocks and the output ranges, a Ray task per partition. Per block its pieces, per
+        output range its pieces, the partitions' metas."""
         from curate.engines.ray_data import one_cpu
 
+        per_block = self._alive_per_block()
+        tag = self.ray.remote(num_cpus=1)(_tag_alive)
+        data = self._data([tag.remote(self.blocks[b], b) for b, n in enumerate(per_block) if n])
+        given = self._input_rows(stage, ctx)
+        if given:
+            data = data.union(self._data(given))
         parts = max(1, -(-alive // self.engine.shuffle_rows))
-        split = self.ray.remote(num_cpus=1)(_split_problems)
-        cut = []  # per block: (refs of its `parts` pieces, ref of their sizes)
-        for b, (block, n) in enumerate(zip(self.blocks, self._alive_per_block())):
-            if n:
-                refs = split.options(num_returns=parts + 1).remote(block, b, parts)
-                cut.append((refs[:-1], refs[-1]))
-        sizes = self.ray.get([s for _, s in cut])
-        rows = self._input_parts(stage, ctx, parts)  # per input shard: its rows in the same partitions
-        run = self.ray.remote(num_cpus=1)(_run_part)
+        columns = self._columns()
+        data = data.repartition(parts, keys=["problem_id"]).map_batches(
+            _problems_batch, fn_kwargs={"stage": one_cpu(stage), "ctx": ctx, "columns": columns,
+                                        "given": list(stage.input_reads()) if given else None}, **MAP)
+        outs = self._materialized(data, None, ctx)
         nb, bounds = len(self.blocks), self._range_bounds()
         nr = bounds.len() + 1
-        stage, pieces, ranges, meta_refs = one_cpu(stage), [[] for _ in range(nb)], [[] for _ in range(nr)], []
-        for p in range(parts):
-            if not sum(s[p] for s in sizes):
-                continue
-            given = [r[p] for r in rows]
-            refs = run.options(num_returns=nb + nr + 1).remote(stage, ctx, nb, bounds, len(given), *given,
-                                                               *[c[0][p] for c in cut])
-            for b in range(nb):
-                pieces[b].append(refs[b])
-            for r in range(nr):
-                ranges[r].append(refs[nb + r])
-            meta_refs.append(refs[-1])
-        return pieces, ranges, self.ray.get(meta_refs)
+        cut = self.ray.remote(num_cpus=1)(_cut_part).options(num_returns=nb + nr + 1)
+        done = [cut.remote(o, nb, bounds) for o in outs]
+        metas = [m for m in self.ray.get([d[-1] for d in done]) if m is not None]  # None: no alive row there
+        pieces = [[d[b] for d in done] for b in range(nb)]
+        ranges = [[d[nb + r] for d in done] for r in range(nr)]
+        return pieces, ranges, metas
+
+    def _data(self, refs: list):
+        """A Ray Data dataset of the Arrow tables behind `refs`, in order."""
+        import ray.data
+
+        return ray.data.from_arrow_refs(refs)
+
+    def _materialized(self, data, blocks: int | None, ctx: StageContext) -> list:
+        """The refs of `data`'s output blocks, in order; `blocks` the count a map over blocks must
+        give (one per input block: each output is cut back into the block it came from)."""
+        refs = data.materialize().to_arrow_refs()
+        if blocks is not None and len(refs) != blocks:
+            raise RuntimeError(f"{ctx.label}: Ray Data returned {len(refs)} blocks for {blocks}")
+        OPERATORS[ctx.label] += 1
+        return refs
 
     def _by_parts(self, stage: Stage, ctx: StageContext, alive: int) -> StageOut:
         """A stage whose library shuffles the rows itself (`curate.parallel.Parts`): it is handed
@@ -295,17 +323,25 @@ class RayTable:
         ctx.seconds = round(time.perf_counter() - t0, 3)
         return out
 
-    def _input_parts(self, stage: Stage, ctx: StageContext, parts: int) -> list[list]:
-        """Per input shard, the refs of its `stage.input_reads()` columns of every row (dropped ones
-        too), cut into the `parts` problem partitions: read once, by one task per shard, for every
-        partition (none when the stage reads none, or the run has no local input path)."""
+    def _on_no_rows(self, stage: Stage, ctx: StageContext) -> tuple[list[list], list[list], list[dict]]:
+        """Every row dropped earlier: the stage run once on none of the rows (a block's columns), as
+        the local engine runs it on an empty frame (its columns, on no row; its notes)."""
+        run = self.ray.remote(num_cpus=1)(_run_rows).options(num_returns=2)
+        piece, meta = run.remote(stage, ctx, self.blocks[0])
+        return [[] for _ in self.blocks], [[piece]], [self.ray.get(meta)]
+
+    def _input_rows(self, stage: Stage, ctx: StageContext) -> list:
+        """The refs of each input shard's `stage.input_reads()` columns of every row (dropped ones
+        too), tagged with the shard and row: read once per stage, by one task per shard, for every
+        partition (none when the stage reads none, the run has no local input path, or a shard does
+        not read now: each partition's library then reads the input itself, and says what is wrong)."""
         columns = stage.input_reads()
         if not columns or ctx.input_path is None or self.inputs is None:
             return []
-        read = self.ray.remote(num_cpus=1)(_split_input).options(num_returns=parts)
-        refs = [read.remote(self.inputs.fs, str(f), list(columns), parts) for f in self.inputs.files]
+        read = self.ray.remote(num_cpus=1)(_read_input).options(num_returns=2)
+        refs = [read.remote(self.inputs.fs, str(f), list(columns), k) for k, f in enumerate(self.inputs.files)]
         INPUT_READS[ctx.label] += len(refs)
-        return [[r] if parts == 1 else r for r in refs]
+        return [t for t, _ in refs] if all(self.ray.get([ok for _, ok in refs])) else []
 
     def _range_bounds(self) -> pl.Series:
         """The first trace_id of each output range but the first: the alive ids, sorted, cut every
@@ -314,15 +350,14 @@ class RayTable:
         step = self.engine.shuffle_rows
         return ids.gather_every(step, offset=step)
 
-    def _cut_ranges(self, flat: list) -> list[list]:
-        """Per output range, the refs of its rows in each of the pieces `flat` (a task per piece)."""
+    def _cut_ranges(self, outs: list) -> tuple[list, list[list], list[dict]]:
+        """The outputs of a `rows` stage's map (`_with_meta`), a task each: the stage's columns,
+        per output range the refs of its rows in each, and each output's meta."""
         bounds = self._range_bounds()
         n = bounds.len() + 1
-        if n == 1:
-            return [flat]
-        split = self.ray.remote(num_cpus=1)(_split_ranges).options(num_returns=n)
-        cut = [split.remote(p, bounds) for p in flat]
-        return [[c[r] for c in cut] for r in range(n)]
+        split = self.ray.remote(num_cpus=1)(_split_ranges).options(num_returns=n + 2)
+        cut = [split.remote(o, bounds) for o in outs]
+        return [c[0] for c in cut], [[c[1 + r] for c in cut] for r in range(n)], self.ray.get([c[-1] for c in cut])
 
     def _sorted_ranges(self, ranges: list[list], schema: pl.Schema) -> list:
         """Each range's pieces (from `_cut_ranges`, or cut by the task that made them) sorted in a
@@ -520,46 +555,87 @@ def _run_rows(stage: Stage, ctx: StageContext, block: pa.Table):
     return (pa.table({}) if out is None else out.to_arrow()), meta
 
 
-def _split_problems(block: pa.Table, b: int, parts: int):
-    """A block's alive rows in `parts` pieces by a hash of problem_id, tagged with the block."""
-    frame = local.alive(pl.from_arrow(block)).with_columns(pl.lit(b, pl.Int32).alias(BLOCK))
-    pieces = _by_problem(frame, parts)
-    return _returns([*pieces, [t.num_rows for t in pieces]])
+def _with_meta(out: pl.DataFrame | None, meta: dict) -> pa.Table:
+    """A Ray Data batch's output: the stage's columns (none where the stage failed) and one more
+    row, its meta (`_meta`, pickled, in column NOTE; null trace_id), so that every output has a row
+    (Ray Data drops outputs of no row) and the notes travel with the columns. The driver never
+    fetches the table: the task that cuts it (`_split_ranges`, `_cut_part`) returns the meta."""
+    meta["task"] = _task_name()
+    note = pl.DataFrame({NOTE: [base64.b64encode(pickle.dumps(meta)).decode()]})
+    return (note if out is None else pl.concat([out, note], how="diagonal")).to_arrow()
 
 
-def _split_input(fs, path: str, columns: list[str], parts: int):
-    """An input shard's `columns` (in the trace schema's types) cut into `parts` pieces by the hash
-    of problem_id that `_split_problems` cuts the blocks by; None pieces where the shard does not
-    read now (each partition's library then reads the input itself, and says what is wrong)."""
+def _notes_apart(table: pa.Table) -> tuple[pl.DataFrame, dict | None]:
+    """A batch's output (`_with_meta`) as the stage's columns and its meta (None: no meta row)."""
+    frame = pl.from_arrow(table)
+    if NOTE not in frame.columns:
+        return frame, None
+    note = frame[NOTE]
+    found = note.drop_nulls()
+    meta = pickle.loads(base64.b64decode(found[0])) if found.len() else None
+    return frame.filter(note.is_null()).drop(NOTE), meta
+
+
+def _task_name() -> str | None:
+    import ray
+
+    return ray.get_runtime_context().get_task_name()
+
+
+def _rows_batch(block: pa.Table, stage: Stage, ctx: StageContext) -> pa.Table:
+    """A `rows` stage over one block (a Ray Data batch): its columns for the block's alive rows."""
+    return _with_meta(*_run(stage, ctx, local.alive(pl.from_arrow(block))))
+
+
+def _tag_alive(block: pa.Table, b: int) -> pa.Table:
+    """A block's alive rows, each tagged with its block and its row there (its input position)."""
+    frame = local.alive(pl.from_arrow(block))
+    return frame.with_columns(pl.lit(b, pl.Int32).alias(BLOCK), pl.int_range(frame.height, dtype=pl.Int64)
+                              .alias(ROW)).to_arrow()
+
+
+def _read_input(fs, path: str, columns: list[str], k: int):
+    """Input shard `k`'s `columns` of every row (in the trace schema's, then Polars', types), each
+    row tagged with the shard and its row there; and whether it read (if not, the stage's library
+    reads the input itself, and says what is wrong)."""
     try:
         with (open(path, "rb") if fs is None else fs.open_input_file(path)) as f:
             table = pq.read_table(f, columns=columns)
         types = pa.schema([(c, trace_schema.BY_NAME[c].type) for c in columns])
         frame = pl.from_arrow(table.select(columns).cast(types))
     except Exception:  # noqa: BLE001 - the library's own read says what is wrong, in its words
-        return _returns([None] * parts)
-    return _returns(_by_problem(frame, parts))
+        return pa.table({}), False
+    frame = frame.with_columns(pl.lit(k, pl.Int32).alias(SHARD), pl.int_range(frame.height, dtype=pl.Int64).alias(ROW))
+    return frame.to_arrow(), True
 
 
-def _by_problem(frame: pl.DataFrame, parts: int) -> list[pa.Table]:
-    """`frame`'s rows in `parts` pieces by a hash of problem_id: the blocks and the input shards are
-    cut by this one function, so a partition's rows and its problems' input rows meet."""
-    return [p.to_arrow() for p in parallel.by_label(frame, frame["problem_id"].hash(seed=0) % parts, parts)]
-
-
-def _run_part(stage: Stage, ctx: StageContext, nb: int, bounds: pl.Series, ni: int, *pieces: pa.Table):
-    """The stage over one partition's rows (every row of its problems, in input order); its
-    columns cut back into the `nb` blocks the rows came from, then into the output ranges that
-    start at `bounds`. The first `ni` pieces are the input shards' rows of the partition's problems
-    (`Stage.input_reads()`), the stage's `ctx.input_rows`."""
-    given, pieces = pieces[:ni], pieces[ni:]
-    if ni and all(g is not None for g in given):
-        ctx = replace(ctx, input_rows=pl.concat([pl.from_arrow(g) for g in given], how="vertical"))
-    frame = pl.concat([pl.from_arrow(p) for p in pieces], how="vertical")
+def _problems_batch(batch: pa.Table, stage: Stage, ctx: StageContext, columns: list[str],
+                    given: list[str] | None) -> pa.Table:
+    """A `problems` stage over one partition of the groupby (a Ray Data batch): every alive row of
+    its problems, put back in input order, and (`given`: the `Stage.input_reads()` columns) the
+    input's rows of those problems as `ctx.input_rows`, in input order. Its columns, each row
+    tagged with its block; no meta where the partition holds no alive row."""
+    frame = pl.from_arrow(batch)
+    if SHARD in frame.columns:  # the input's rows came along (`union`): apart again
+        rows = frame.filter(pl.col(SHARD).is_not_null()).sort(SHARD, ROW).select(given)
+        ctx = replace(ctx, input_rows=rows)
+        frame = frame.filter(pl.col(SHARD).is_null())
+    if not frame.height:
+        return pa.table({})
+    frame = frame.sort(BLOCK, ROW).select([*[c for c in columns if c in frame.columns], BLOCK])
     out, meta = _run(stage, ctx, frame.drop(BLOCK))
-    if out is None:
+    if out is not None:
+        out = out.join(frame.select("trace_id", BLOCK), on="trace_id", how="left", maintain_order="left")
+    return _with_meta(out, meta)
+
+
+def _cut_part(part: pa.Table, nb: int, bounds: pl.Series):
+    """A partition's output (`_with_meta`) cut back into the `nb` blocks its rows came from, then
+    into the output ranges that start at `bounds`; and its meta (None: the partition had no alive
+    row)."""
+    out, meta = _notes_apart(part)
+    if meta is None or not out.height:
         return _returns([pa.table({})] * (nb + bounds.len() + 1) + [meta])
-    out = out.join(frame.select("trace_id", BLOCK), on="trace_id", how="left", maintain_order="left")
     back = [p.drop(BLOCK).to_arrow() for p in parallel.by_label(out, out[BLOCK], nb)]
     return _returns([*back, *_ranges(out.drop(BLOCK), bounds), meta])
 
@@ -570,9 +646,12 @@ def _frame(pieces, schema: pl.Schema) -> pl.DataFrame:
 
 
 def _split_ranges(piece: pa.Table, bounds: pl.Series):
-    if not piece.num_rows:
-        return _returns([piece] * (bounds.len() + 1))
-    return _returns(_ranges(pl.from_arrow(piece), bounds))
+    """A block's piece of a `rows` stage's output (`_with_meta`): the stage's columns, the same cut
+    into the output ranges, and the meta."""
+    frame, meta = _notes_apart(piece)
+    if "trace_id" not in frame.columns:  # the stage failed there: its meta says why
+        return _returns([pa.table({})] * (bounds.len() + 2) + [meta])
+    return _returns([frame.to_arrow(), *_ranges(frame, bounds), meta])
 
 
 def _ranges(frame: pl.DataFrame, bounds: pl.Series) -> list[pa.Table]:
