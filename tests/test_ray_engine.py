@@ -17,6 +17,7 @@ import pytest
 
 from conftest import run_cli, run_file_hash
 from curate import store
+from curate.engines import ray_table
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'distillery[ray]')")
 
@@ -61,6 +62,7 @@ def _stats(run: Path) -> list:
 def test_demo_recipe_on_ray_is_byte_identical_to_local(corpus, tmp_path, capsys):
     # Small blocks, so every row-local stage runs as many Ray tasks and verify's problems are spread.
     # The input as a file:// URI: read shard by shard through pyarrow's file system layer.
+    ray_table.RAN_IN.clear()
     code, out, err = run_cli(["curate", "demo", "--input", (corpus / "traces").as_uri(), "--out", tmp_path / "ray",
                               "--engine", "ray", "--batch-rows", "37", "--shuffle-rows", "74"], capsys)
     assert code == 0, err
@@ -70,6 +72,16 @@ def test_demo_recipe_on_ray_is_byte_identical_to_local(corpus, tmp_path, capsys)
     m = json.loads((tmp_path / "ray" / "manifest.json").read_text())
     assert m["engine"]["name"] == "ray" and m["engine"]["cpus"] == 2 and m["engine"]["batch_rows"] == 37
     assert m["engine"]["shuffle_rows"] == 74
+    # Each batched stage ran as a Ray Data operator, as Ray itself names the tasks its batches ran in:
+    # a row-local stage as a map_batches over the blocks (one batch a block: 400 rows in 11 blocks),
+    # a per-problem one as a map_batches over the partitions of a hash shuffle on problem_id.
+    ran = {label: dict(tasks) for label, tasks in ray_table.RAN_IN.items()}
+    rows = ("04-format", "07-filter", "08-filter", "09-filter", "11-budget", "12-rubric")
+    assert {label: set(ran[label]) for label in rows} == {label: {"MapBatches(_rows_batch)"} for label in rows}
+    assert all(sum(ran[label].values()) == 11 for label in rows)
+    for label in ("05-gold_audit", "06-verify", "10-difficulty"):
+        (task,) = ran[label]
+        assert task.startswith("HashShuffleReduce(keys=('problem_id',)") and task.endswith("->MapBatches(_problems_batch)")
     # The table stayed on the cluster: the driver wrote the run's files from pieces of one block or
     # one output range (--shuffle-rows) at most, pulled for a driver stage only the columns it reads (select: 5, domain: 2), nothing of
     # the dedup family's rows (they shuffle their parts on the cluster), for a batched stage only

@@ -1,12 +1,13 @@
 """The `ray` engine: a recipe's stages on a Ray cluster, with the same stage code as the local engine.
 
 The run's rows live on the cluster (`curate.engines.ray_table`): input shards read by Ray tasks
-into blocks of `batch_rows` rows, `rows` stages run per block, `problems` stages per partition of a
-hash shuffle on `problem_id` (the shuffle of a groupby), and the outputs written by streaming
-sorted pieces through one Parquet writer. `parts` stages (the dedup family) get the blocks' alive
-rows where they lie (`curate.parallel.Parts`) and shuffle them in Ray tasks (`ray_parts`), the
-driver seeing only small results (checked pairs, counts). `driver` stages run here, in the driver
-process (`RayEngine.run_stage`), on the columns they read of the alive rows.
+into blocks of `batch_rows` rows, `rows` stages run as a Ray Data `map_batches` over the blocks,
+`problems` stages as a Ray Data groupby on `problem_id` (a hash shuffle by key, then a
+`map_batches` per partition), and the outputs written by streaming sorted pieces through one
+Parquet writer. `parts` stages (the dedup family) get the blocks' alive rows where they lie
+(`curate.parallel.Parts`) and shuffle them in Ray tasks (`ray_parts`), the driver seeing only
+small results (checked pairs, counts). `driver` stages run here, in the driver process
+(`RayEngine.run_stage`), on the columns they read of the alive rows.
 
 The run folder's bytes do not depend on the engine, the number of workers or the batch size. A
 stage's per-batch `ctx.stats` and its library's additive `ctx.counts` are merged (counts add up,

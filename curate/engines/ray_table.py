@@ -11,16 +11,21 @@ and the block each row lives in, which is all the funnel and the manifest count.
   schema as the local engine checks the shard (on any problem the shard is read again whole, for
   the local engine's exact message); the driver reads only the files' footers (row counts) and
   the trace ids, and checks that no id repeats.
-- **`rows` stages**: one task per block runs the stage's own `run` on the block's alive rows and
-  merges the stage's columns into the block (`curate.engines.local.merge` is row-local).
-- **`problems` stages**: each block's alive rows are hash-partitioned on `problem_id` into
-  partitions of about `shuffle_rows` rows (the shuffle of a groupby); one task per partition runs
-  the stage on a problem's rows together, and its columns go back to the blocks the rows came from
-  and, cut into the output ranges, to the stage's file.
+- **`rows` stages**: a Ray Data `map_batches` over the blocks (one batch a whole block, in order,
+  never split) runs the stage's own `run` on each block's alive rows; a task per output cuts it
+  into the stage's output ranges and returns its notes, and a task per block merges the stage's
+  columns into it (`curate.engines.local.merge` is row-local).
+- **`problems` stages**: a Ray Data groupby on `problem_id`: the blocks' alive rows, each tagged
+  with its block and row, hash-shuffled on `problem_id` into partitions of about `shuffle_rows`
+  rows (`repartition(keys=...)`), then a `map_batches` of the stage over each partition, a
+  problem's rows together and in input order; a task per partition cuts its columns back into the
+  blocks the rows came from and into the output ranges of the stage's file.
 - **the input's rows of a partition's problems** (`Stage.input_reads()`: difficulty's samples,
   dropped rows too, as the input files hold them) are read once per stage, by one task per input
-  shard cut into the same partitions, and handed to each partition (`ctx.input_rows`), instead of
-  every partition reading the input.
+  shard, and `union`ed into the groupby's dataset, so each partition gets its problems' input rows
+  (`ctx.input_rows`), instead of every partition reading the input.
+- **a batch's notes** (its stats, warnings, counts, error) travel as one more row of its output
+  (`_with_meta`): Ray Data's outputs are tables, and drops one of no row.
 - **a batched stage's decision over the whole table** (`Stage.plan`: difficulty's attempt source)
   is made once here, before its parts run, on the alive rows' `plan_reads` columns; every part
   runs the stage it returns (a copy of the config with the decision fixed).
@@ -54,7 +59,7 @@ from __future__ import annotations
 import base64
 import pickle
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -78,9 +83,10 @@ INPUT_READS: Counter = Counter()
 BLOCK = "__distillery_block"  # the spine's column: which block a row lives in
 ROW, SHARD = "__distillery_row", "__distillery_shard"  # a row's place in its block, an input row's shard
 NOTE = "__distillery_note"  # a Ray Data batch's output: its stage notes, in one row (`_with_meta`)
-# Stage label -> Ray Data pipelines run for it in this process: a test can tell that a stage ran as
-# Ray Data operators, not as tasks of the engine's own.
-OPERATORS: Counter = Counter()
+# Stage label -> the Ray tasks its batches ran in (Ray's own task names, such as
+# "MapBatches(_rows_batch)"), counted, in this process: a test can tell that a stage ran as a Ray
+# Data operator.
+RAN_IN: defaultdict[str, Counter] = defaultdict(Counter)
 # How every stage runs over blocks as a Ray Data `map_batches`: one batch a whole block (a block
 # holds `batch_rows` rows), Arrow in and out, one CPU a task.
 MAP = {"batch_size": None, "batch_format": "pyarrow", "zero_copy_batch": True, "num_cpus": 1}
@@ -190,6 +196,8 @@ class RayTable:
             pieces, ranges, metas = self._by_problems(parts, ctx, alive)
         else:
             pieces, ranges, metas = self._by_rows(parts, ctx)
+        for m in metas:
+            RAN_IN[ctx.label][m.get("task")] += 1
         errors = [m["error"] for m in metas if m["error"]]
         if errors:
             raise BadInput(sorted(errors)[0])
@@ -286,7 +294,6 @@ class RayTable:
         refs = data.materialize().to_arrow_refs()
         if blocks is not None and len(refs) != blocks:
             raise RuntimeError(f"{ctx.label}: Ray Data returned {len(refs)} blocks for {blocks}")
-        OPERATORS[ctx.label] += 1
         return refs
 
     def _by_parts(self, stage: Stage, ctx: StageContext, alive: int) -> StageOut:
