@@ -138,6 +138,9 @@ def _configure_data() -> None:
     ctx.target_max_block_size = None
     ctx.enable_progress_bars = False
     ctx.print_on_execution_start = False
+    # A groupby's shuffle in tasks (sample the keys, cut into ranges, merge): Ray 2.60's default
+    # (hash shuffle in actors) costs 2-5 s a stage to start, which small runs feel in every stage.
+    ctx.shuffle_strategy = ray.data.context.ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
     logging.getLogger("ray.data").setLevel(logging.ERROR)
 
 

@@ -269,7 +269,7 @@ class RayTable:
             data = data.union(self._data(given))
         parts = max(1, -(-alive // self.engine.shuffle_rows))
         columns = self._columns()
-        data = data.repartition(parts, keys=["problem_id"]).map_batches(
+        data = data.repartition(parts).sort("problem_id").map_batches(
             _problems_batch, fn_kwargs={"stage": one_cpu(stage), "ctx": ctx, "columns": columns,
                                         "given": list(stage.input_reads()) if given else None}, **MAP)
         outs = self._materialized(data, None, ctx)
