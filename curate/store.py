@@ -96,37 +96,35 @@ def write_parquet(table: pa.Table, path: Path, metadata: dict[str, str] | None =
     return Path(path)
 
 
-def write_parquet_stream(parts: Iterable[pa.Table], schema: pa.Schema, path: Path,
-                         metadata: dict[str, str] | None = None) -> tuple[Path, int]:
-    """Write the tables of `parts`, in order, as one Parquet file with the bytes `write_parquet`
-    gives their concatenation: the same writer settings, row groups cut at the same rows, each
-    row group written as one contiguous chunk (the writer's pages depend on chunk boundaries, so
-    pieces are re-cut, never written as they come). Holds one row group plus one part at a time.
-    Every part must have `schema`'s columns and types. Returns (path, rows written)."""
-    if metadata:
-        merged = dict(schema.metadata or {})
-        merged.update({k.encode(): v.encode() for k, v in metadata.items()})
-        schema = schema.with_metadata(merged)
-    rows = 0
+def with_metadata(schema: pa.Schema, metadata: dict[str, str] | None) -> pa.Schema:
+    """`schema` with `metadata` added to its key-value metadata, as `write_parquet` adds it."""
+    if not metadata:
+        return schema
+    merged = dict(schema.metadata or {})
+    merged.update({k.encode(): v.encode() for k, v in metadata.items()})
+    return schema.with_metadata(merged)
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    """`table` as one Parquet file in memory, with `write_parquet`'s settings and row groups, each
+    row group written from one contiguous chunk (a writer's pages depend on the chunks it is given,
+    and `write_parquet` is given whole tables): a shard of a file (`write_parquet_shards`)."""
+    sink = pa.BufferOutputStream()
+    with pq.ParquetWriter(sink, table.schema, compression="zstd") as writer:
+        for start in range(0, max(table.num_rows, 1), ROW_GROUP_SIZE):  # no row: one empty row group
+            writer.write_table(table.slice(start, ROW_GROUP_SIZE).combine_chunks(), row_group_size=ROW_GROUP_SIZE)
+    return sink.getvalue().to_pybytes()
+
+
+def write_parquet_shards(shards: Iterable[bytes], path: Path) -> tuple[Path, int]:
+    """Parquet files' bytes (`parquet_bytes` of consecutive runs of a table's rows, each but the
+    last a whole number of row groups) joined atomically as one file (`curate.parquet_concat`): the
+    bytes `write_parquet` gives the whole table, no value encoded again. Holds one shard at a
+    time. Returns (path, rows written)."""
+    from curate import parquet_concat
+
     with atomic_path(Path(path)) as tmp:
-        with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-            buffer: list[pa.Table] = []
-            held = 0
-            for part in parts:
-                if part.num_rows == 0:
-                    continue
-                buffer.append(part.replace_schema_metadata(schema.metadata))
-                held += part.num_rows
-                while held >= ROW_GROUP_SIZE:
-                    table = pa.concat_tables(buffer)
-                    writer.write_table(table.slice(0, ROW_GROUP_SIZE).combine_chunks(), row_group_size=ROW_GROUP_SIZE)
-                    rest = table.slice(ROW_GROUP_SIZE)
-                    buffer, held = ([rest] if rest.num_rows else []), rest.num_rows
-                    rows += ROW_GROUP_SIZE
-            if held or rows == 0:  # an empty table is one empty row group, as write_table writes it
-                table = pa.concat_tables(buffer) if buffer else schema.empty_table()
-                writer.write_table(table.combine_chunks(), row_group_size=ROW_GROUP_SIZE)
-                rows += held
+        rows = parquet_concat.concat(shards, tmp)
     return Path(path), rows
 
 

@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 
 from conftest import run_cli, run_file_hash
+from curate import store
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'distillery[ray]')")
 pytestmark = pytest.mark.slow  # every test here starts or uses the module's Ray
@@ -112,11 +113,11 @@ def test_decontam_runs_on_the_blocks_and_the_driver_never_holds_their_text(local
     assert hit.filter(pl.col("row") == 40)["contaminated_ngram"].to_list() == [None]
     assert hit.filter(pl.col("row") == 25)["contaminated_ngram"].to_list() == ["sara sells 7 red kites and 9 blue"]
 
-    # The driver held no frame of rows but the one piece of a file it was writing: no pull of the
+    # The driver held no frame of rows, only the bytes of one shard of a file it was writing: no pull of the
     # stage's columns (the alive rows' problems), no part's columns fetched (only counts, the
     # boilerplate keys among the benchmarks' n-grams, the benchmark problems each part matched).
     held = manifests[1]["engine"]["driver"]["held"]
-    assert list(held) == ["writing (one piece)"] and held["writing (one piece)"][0] <= BATCH, held
+    assert list(held) == ["writing (one shard)"] and held["writing (one shard)"][0] <= store.ROW_GROUP_SIZE, held
     # 8 blocks with alive rows: each matched in a task and cut into the shuffle's 8 partitions of
     # distinct problems, each partition counted in a task, then each partition of n-grams.
     assert ran["_match_block"] == ran["_problem_pieces"] == ran["_problem_counts"] == ran["_boilerplate_keys"] == 8

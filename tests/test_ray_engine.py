@@ -81,14 +81,14 @@ def test_demo_recipe_on_ray_is_byte_identical_to_local(corpus, tmp_path, capsys)
     assert {label: ran[label] for label in rows} == {label: {"MapBatches(_rows_batch)": 11} for label in rows}
     problems = {"05-gold_audit": 5, "06-verify": 5, "10-difficulty": 4}
     assert {label: ran[label] for label in problems} == {k: {"MapBatches(_problems_batch)": n} for k, n in problems.items()}
-    # The table stayed on the cluster: the driver wrote the run's files from pieces of one block or
-    # one output range (--shuffle-rows) at most, pulled for a driver stage only the columns it reads (select: 5, domain: 2), nothing of
+    # The table stayed on the cluster: the driver joined the run's files from shards the workers
+    # encoded (the bytes of one row group at a time; the whole table here), pulled for a driver stage only the columns it reads (select: 5, domain: 2), nothing of
     # the dedup family's rows (they shuffle their parts on the cluster), for a batched stage only
     # its own columns and what its summary reads, and never held more than a third of
     # traces.parquet's columns.
     held = {what: tuple(size) for what, size in m["engine"]["driver"]["held"].items()}
     width = len(store.read_table(tmp_path / "ray" / "traces.parquet").column_names)
-    assert held.pop("writing (one piece)")[0] <= 74
+    assert held.pop("writing (one shard)")[0] <= store.ROW_GROUP_SIZE
     assert max(columns for _, columns in held.values()) < width / 3
     assert held["13-select"][1] <= 5 and held["14-domain"][1] == 2
     # the dedup family's stages (`parts`) shuffle their rows on the cluster: nothing of theirs here

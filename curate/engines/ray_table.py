@@ -16,10 +16,11 @@ and the block each row lives in, which is all the funnel and the manifest count.
   into the stage's output ranges and returns its notes, and a task per block merges the stage's
   columns into it (`curate.engines.local.merge` is row-local).
 - **`problems` stages**: a Ray Data groupby on `problem_id`: the blocks' alive rows, each tagged
-  with its block and row, hash-shuffled on `problem_id` into partitions of about `shuffle_rows`
-  rows (`repartition(keys=...)`), then a `map_batches` of the stage over each partition, a
-  problem's rows together and in input order; a task per partition cuts its columns back into the
-  blocks the rows came from and into the output ranges of the stage's file.
+  with its block and row, cut into partitions of about `shuffle_rows` rows and sorted on
+  `problem_id` (Ray Data's sort shuffle: a problem's rows land in one partition), then a
+  `map_batches` of the stage over each partition, a problem's rows together and in input order;
+  a task per partition cuts its columns back into the blocks the rows came from and into the
+  output ranges of the stage's file.
 - **the input's rows of a partition's problems** (`Stage.input_reads()`: difficulty's samples,
   dropped rows too, as the input files hold them) are read once per stage, by one task per input
   shard, and `union`ed into the groupby's dataset, so each partition gets its problems' input rows
@@ -45,10 +46,12 @@ and the block each row lives in, which is all the funnel and the manifest count.
   are pulled here, the stage runs in this process (`RayEngine.run_stage`), and its columns go back
   to the blocks.
 - **outputs**: a stage's columns are range-partitioned on trace_id (bounds from the spine's sorted
-  ids) and each range sorted in a task; the driver streams the sorted ranges, then (for
-  traces.parquet and selected.parquet) the blocks, one at a time through one Parquet writer with
-  `store.write_parquet`'s settings (`store.write_parquet_stream`): the same bytes as the local
-  engine's files, the driver holding one row group and one block at most.
+  ids) and each range sorted in a task. Workers write every file of the run as shards: a task per
+  row group (16,384 rows) takes its rows from the sorted ranges (a stage's file) or the blocks
+  (traces.parquet, selected.parquet) and encodes them with `store.write_parquet`'s settings
+  (`store.parquet_bytes`); the driver assembles the file from the shards as bytes, one shard at a
+  time (`store.write_parquet_shards`: the shards' row groups, their footer offsets shifted), so
+  the file is the local engine's byte for byte and no value is encoded twice.
 
 The driver records the largest frame it held (`RayEngine.describe()["driver"]`), so a test can
 tell that it never gathered the table.
@@ -253,12 +256,12 @@ class RayTable:
     def _by_problems(self, stage: Stage, ctx: StageContext, alive: int
                      ) -> tuple[list[list], list[list], list[dict]]:
         """A Ray Data groupby on problem_id: the blocks' alive rows (tagged with their block and
-        row) and the input's rows of `Stage.input_reads()` in one dataset, hash-partitioned on
-        problem_id into partitions of about `shuffle_rows` alive rows (`repartition(keys=...)`, the
-        shuffle of Ray Data's groupby), then a `map_batches` of the stage over each partition, a
-        partition's problems whole. Its columns (each row tagged with its block) are cut back into
-        the blocks and the output ranges, a Ray task per partition. Per block its pieces, per
-        output range its pieces, the partitions' metas."""
+        row) and the input's rows of `Stage.input_reads()` in one dataset, cut into partitions of
+        about `shuffle_rows` alive rows and sorted on problem_id (Ray Data's sort shuffle puts a
+        key's rows in one partition), then a `map_batches` of the stage over each partition, its
+        problems whole. Its columns (each row tagged with its block) are cut back into the blocks
+        and the output ranges, a Ray task per partition. Per block its pieces, per output range
+        its pieces, the partitions' metas."""
         from curate.engines.ray_data import one_cpu
 
         per_block = self._alive_per_block()
@@ -412,7 +415,8 @@ class RayTable:
             store.write_parquet(out.frame.to_arrow(), path, metadata=meta)
             return
         schema = pl.DataFrame(schema=out.schema).to_arrow().schema
-        store.write_parquet_stream(self._stream(out.ranges), schema, path, metadata=meta)
+        rows = self.ray.remote(num_cpus=0)(_num_rows)
+        self._write(out.ranges, self.ray.get([rows.remote(r) for r in out.ranges]), schema, path, meta)
 
     # ------------------------------------------------------------------------------ merging
 
@@ -436,17 +440,28 @@ class RayTable:
                       meta: dict[str, str]) -> None:
         select = self.ray.remote(num_cpus=1)(_selected_block)
         chosen = [select.remote(b, export) for b in self.blocks]
-        for refs, path in ((self.blocks, traces), (chosen, selected)):
-            parts = self._stream(refs)
-            first = next(parts)
-            store.write_parquet_stream(_chain(first, parts), first.schema, path, metadata=meta)
+        every = self._spine.group_by(BLOCK).len().sort(BLOCK)["len"].to_list()
+        schema_of = self.ray.remote(num_cpus=0)(_schema_of)
+        for refs, counts, path in ((self.blocks, every, traces), (chosen, self._alive_per_block(), selected)):
+            self._write(refs, counts, self.ray.get(schema_of.remote(refs[0])), path, meta)
 
-    def _stream(self, refs: list):
-        """The tables behind `refs`, fetched one at a time, in order."""
-        for ref in refs:
-            table = self.ray.get(ref)
-            self.engine.driver_held("writing (one piece)", table.num_rows, table.num_columns)
-            yield table
+    def _write(self, refs: list, counts: list[int], schema: pa.Schema, path: Path, meta: dict[str, str]) -> None:
+        """The tables behind `refs` (`counts` rows each), in order, as one Parquet file with the bytes
+        `store.write_parquet` gives their concatenation: workers encode shards of one row group each
+        (`store.parquet_bytes`), and the driver joins them as bytes (`store.write_parquet_shards`),
+        one shard at a time, never decoding or compressing a value."""
+        schema = store.with_metadata(schema, meta)
+        encode = self.ray.remote(num_cpus=1)(_encode_shard)
+        shards = [encode.remote(schema, spans, *[refs[i] for i, _, _ in spans])
+                  for spans in _spans(counts, store.ROW_GROUP_SIZE)] or [encode.remote(schema, [])]
+        store.write_parquet_shards(self._fetched(shards, len(schema)), path)
+
+    def _fetched(self, shards: list, columns: int):
+        """The shards' bytes, fetched one at a time, in order."""
+        for ref in shards:
+            data, rows = self.ray.get(ref)
+            self.engine.driver_held("writing (one shard)", rows, columns)
+            yield data
 
 
 def _unique_ids(frame: pl.DataFrame, where: str) -> None:
@@ -458,9 +473,22 @@ def _unique_ids(frame: pl.DataFrame, where: str) -> None:
     raise BadInput(f"{where}: row {i}: trace_id {t} repeats row {j}; trace ids must be unique")
 
 
-def _chain(first, rest):
-    yield first
-    yield from rest
+def _spans(counts: list[int], size: int) -> list[list[tuple[int, int, int]]]:
+    """Tables of `counts` rows, in order, cut into shards of `size` rows (the last one fewer): per
+    shard, its (table, offset, rows) runs, no empty one."""
+    shards, current, held = [], [], 0
+    for i, n in enumerate(counts):
+        at = 0
+        while at < n:
+            take = min(n - at, size - held)
+            current.append((i, at, take))
+            at, held = at + take, held + take
+            if held == size:
+                shards.append(current)
+                current, held = [], 0
+    if current:
+        shards.append(current)
+    return shards
 
 
 def _block_sizes(counts: list[int], batch: int):
@@ -704,6 +732,24 @@ def _alive_columns(block: pa.Table, columns: list[str] | None) -> pa.Table:
     if columns is not None:
         frame = frame.select([c for c in columns if c in frame.columns])
     return frame.to_arrow()
+
+
+def _encode_shard(schema: pa.Schema, spans: list[tuple[int, int, int]], *tables: pa.Table) -> tuple[bytes, int]:
+    """One shard of a file: the `spans` of `tables` (one table per span) as Parquet bytes with
+    `schema` (its metadata the file's), and its rows."""
+    parts = [t.slice(at, n).replace_schema_metadata(schema.metadata) for t, (_, at, n) in zip(tables, spans)]
+    table = pa.concat_tables(parts) if parts else schema.empty_table()
+    if not table.schema.equals(schema, check_metadata=True):
+        table = table.cast(schema)
+    return store.parquet_bytes(table), table.num_rows
+
+
+def _num_rows(table: pa.Table) -> int:
+    return table.num_rows
+
+
+def _schema_of(table: pa.Table) -> pa.Schema:
+    return table.schema
 
 
 def _selected_block(block: pa.Table, export: messages.MessagesConfig) -> pa.Table:
