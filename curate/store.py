@@ -87,10 +87,7 @@ def sync_folder(folder: Path) -> None:
 
 def write_parquet(table: pa.Table, path: Path, metadata: dict[str, str] | None = None) -> Path:
     """Write one Parquet file atomically, zstd-compressed, byte-identical for identical tables."""
-    if metadata:
-        merged = dict(table.schema.metadata or {})
-        merged.update({k.encode(): v.encode() for k, v in metadata.items()})
-        table = table.replace_schema_metadata(merged)
+    table = table.replace_schema_metadata(with_metadata(table.schema, metadata).metadata)
     with atomic_path(Path(path)) as tmp:
         pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP_SIZE)
     return Path(path)

@@ -2,9 +2,9 @@
 
 The run's rows live on the cluster (`curate.engines.ray_table`): input shards read by Ray tasks
 into blocks of `batch_rows` rows, `rows` stages run as a Ray Data `map_batches` over the blocks,
-`problems` stages as a Ray Data groupby on `problem_id` (a hash shuffle by key, then a
-`map_batches` per partition), and the outputs written by streaming sorted pieces through one
-Parquet writer. `parts` stages (the dedup family) get the blocks' alive rows where they lie
+`problems` stages as a Ray Data groupby on `problem_id` (a sort shuffle on the key, then a
+`map_batches` per partition), and every file of the run written by the workers as shards of row
+groups that the driver joins as bytes. `parts` stages (the dedup family) get the blocks' alive rows where they lie
 (`curate.parallel.Parts`) and shuffle them in Ray tasks (`ray_parts`), the driver seeing only
 small results (checked pairs, counts). `driver` stages run here, in the driver process
 (`RayEngine.run_stage`), on the columns they read of the alive rows.
