@@ -59,9 +59,9 @@ def main() -> None:
                 writer.write_table(pa.concat_tables(buffer).combine_chunks(), row_group_size=size)
 
     def shards(path: Path) -> None:  # the engine's: workers encode row groups, the driver joins bytes
-        encode = ray.remote(num_cpus=1)(ray_table._encode_shard)
+        encode = ray.remote(num_cpus=1)(ray_table.encode_shard)
         refs = [encode.remote(schema, spans, *[blocks[i] for i, _, _ in spans])
-                for spans in ray_table._spans(counts, size)]
+                for spans in store.shard_spans(counts, size)]
         store.write_parquet_shards((ray.get(r)[0] for r in refs), path)
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -113,6 +113,25 @@ def parquet_bytes(table: pa.Table) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
+def shard_spans(counts: list[int], size: int) -> list[list[tuple[int, int, int]]]:
+    """Tables of `counts` rows, in order, cut into shards of `size` rows (the last one fewer): per
+    shard, its (table, offset, rows) runs, no empty one. With `size` a whole number of row groups,
+    the shards' files join as the whole table's (`write_parquet_shards`)."""
+    shards, current, held = [], [], 0
+    for i, n in enumerate(counts):
+        at = 0
+        while at < n:
+            take = min(n - at, size - held)
+            current.append((i, at, take))
+            at, held = at + take, held + take
+            if held == size:
+                shards.append(current)
+                current, held = [], 0
+    if current:
+        shards.append(current)
+    return shards
+
+
 def write_parquet_shards(shards: Iterable[bytes], path: Path) -> tuple[Path, int]:
     """Parquet files' bytes (`parquet_bytes` of consecutive runs of a table's rows, each but the
     last a whole number of row groups) joined atomically as one file (`curate.parquet_concat`): the

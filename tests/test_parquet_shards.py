@@ -13,7 +13,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from curate import parquet_concat, store
-from curate.engines.ray_table import _spans
 
 G = store.ROW_GROUP_SIZE
 
@@ -64,7 +63,7 @@ def test_spans_cover_every_row_once_in_row_groups():
     rng = random.Random(1)
     for _ in range(200):
         counts = [rng.choice([0, 1, 37, 5000, 20_000, G]) for _ in range(rng.randint(0, 12))]
-        shards = _spans(counts, G)
+        shards = store.shard_spans(counts, G)
         rows = [(i, at + r) for shard in shards for i, at, n in shard for r in range(n)]
         assert rows == [(i, r) for i, n in enumerate(counts) for r in range(n)]
         assert all(sum(n for _, _, n in s) == G for s in shards[:-1]) and all(n for s in shards for _, _, n in s)

@@ -451,9 +451,9 @@ class RayTable:
         (`store.parquet_bytes`), and the driver joins them as bytes (`store.write_parquet_shards`),
         one shard at a time, never decoding or compressing a value."""
         schema = store.with_metadata(schema, meta)
-        encode = self.ray.remote(num_cpus=1)(_encode_shard)
+        encode = self.ray.remote(num_cpus=1)(encode_shard)
         shards = [encode.remote(schema, spans, *[refs[i] for i, _, _ in spans])
-                  for spans in _spans(counts, store.ROW_GROUP_SIZE)] or [encode.remote(schema, [])]
+                  for spans in store.shard_spans(counts, store.ROW_GROUP_SIZE)] or [encode.remote(schema, [])]
         store.write_parquet_shards(self._fetched(shards, len(schema)), path)
 
     def _fetched(self, shards: list, columns: int):
@@ -471,24 +471,6 @@ def _unique_ids(frame: pl.DataFrame, where: str) -> None:
     i, t = rows.filter(~pl.col("trace_id").is_first_distinct()).row(0)
     j = rows.filter(pl.col("trace_id") == t)["_i"][0]
     raise BadInput(f"{where}: row {i}: trace_id {t} repeats row {j}; trace ids must be unique")
-
-
-def _spans(counts: list[int], size: int) -> list[list[tuple[int, int, int]]]:
-    """Tables of `counts` rows, in order, cut into shards of `size` rows (the last one fewer): per
-    shard, its (table, offset, rows) runs, no empty one."""
-    shards, current, held = [], [], 0
-    for i, n in enumerate(counts):
-        at = 0
-        while at < n:
-            take = min(n - at, size - held)
-            current.append((i, at, take))
-            at, held = at + take, held + take
-            if held == size:
-                shards.append(current)
-                current, held = [], 0
-    if current:
-        shards.append(current)
-    return shards
 
 
 def _block_sizes(counts: list[int], batch: int):
@@ -734,7 +716,7 @@ def _alive_columns(block: pa.Table, columns: list[str] | None) -> pa.Table:
     return frame.to_arrow()
 
 
-def _encode_shard(schema: pa.Schema, spans: list[tuple[int, int, int]], *tables: pa.Table) -> tuple[bytes, int]:
+def encode_shard(schema: pa.Schema, spans: list[tuple[int, int, int]], *tables: pa.Table) -> tuple[bytes, int]:
     """One shard of a file: the `spans` of `tables` (one table per span) as Parquet bytes with
     `schema` (its metadata the file's), and its rows."""
     parts = [t.slice(at, n).replace_schema_metadata(schema.metadata) for t, (_, at, n) in zip(tables, spans)]
