@@ -348,8 +348,9 @@ class RayTable:
         columns = stage.input_reads()
         if not columns or ctx.input_path is None or self.inputs is None:
             return []
+        columns = list(dict.fromkeys([*columns, "problem_id"]))  # the groupby's key, whatever the stage reads
         read = self.ray.remote(num_cpus=1)(_read_input).options(num_returns=2)
-        refs = [read.remote(self.inputs.fs, str(f), list(columns), k) for k, f in enumerate(self.inputs.files)]
+        refs = [read.remote(self.inputs.fs, str(f), columns, k) for k, f in enumerate(self.inputs.files)]
         INPUT_READS[ctx.label] += len(refs)
         return [t for t, _ in refs] if all(self.ray.get([ok for _, ok in refs])) else []
 
