@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import xxhash
 
+from curate import parquet_concat
 from curate.errors import BadInput
 
 PARQUET_MAGIC = b"PAR1"
@@ -137,8 +138,6 @@ def write_parquet_shards(shards: Iterable[bytes], path: Path) -> tuple[Path, int
     last a whole number of row groups) joined atomically as one file (`curate.parquet_concat`): the
     bytes `write_parquet` gives the whole table, no value encoded again. Holds one shard at a
     time. Returns (path, rows written)."""
-    from curate import parquet_concat
-
     with atomic_path(Path(path)) as tmp:
         rows = parquet_concat.concat(shards, tmp)
     return Path(path), rows

@@ -172,8 +172,10 @@ class RayTable:
     def alive(self) -> int:
         return self._spine[DROPPED_BY].null_count()
 
-    def _alive_per_block(self) -> list[int]:
-        counts = dict(self._spine.filter(pl.col(DROPPED_BY).is_null()).group_by(BLOCK).len().iter_rows())
+    def _alive_per_block(self, alive: bool = True) -> list[int]:
+        """Rows per block: those alive, or (`alive` False) every row."""
+        rows = self._spine.filter(pl.col(DROPPED_BY).is_null()) if alive else self._spine
+        counts = dict(rows.group_by(BLOCK).len().iter_rows())
         return [counts.get(b, 0) for b in range(len(self.blocks))]
 
     # ------------------------------------------------------------------------------ stages
@@ -196,11 +198,11 @@ class RayTable:
         if not alive:  # no row to run on: the stage's columns on no row, as the local engine gives
             pieces, ranges, metas = self._on_no_rows(parts, ctx)
         elif how == "problems":
-            pieces, ranges, metas = self._by_problems(parts, ctx, alive)
+            pieces, ranges, metas = self._by_problems(parts, ctx, alive, columns)
         else:
             pieces, ranges, metas = self._by_rows(parts, ctx)
         for m in metas:
-            RAN_IN[ctx.label][m.get("task")] += 1
+            RAN_IN[ctx.label][m["task"]] += 1
         errors = [m["error"] for m in metas if m["error"]]
         if errors:
             raise BadInput(sorted(errors)[0])
@@ -253,7 +255,7 @@ class RayTable:
             pieces[b] = [ref]
         return pieces, ranges, metas
 
-    def _by_problems(self, stage: Stage, ctx: StageContext, alive: int
+    def _by_problems(self, stage: Stage, ctx: StageContext, alive: int, columns: list[str]
                      ) -> tuple[list[list], list[list], list[dict]]:
         """A Ray Data groupby on problem_id: the blocks' alive rows (tagged with their block and
         row) and the input's rows of `Stage.input_reads()` in one dataset, cut into partitions of
@@ -261,7 +263,8 @@ class RayTable:
         key's rows in one partition), then a `map_batches` of the stage over each partition, its
         problems whole. Its columns (each row tagged with its block) are cut back into the blocks
         and the output ranges, a Ray task per partition. Per block its pieces, per output range
-        its pieces, the partitions' metas."""
+        its pieces, the partitions' metas. `columns`: the blocks' (a partition's rows get them back,
+        in this order, whatever the union made of them)."""
         from curate.engines.ray_data import one_cpu
 
         per_block = self._alive_per_block()
@@ -271,7 +274,6 @@ class RayTable:
         if given:
             data = data.union(self._data(given))
         parts = max(1, -(-alive // self.engine.shuffle_rows))
-        columns = self._columns()
         data = data.repartition(parts).sort("problem_id").map_batches(
             _problems_batch, fn_kwargs={"stage": one_cpu(stage), "ctx": ctx, "columns": columns,
                                         "given": list(stage.input_reads()) if given else None}, **MAP)
@@ -336,9 +338,9 @@ class RayTable:
     def _on_no_rows(self, stage: Stage, ctx: StageContext) -> tuple[list[list], list[list], list[dict]]:
         """Every row dropped earlier: the stage run once on none of the rows (a block's columns), as
         the local engine runs it on an empty frame (its columns, on no row; its notes)."""
-        run = self.ray.remote(num_cpus=1)(_run_rows).options(num_returns=2)
-        piece, meta = run.remote(stage, ctx, self.blocks[0])
-        return [[] for _ in self.blocks], [[piece]], [self.ray.get(meta)]
+        run = self.ray.remote(num_cpus=1)(_rows_batch)
+        _, ranges, metas = self._cut_ranges([run.remote(self.blocks[0], stage, ctx)])
+        return [[] for _ in self.blocks], ranges, metas
 
     def _input_rows(self, stage: Stage, ctx: StageContext) -> list:
         """The refs of each input shard's `stage.input_reads()` columns of every row (dropped ones
@@ -441,9 +443,9 @@ class RayTable:
                       meta: dict[str, str]) -> None:
         select = self.ray.remote(num_cpus=1)(_selected_block)
         chosen = [select.remote(b, export) for b in self.blocks]
-        every = self._spine.group_by(BLOCK).len().sort(BLOCK)["len"].to_list()
         schema_of = self.ray.remote(num_cpus=0)(_schema_of)
-        for refs, counts, path in ((self.blocks, every, traces), (chosen, self._alive_per_block(), selected)):
+        for refs, counts, path in ((self.blocks, self._alive_per_block(alive=False), traces),
+                                   (chosen, self._alive_per_block(), selected)):
             self._write(refs, counts, self.ray.get(schema_of.remote(refs[0])), path, meta)
 
     def _write(self, refs: list, counts: list[int], schema: pa.Schema, path: Path, meta: dict[str, str]) -> None:
@@ -566,11 +568,6 @@ def _run(stage: Stage, ctx: StageContext, frame: pl.DataFrame) -> tuple[pl.DataF
     except BadInput as exc:
         return None, _meta(ctx, None, str(ctx.located(exc)))
     return out, _meta(ctx, out)
-
-
-def _run_rows(stage: Stage, ctx: StageContext, block: pa.Table):
-    out, meta = _run(stage, ctx, local.alive(pl.from_arrow(block)))
-    return (pa.table({}) if out is None else out.to_arrow()), meta
 
 
 def _with_meta(out: pl.DataFrame | None, meta: dict) -> pa.Table:
